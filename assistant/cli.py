@@ -1,0 +1,348 @@
+"""`reformqa`: the command line. Errors become a message and exit code 1 here, nowhere else."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from assistant.facade import Assistant
+from assistant.render import answer_json, hit_json, print_answer, print_hits, print_summary
+from index.errors import ReformQAError
+from index.search import SearchFilter
+from index.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _edge(fn: F) -> F:
+    """Translate project errors into a one-line message and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ReformQAError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(ctx: click.Context) -> Settings:
+    over: dict[str, Any] = {}
+    if ctx.obj.get("data_dir"):
+        over["data_dir"] = Path(ctx.obj["data_dir"])
+    if ctx.obj.get("corpus_dir"):
+        over["corpus_dir"] = Path(ctx.obj["corpus_dir"])
+    return Settings(**over)
+
+
+def _assistant(ctx: click.Context) -> Assistant:
+    if "assistant" not in ctx.obj:
+        ctx.obj["assistant"] = Assistant(_settings(ctx))
+    return ctx.obj["assistant"]  # type: ignore[no-any-return]
+
+
+@click.group()
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Index location (env REFORMQA_DATA_DIR).")
+@click.option("--corpus-dir", type=click.Path(file_okay=False), help="Report folder (default: corpus/).")
+@click.pass_context
+def main(ctx: click.Context, data_dir: str | None, corpus_dir: str | None) -> None:
+    """ReformQA: cited answers from development-zone reform reports."""
+    ctx.ensure_object(dict)
+    ctx.obj.update(data_dir=data_dir, corpus_dir=corpus_dir)
+
+
+class _Bar:
+    """A progress bar on stderr per stage (read, embed, keyword)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(total=total, desc=f"{stage:8}", unit="", file=sys.stderr, leave=True)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Rebuild from scratch (after changing model or chunking).")
+@click.option("--wait", default=0.0, help="Seconds to wait for another running ingest.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+@_edge
+def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, wait: float, as_json: bool, quiet: bool) -> None:
+    """Index the reports under PATHS (default: the corpus folder)."""
+    bar = _Bar(not quiet and not as_json)
+    try:
+        summary = _assistant(ctx).ingest(list(paths) or None, rebuild=rebuild, wait=wait, progress=bar)
+    finally:
+        bar.close()
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_summary(summary)
+    if summary.failed and not (summary.added or summary.updated or summary.unchanged):
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_edge
+def docs(ctx: click.Context, as_json: bool) -> None:
+    """List the indexed reports with metadata and chunk counts."""
+    rows = _assistant(ctx).docs()
+    if as_json:
+        out = [
+            {
+                "doc_id": d.doc_id,
+                "source": d.rel,
+                "title": d.meta.title,
+                "regions": list(d.meta.regions),
+                "year": d.meta.year,
+                "kind": d.meta.kind,
+                "script": d.meta.script,
+                "source_site": d.meta.source_site,
+                "chunks": d.n_chunks,
+                "sha256": d.sha256,
+            }
+            for d in rows
+        ]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    for d in rows:
+        place = "、".join(d.meta.regions) or "-"
+        click.echo(
+            f"{d.doc_id}  {d.meta.title}  [{place}; {d.meta.year or '-'}; {d.meta.kind or '-'}]  {d.n_chunks} chunks"
+        )
+
+
+@main.command()
+@click.argument("doc_id")
+@click.option("--chunks", "with_chunks", is_flag=True, help="Also list the chunks with spans and sections.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_edge
+def show(ctx: click.Context, doc_id: str, with_chunks: bool, as_json: bool) -> None:
+    """Print the cleaned text of a report (and its chunks)."""
+    row, text, chunks = _assistant(ctx).show(doc_id)
+    if as_json:
+        out: dict[str, Any] = {"doc_id": row.doc_id, "source": row.rel, "title": row.meta.title, "text": text}
+        if with_chunks:
+            out["chunks"] = [
+                {
+                    "id": c.chunk.id,
+                    "seq": c.chunk.seq,
+                    "section": c.chunk.section_path,
+                    "start": c.chunk.start,
+                    "end": c.chunk.end,
+                    "tokens": c.chunk.n_tokens,
+                    "text": c.chunk.text,
+                }
+                for c in chunks
+            ]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    click.echo(text)
+    if with_chunks:
+        for c in chunks:
+            ch = c.chunk
+            click.echo(f"\n--- chunk {ch.seq} [{ch.start}:{ch.end}] {ch.n_tokens} tokens  § {ch.section_path or '-'}")
+            click.echo(ch.text)
+
+
+def _lines(path: str) -> Iterator[str]:
+    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    with stream:
+        for line in stream:
+            if line.strip():
+                yield line.rstrip("\n")
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("-k", default=5, show_default=True, help="Number of results.")
+@click.option("--report", "reports", multiple=True, help="Only this report (id or prefix); repeatable.")
+@click.option("--region", "regions", multiple=True, help="Only reports about this region; repeatable.")
+@click.option("--year", "years", multiple=True, type=int, help="Only reports of this year; repeatable.")
+@click.option("--batch", type=click.Path(allow_dash=True), help="File with one query per line (- for stdin).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_edge
+def search(
+    ctx: click.Context,
+    query: str | None,
+    k: int,
+    reports: tuple[str, ...],
+    regions: tuple[str, ...],
+    years: tuple[int, ...],
+    batch: str | None,
+    as_json: bool,
+) -> None:
+    """Hybrid search over the reports: cited excerpts."""
+    flt = SearchFilter(reports, regions, years)
+    assistant = _assistant(ctx)
+    if batch:
+        for q in _lines(batch):
+            try:
+                out = {"query": q, "results": [hit_json(h, i) for i, h in enumerate(assistant.search(q, k, flt), 1)]}
+            except ReformQAError as exc:
+                out = {"query": q, "results": [], "error": str(exc)}
+            click.echo(json.dumps(out, ensure_ascii=False))
+        return
+    if query is None:
+        raise click.UsageError("give a QUERY or --batch FILE")
+    hits = assistant.search(query, k, flt)
+    if as_json:
+        results = [hit_json(h, i) for i, h in enumerate(hits, 1)]
+        click.echo(json.dumps({"query": query, "results": results}, ensure_ascii=False, indent=2))
+    else:
+        print_hits(query, hits)
+
+
+@main.command()
+@click.argument("doc_id")
+@click.pass_context
+@_edge
+def remove(ctx: click.Context, doc_id: str) -> None:
+    """Remove one report from the index (delete its file too, or the next ingest adds it back)."""
+    _assistant(ctx).remove(doc_id)
+    click.echo(f"removed {doc_id}")
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--batch", type=click.Path(allow_dash=True), help="File with one question per line (- for stdin).")
+@click.option(
+    "--llm/--no-llm", "use_llm", default=None, help="Use the configured LLM endpoint (default: if configured)."
+)
+@click.option("--report", "reports", multiple=True, help="Only this report; repeatable.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_edge
+def ask(
+    ctx: click.Context,
+    question: str | None,
+    batch: str | None,
+    use_llm: bool | None,
+    reports: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Answer a question from the reports, with citations."""
+    assistant = _assistant(ctx)
+    flt = SearchFilter(reports) if reports else None
+    if batch:
+        for q in _lines(batch):
+            try:
+                out = answer_json(assistant.ask(q, use_llm=use_llm, flt=flt))
+            except ReformQAError as exc:
+                out = {"question": q, "error": str(exc)}
+            click.echo(json.dumps(out, ensure_ascii=False))
+        return
+    if question is None:
+        raise click.UsageError("give a QUESTION or --batch FILE")
+    answer = assistant.ask(question, use_llm=use_llm, flt=flt)
+    if as_json:
+        click.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+    else:
+        print_answer(answer)
+
+
+@main.command()
+@click.option("--llm/--no-llm", "use_llm", default=None)
+@click.pass_context
+@_edge
+def chat(ctx: click.Context, use_llm: bool | None) -> None:
+    """A conversation in the terminal (empty line or Ctrl-D to quit)."""
+    from assistant.answer_types import Turn
+
+    assistant = _assistant(ctx)
+    history: list[Turn] = []
+    click.echo("ReformQA — 输入问题，空行退出。")
+    while True:
+        try:
+            q = input("问> ").strip()
+        except EOFError:
+            break
+        if not q:
+            break
+        try:
+            answer = assistant.ask(q, history, use_llm=use_llm)
+        except ReformQAError as exc:
+            click.echo(f"错误: {exc}", err=True)
+            continue
+        print_answer(answer)
+        history.append(Turn(q, answer))
+
+
+@main.command(name="eval")
+@click.argument("qa_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--corpus",
+    "corpus",
+    type=click.Path(exists=True, path_type=Path),
+    help="Corpus folder, or a docs.jsonl (indexed into a separate data directory).",
+)
+@click.option("-k", default=10, show_default=True)
+@click.option("--answers/--no-answers", default=True, help="Also evaluate answers.")
+@click.option("--limit", type=int, default=0, help="Only the first N questions.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_edge
+def eval_cmd(
+    ctx: click.Context, qa_file: Path, corpus: Path | None, k: int, answers: bool, limit: int, as_json: bool
+) -> None:
+    """Retrieval and answer metrics on a QA set (see ../shared/eval/README.md)."""
+    from assistant.evaluation import evaluate, format_report
+
+    report = evaluate(_settings(ctx), qa_file, corpus=corpus, k=k, answers=answers, limit=limit)
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Bind address (loopback by default).")
+@click.option("--port", default=7860, show_default=True)
+@click.option("--no-ingest", is_flag=True, help="Do not index the corpus before serving.")
+@click.pass_context
+@_edge
+def serve(ctx: click.Context, host: str, port: int, no_ingest: bool) -> None:
+    """Start the web app (chat, excerpts, reports)."""
+    import importlib
+
+    assistant = _assistant(ctx)
+    if not no_ingest:
+        print_summary(assistant.ingest(wait=600))
+    # The UI sits above this package; imported by name so `assistant` never depends on it.
+    importlib.import_module("ui.app").serve(assistant, host=host, port=port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""`reformqa eval`: retrieval and answer metrics on the development QA sets.
+
+Two formats (../shared/eval/README.md): seed questions with `[report, phrase]` gold over a
+corpus folder, and `docs.jsonl` + `qa.jsonl` sets whose documents are indexed into a
+separate data directory (kept between runs, so re-running only re-indexes what changed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.facade import Assistant
+from index.errors import ConfigError, ReformQAError
+from index.settings import Settings
+from index.textnorm import compact
+from index.types import Hit
+
+
+@dataclass(frozen=True)
+class Question:
+    qid: str
+    text: str
+    gold: tuple[tuple[str, str], ...] = ()
+    """(report prefix or doc id, phrase); an empty report matches any report."""
+    multi: bool = False
+    unanswerable: bool = False
+
+
+@dataclass
+class _Tally:
+    ranks: list[int | None] = field(default_factory=list)
+    coverage: list[float] = field(default_factory=list)
+    two_covered: list[bool] = field(default_factory=list)
+    latency: list[float] = field(default_factory=list)
+    cited: list[bool] = field(default_factory=list)
+    first_cited: list[bool] = field(default_factory=list)
+    declined: dict[str, list[bool]] = field(default_factory=lambda: {"answerable": [], "unanswerable": []})
+
+
+def read_questions(path: Path) -> tuple[list[Question], Path | None]:
+    """Questions of either format, and the docs.jsonl that goes with a docs/qa set."""
+    out: list[Question] = []
+    docs: Path | None = None
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}:{n}: not valid JSON ({exc.msg}); one JSON object per line") from exc
+        if "q" in row:
+            gold = tuple((str(r), str(p)) for r, p in row.get("gold", []))
+            out.append(Question(row["qid"], row["q"], gold, bool(row.get("multi")), bool(row.get("unanswerable"))))
+        elif "question" in row:
+            out.append(Question(row["qid"], row["question"], tuple(("", a) for a in row["answers"])))
+            docs = path.parent / "docs.jsonl"
+        else:
+            raise ConfigError(f"{path}:{n}: needs `q` (seed format) or `question` (docs/qa format)")
+    return out, docs
+
+
+def _docs_corpus(docs_jsonl: Path, settings: Settings) -> Settings:
+    """Write docs.jsonl out as text files and point settings at a private data directory."""
+    digest = hashlib.sha256(docs_jsonl.read_bytes()).hexdigest()[:12]
+    base = settings.data_dir / "eval" / f"{docs_jsonl.parent.name}-{digest}"
+    corpus = base / "corpus"
+    if not corpus.exists():
+        tmp = base / "corpus.tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        for line in docs_jsonl.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                d = json.loads(line)
+                (tmp / f"{d['doc_id']}.txt").write_text(f"{d.get('title', '')}\n{d['text']}", encoding="utf-8")
+        tmp.rename(corpus)
+    return settings.model_copy(update={"data_dir": base / "data", "corpus_dir": corpus})
+
+
+def _matches(hit_doc: str, text: str, gold: Sequence[tuple[str, str]]) -> set[str]:
+    """Gold reports whose phrase this chunk contains."""
+    norm = compact(text)
+    return {r for r, p in gold if (not r or hit_doc.startswith(r)) and compact(p) in norm}
+
+
+def _rank(hits: Sequence[Hit], gold: Sequence[tuple[str, str]]) -> int | None:
+    for i, h in enumerate(hits, 1):
+        if _matches(h.chunk.doc_id, h.chunk.text, gold):
+            return i
+    return None
+
+
+def _pct(values: Sequence[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def evaluate(
+    settings: Settings, qa_file: Path, *, corpus: Path | None = None, k: int = 10, answers: bool = True, limit: int = 0
+) -> dict[str, Any]:
+    questions, docs = read_questions(qa_file)
+    if corpus is not None and corpus.is_file():
+        docs = corpus
+    if docs is not None:
+        settings = _docs_corpus(docs, settings)
+    elif corpus is not None:
+        settings = settings.model_copy(
+            update={"corpus_dir": corpus, "data_dir": settings.data_dir / "eval" / corpus.name}
+        )
+    if limit:
+        questions = questions[:limit]
+    assistant = Assistant(settings)
+    summary = assistant.ingest()
+    tally = _Tally()
+    for q in questions:
+        _one(assistant, q, k, answers, tally)
+    return _report(qa_file, questions, tally, k, summary.chunks_total, answers)
+
+
+def _one(assistant: Assistant, q: Question, k: int, answers: bool, tally: _Tally) -> None:
+    t0 = time.perf_counter()
+    try:
+        hits = assistant.search(q.text, k)
+    except ReformQAError:
+        hits = []
+    tally.latency.append((time.perf_counter() - t0) * 1000)
+    if not q.unanswerable:
+        tally.ranks.append(_rank(hits, q.gold))
+    if q.multi:
+        reports = {r for r, _ in q.gold}
+        found = set().union(*(_matches(h.chunk.doc_id, h.chunk.text, q.gold) for h in hits[:5])) if hits else set()
+        tally.coverage.append(len(found & reports) / len(reports))
+        tally.two_covered.append(len(found & reports) >= min(2, len(reports)))
+    if not answers:
+        return
+    ans = assistant.ask(q.text, use_llm=False)
+    tally.declined["unanswerable" if q.unanswerable else "answerable"].append(not ans.grounded)
+    if not q.unanswerable and ans.grounded:
+        tally.cited.append(any(_matches(c.doc_id, c.quote, q.gold) for c in ans.citations))
+        tally.first_cited.append(
+            bool(ans.citations) and bool(_matches(ans.citations[0].doc_id, ans.citations[0].quote, q.gold))
+        )
+    elif not q.unanswerable:
+        tally.cited.append(False)
+        tally.first_cited.append(False)
+
+
+def _report(
+    qa_file: Path, questions: Sequence[Question], t: _Tally, k: int, chunks: int, answers: bool
+) -> dict[str, Any]:
+    n = len(t.ranks)
+
+    def recall(at: int) -> float:
+        return sum(1 for r in t.ranks if r is not None and r <= at) / n if n else 0.0
+
+    out: dict[str, Any] = {
+        "file": str(qa_file),
+        "questions": len(questions),
+        "chunks": chunks,
+        "retrieval": {
+            "recall@1": recall(1),
+            "recall@5": recall(5),
+            f"recall@{k}": recall(k),
+            "mrr": sum(1 / r for r in t.ranks if r) / n if n else 0.0,
+            "missed": [
+                q.qid for q, r in zip([q for q in questions if not q.unanswerable], t.ranks, strict=True) if r is None
+            ],
+        },
+        "latency_ms": {"p50": _pct(t.latency, 0.5), "p95": _pct(t.latency, 0.95)},
+    }
+    if t.coverage:
+        out["multi_report"] = {
+            "mean_coverage@5": statistics.fmean(t.coverage),
+            "at_least_two": statistics.fmean(t.two_covered),
+        }
+    if answers:
+        ans = t.declined["answerable"]
+        una = t.declined["unanswerable"]
+        declined_right = sum(una)
+        declined_all = declined_right + sum(ans)
+        out["answers"] = {
+            "cites_gold": statistics.fmean(t.cited) if t.cited else 0.0,
+            "first_citation_has_gold": statistics.fmean(t.first_cited) if t.first_cited else 0.0,
+            "answerable_declined": sum(ans),
+            "refusal_precision": declined_right / declined_all if declined_all else 1.0,
+            "refusal_recall": declined_right / len(una) if una else 1.0,
+        }
+    return out
+
+
+def format_report(r: dict[str, Any]) -> str:
+    lines = [f"{r['file']}: {r['questions']} questions over {r['chunks']} chunks"]
+    ret = r["retrieval"]
+    lines.append("retrieval: " + ", ".join(f"{key} {v:.3f}" for key, v in ret.items() if isinstance(v, float)))
+    if ret["missed"]:
+        lines.append(f"  not found in top k: {', '.join(ret['missed'][:20])}")
+    if "multi_report" in r:
+        lines.append("multi-report: " + ", ".join(f"{key} {v:.3f}" for key, v in r["multi_report"].items()))
+    if "answers" in r:
+        lines.append(
+            "answers: "
+            + ", ".join(f"{key} {v:.3f}" if isinstance(v, float) else f"{key} {v}" for key, v in r["answers"].items())
+        )
+    lines.append(f"latency: p50 {r['latency_ms']['p50']:.0f} ms, p95 {r['latency_ms']['p95']:.0f} ms")
+    return "\n".join(lines)

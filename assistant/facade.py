@@ -1,0 +1,147 @@
+"""`Assistant`: the one facade that the CLI, the HTTP API and the web UI call.
+
+Cheap to construct; the index opens and the model loads on first use. Nothing above this
+module (ui/, the CLI) touches `index` internals.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from index.embedding import Embedder, make_embedder
+from index.errors import UnknownReportError
+from index.pipeline import Ingestor, IngestSummary, Progress, remove_report
+from index.search import HybridSearcher, SearchFilter, resolve_reports
+from index.settings import Settings
+from index.statedb import DocRow
+from index.store import IndexStore, current_index_dir
+from index.types import ChunkRecord, Hit
+from index.uploads import store_upload
+from index.vectorstore import VectorStore
+
+if TYPE_CHECKING:
+    from assistant.answer_types import Answer, Turn
+    from assistant.answering import AnswerEngine
+
+
+class Assistant:
+    """Ingest, browse, search and ask over the report library."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        vectors: VectorStore | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._embedder = embedder
+        self._vectors = vectors
+        self._searcher: HybridSearcher | None = None
+        self._engine: AnswerEngine | None = None
+        self._lock = threading.Lock()
+
+    # -- shared resources -----------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    @property
+    def searcher(self) -> HybridSearcher:
+        with self._lock:
+            live = current_index_dir(self.settings.data_dir)
+            if self._searcher is None or self._searcher.store.path != live:
+                # First use, or a rebuild switched the live index: open the new one.
+                store = IndexStore.open_current(self.settings, self._vectors)
+                self._searcher = HybridSearcher(self.settings, store, self.embedder)
+            return self._searcher
+
+    @property
+    def engine(self) -> AnswerEngine:
+        if self._engine is None:
+            from assistant.answering import AnswerEngine
+
+            self._engine = AnswerEngine(self)
+        return self._engine
+
+    # -- library --------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Sequence[Path] | None = None,
+        *,
+        rebuild: bool = False,
+        wait: float = 0,
+        progress: Progress | None = None,
+    ) -> IngestSummary:
+        ing = Ingestor(self.settings, embedder=self._embedder_if_loaded(), vectors=self._vectors, progress=progress)
+        summary = ing.run(paths, rebuild=rebuild, wait=wait)
+        if ing._embedder is not None:
+            self._embedder = ing._embedder  # keep the loaded model for later searches
+        return summary
+
+    def _embedder_if_loaded(self) -> Embedder | None:
+        return self._embedder
+
+    def add_report(self, filename: str, data: bytes) -> Path:
+        """Store an uploaded report under the corpus folder (not yet indexed: call `ingest`)."""
+        return store_upload(self.settings, filename, data)
+
+    def check_admin(self, password: str) -> bool:
+        """Constant-time comparison with REFORMQA_ADMIN_PASSWORD; False when none is set."""
+        expected = self.settings.admin_password.get_secret_value()
+        return bool(expected) and hmac.compare_digest(password.encode(), expected.encode())
+
+    @property
+    def admin_enabled(self) -> bool:
+        return bool(self.settings.admin_password.get_secret_value())
+
+    def remove(self, doc_id: str) -> None:
+        remove_report(self.settings, self.resolve_report(doc_id), vectors=self._vectors)
+
+    def docs(self) -> list[DocRow]:
+        return self.searcher.store.db.docs()
+
+    def resolve_report(self, doc_id: str) -> str:
+        return resolve_reports(self.docs(), [doc_id])[0]
+
+    def show(self, doc_id: str) -> tuple[DocRow, str, list[ChunkRecord]]:
+        """A report's manifest row, cleaned text and chunks."""
+        resolved = self.resolve_report(doc_id)
+        row = next(d for d in self.docs() if d.doc_id == resolved)
+        texts = self.searcher.store.db.doc_text(resolved)
+        if texts is None:
+            raise UnknownReportError(f"report {doc_id!r} vanished from the index; run `reformqa docs`")
+        return row, texts[0], self.searcher.store.db.doc_chunks(resolved)
+
+    # -- search and answers ---------------------------------------------------------------
+    def search(
+        self, query: str, k: int | None = None, flt: SearchFilter | None = None, *, diverse: bool | None = None
+    ) -> list[Hit]:
+        return self.searcher.search(query, k, flt, diverse=diverse)
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        *,
+        use_llm: bool | None = None,
+        flt: SearchFilter | None = None,
+    ) -> Answer:
+        return self.engine.ask(question, history, use_llm=use_llm, flt=flt)
+
+    def ask_stream(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        *,
+        use_llm: bool | None = None,
+        flt: SearchFilter | None = None,
+    ) -> Iterator[Answer]:
+        """Partial answers as they are produced; the last one is final."""
+        return self.engine.ask_stream(question, history, use_llm=use_llm, flt=flt)

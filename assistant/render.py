@@ -1,0 +1,100 @@
+"""Text and JSON shapes of results for the CLI and the HTTP API (one place for both)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from assistant.answer_types import Answer, Citation
+from index.pipeline import IngestSummary
+from index.types import Hit
+
+
+def hit_json(hit: Hit, rank: int) -> dict[str, Any]:
+    c = hit.chunk
+    return {
+        "rank": rank,
+        "score": round(hit.score, 6),
+        "doc_id": c.doc_id,
+        "title": hit.record.title,
+        "source": hit.record.rel,
+        "section": c.section_path,
+        "text": c.text,
+        "start": c.start,
+        "end": c.end,
+        "regions": list(hit.record.regions),
+        "year": hit.record.year,
+        "matched_terms": list(hit.matched_terms),
+    }
+
+
+def citation_json(c: Citation) -> dict[str, Any]:
+    return {
+        "n": c.n,
+        "doc_id": c.doc_id,
+        "title": c.title,
+        "source": c.source,
+        "section": c.section,
+        "quote": c.quote,
+        "start": c.start,
+        "end": c.end,
+    }
+
+
+def answer_json(a: Answer) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "question": a.question,
+        "resolved_question": a.resolved_question,
+        "answer": a.text,
+        "grounded": a.grounded,
+        "mode": a.mode,
+        "citations": [citation_json(c) for c in a.citations],
+    }
+    if a.comparison:
+        out["comparison"] = [{"place": r.place, "text": r.text, "citations": list(r.citations)} for r in a.comparison]
+    if a.related:
+        out["related"] = [citation_json(c) for c in a.related]
+    if a.note:
+        out["note"] = a.note
+    return out
+
+
+def print_hits(query: str, hits: list[Hit]) -> None:
+    if not hits:
+        click.echo(f"no results for {query!r}")
+    for i, h in enumerate(hits, 1):
+        c = h.chunk
+        click.secho(f"[{i}] {h.record.title}  ({c.doc_id} {c.start}-{c.end})", bold=True)
+        if c.section_path:
+            click.echo(f"    § {c.section_path}")
+        click.echo(f"    {c.text}\n")
+
+
+def print_answer(a: Answer) -> None:
+    if a.resolved_question != a.question:
+        click.secho(f"(理解为: {a.resolved_question})", dim=True)
+    if a.note:
+        click.secho(a.note, fg="yellow")
+    click.echo(a.text)
+    refs = a.citations or a.related
+    if refs:
+        click.echo("\n" + ("参考来源:" if a.grounded else "相关段落:"))
+    for c in refs:
+        where = f" § {c.section}" if c.section else ""
+        click.echo(f"[{c.n}] {c.title}{where} ({c.doc_id} {c.start}-{c.end})\n    “{c.quote}”")
+
+
+def print_summary(s: IngestSummary) -> None:
+    click.echo(
+        f"files: {len(s.added)} added, {len(s.updated)} updated, {len(s.unchanged)} unchanged, "
+        f"{len(s.removed)} removed, {len(s.failed)} failed"
+    )
+    click.echo(
+        f"chunks: {s.chunks_total} in the index; {s.chunks_embedded} embedded, "
+        f"{s.chunks_reused} reused" + (" (rebuilt)" if s.rebuilt else "")
+    )
+    for rel, why in s.failed:
+        click.secho(f"  failed: {rel}: {why}", fg="red", err=True)
+    for a, b, score in s.duplicates:
+        click.secho(f"  duplicate reports: {a} ~ {b} ({score:.0%} of paragraphs shared)", fg="yellow", err=True)

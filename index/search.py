@@ -1,0 +1,195 @@
+"""Hybrid search: dense (E5) + BM25 (jieba), fused by reciprocal rank.
+
+Both retrievers over-fetch (`fetch_k`) before fusion; the query is normalized like the
+documents, so a Traditional question finds Simplified text and the other way round.
+Near-duplicate chunks collapse into one hit, and questions that ask across places get
+results spread over several reports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.embedding import Embedder, make_embedder
+from index.errors import QueryError, UnknownReportError
+from index.keyword import tokenize
+from index.settings import Settings
+from index.statedb import DocRow
+from index.store import IndexStore
+from index.textnorm import normalize
+from index.types import ChunkRecord, Hit
+
+# Questions asking how several places did something want breadth over depth.
+_ACROSS = re.compile(
+    r"(哪些(地方|地区|城市|省|市|园区|开发区|高新区)|各地|各个?(地方|地区|城市|园区|开发区|高新区)|"
+    r"多地|不同(地方|地区|城市)|分别|对比|比较|异同|有何不同|有什么不同|哪几个)"
+)
+
+
+def is_cross_report(query: str) -> bool:
+    """True for questions such as 哪些地方… / 各地…如何… / 比较…."""
+    return bool(_ACROSS.search(normalize(query)))
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Restrict search to some reports (ids or unique id prefixes), regions or years."""
+
+    reports: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not (self.reports or self.regions or self.years)
+
+
+def _shingles(text: str) -> set[str]:
+    compact = re.sub(r"\s+", "", text)
+    return {compact[i : i + 2] for i in range(len(compact) - 1)}
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+def resolve_reports(docs: Sequence[DocRow], wanted: Sequence[str]) -> list[str]:
+    """Report ids from ids, unique id prefixes or source paths; unknown ones raise."""
+    out: list[str] = []
+    for w in wanted:
+        exact = [d.doc_id for d in docs if w in (d.doc_id, d.rel)]
+        prefixed = [d.doc_id for d in docs if d.doc_id.startswith(w) or d.rel.startswith(w)]
+        match = exact or prefixed
+        if len(match) != 1:
+            why = "matches several reports" if match else "is not in the index"
+            raise UnknownReportError(f"report {w!r} {why}; `reformqa docs` lists the report ids")
+        out.append(match[0])
+    return out
+
+
+class HybridSearcher:
+    """Searches the live index. Cheap to construct; the model loads on the first query."""
+
+    def __init__(self, settings: Settings, store: IndexStore | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.store = store or IndexStore.open_current(settings)
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    def check_query(self, query: str) -> str:
+        q = query.strip()
+        if not q:
+            raise QueryError("the query is empty: type a question or some keywords")
+        limit = self.settings.search.max_query_chars
+        if len(q) > limit:
+            raise QueryError(
+                f"the query has {len(q):,} characters; the limit is {limit:,} "
+                "(setting search.max_query_chars): shorten it to the question itself"
+            )
+        return q
+
+    def allowed_docs(self, flt: SearchFilter | None) -> list[str] | None:
+        if flt is None or flt.is_empty():
+            return None
+        docs = self.store.db.docs()
+        keep = {d.doc_id for d in docs}
+        if flt.reports:
+            keep &= set(resolve_reports(docs, flt.reports))
+        if flt.regions:
+            keep &= {d.doc_id for d in docs if any(r in reg for r in flt.regions for reg in d.meta.regions)}
+        if flt.years:
+            keep &= {d.doc_id for d in docs if d.meta.year in flt.years}
+        return sorted(keep)
+
+    def search(
+        self, query: str, k: int | None = None, flt: SearchFilter | None = None, *, diverse: bool | None = None
+    ) -> list[Hit]:
+        q = self.check_query(query)
+        k = k or self.settings.search.k
+        allowed = self.allowed_docs(flt)
+        if allowed is not None and not allowed:
+            return []
+        view = self.store.keyword()
+        qnorm = normalize(q)
+        tokens = tokenize(qnorm)
+        fused = self._fuse(q, tokens, view, allowed)
+        records = self.store.db.records([cid for cid, *_ in fused[: max(4 * k, 20)]])
+        hits = [
+            Hit(
+                record=records[cid],
+                score=s,
+                dense_rank=dr,
+                keyword_rank=kr,
+                dense_score=ds,
+                matched_terms=tuple(t for t in dict.fromkeys(tokens) if t in records[cid].chunk.norm),
+            )
+            for cid, s, dr, kr, ds in fused
+            if cid in records
+        ]
+        hits = self._collapse(hits)
+        spread = is_cross_report(q) if diverse is None else diverse
+        return self._spread(hits, k) if spread else hits[:k]
+
+    def _fuse(
+        self, q: str, tokens: list[str], view: object, allowed: list[str] | None
+    ) -> list[tuple[str, float, int | None, int | None, float | None]]:
+        from index.store import KeywordView
+
+        assert isinstance(view, KeywordView)
+        cfg = self.settings.search
+        mask = np.isin(view.doc_ids, allowed) if allowed is not None else None
+        kw = [(view.ids[row], score) for row, score in view.index.top(tokens, cfg.fetch_k, mask)]
+        live = set(view.ids)
+        dense = [
+            (cid, s)
+            for cid, s in self.store.vectors.query(self.embedder.embed_query(q), cfg.fetch_k, allowed)
+            if cid in live  # vectors of uncommitted or removed chunks are invisible
+        ]
+        table: dict[str, list[float | int | None]] = {}
+        for rank, (cid, s) in enumerate(dense, 1):
+            table.setdefault(cid, [0.0, None, None, None])
+            table[cid][0] = float(table[cid][0] or 0) + cfg.dense_weight / (cfg.rrf_k + rank)
+            table[cid][1], table[cid][3] = rank, s
+        for rank, (cid, _) in enumerate(kw, 1):
+            table.setdefault(cid, [0.0, None, None, None])
+            table[cid][0] = float(table[cid][0] or 0) + cfg.keyword_weight / (cfg.rrf_k + rank)
+            table[cid][2] = rank
+        rows = [
+            (cid, float(v[0] or 0), _int(v[1]), _int(v[2]), None if v[3] is None else float(v[3]))
+            for cid, v in table.items()
+        ]
+        return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+    def _collapse(self, hits: list[Hit]) -> list[Hit]:
+        """Keep the best of near-duplicate chunks (repeated passages within or across reports)."""
+        kept: list[tuple[Hit, set[str]]] = []
+        for hit in hits:
+            sh = _shingles(hit.chunk.norm)
+            if all(_overlap(sh, other) < self.settings.search.dedup_threshold for _, other in kept):
+                kept.append((hit, sh))
+        return [h for h, _ in kept]
+
+    @staticmethod
+    def _spread(hits: list[Hit], k: int) -> list[Hit]:
+        """Best hit of each report first (in score order), then the rest by score."""
+        firsts: dict[str, Hit] = {}
+        for h in hits[: 3 * k]:
+            firsts.setdefault(h.chunk.doc_id, h)
+        chosen = list(firsts.values())[:k]
+        rest = [h for h in hits if h not in chosen]
+        return sorted(chosen + rest[: max(0, k - len(chosen))], key=lambda h: -h.score)
+
+    def record_at(self, doc_id: str) -> list[ChunkRecord]:
+        return self.store.db.doc_chunks(doc_id)
+
+
+def _int(v: float | int | None) -> int | None:
+    return None if v is None else int(v)

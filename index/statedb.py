@@ -1,0 +1,238 @@
+"""The manifest: reports, chunks and index metadata in one SQLite database.
+
+This database is the source of truth of what is indexed. An ingest commits all its
+changes in one transaction, after the vectors and the keyword index for the new state
+are already written, so a crash leaves either the old state or the new one. Vectors in
+the vector store that no committed chunk references are invisible to search and are
+garbage-collected by the next ingest.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.types import Chunk, ChunkRecord, CleanDocument, ReportMeta
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    doc_id TEXT PRIMARY KEY, rel TEXT NOT NULL, sha256 TEXT NOT NULL,
+    content_hash TEXT NOT NULL, meta TEXT NOT NULL, text TEXT NOT NULL, norm TEXT NOT NULL,
+    notes TEXT NOT NULL, n_chunks INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, seq INTEGER NOT NULL, start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL, section TEXT NOT NULL, n_tokens INTEGER NOT NULL,
+    text TEXT NOT NULL, norm TEXT NOT NULL, tokens TEXT NOT NULL, kw_row INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, seq);
+CREATE INDEX IF NOT EXISTS chunks_row ON chunks(kw_row);
+"""
+
+
+@dataclass(frozen=True)
+class DocRow:
+    """A report as recorded in the manifest."""
+
+    doc_id: str
+    rel: str
+    sha256: str
+    content_hash: str
+    meta: ReportMeta
+    n_chunks: int
+    notes: tuple[str, ...]
+
+
+def _meta_json(meta: ReportMeta) -> str:
+    return json.dumps(
+        {
+            "title": meta.title,
+            "regions": list(meta.regions),
+            "year": meta.year,
+            "kind": meta.kind,
+            "script": meta.script,
+            "source_site": meta.source_site,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _meta_from(blob: str) -> ReportMeta:
+    d = json.loads(blob)
+    return ReportMeta(
+        title=d["title"],
+        regions=tuple(d["regions"]),
+        year=d["year"],
+        kind=d["kind"],
+        script=d["script"],
+        source_site=d["source_site"],
+    )
+
+
+class StateDB:
+    """Thread-safe access to the manifest database (WAL: readers never block the writer)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(SCHEMA)
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        with self._lock:
+            return list(self._conn.execute(sql, args).fetchall())
+
+    # -- meta ---------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key=?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    @staticmethod
+    def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- docs ---------------------------------------------------------------------------
+    def docs(self) -> list[DocRow]:
+        rows = self._query("SELECT doc_id, rel, sha256, content_hash, meta, n_chunks, notes FROM docs ORDER BY rel")
+        return [
+            DocRow(
+                str(r[0]),
+                str(r[1]),
+                str(r[2]),
+                str(r[3]),
+                _meta_from(str(r[4])),
+                int(str(r[5])),
+                tuple(json.loads(str(r[6]))),
+            )
+            for r in rows
+        ]
+
+    def doc_text(self, doc_id: str) -> tuple[str, str] | None:
+        rows = self._query("SELECT text, norm FROM docs WHERE doc_id=?", (doc_id,))
+        return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+    @staticmethod
+    def put_doc(conn: sqlite3.Connection, doc: CleanDocument, sha256: str, n_chunks: int) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO docs VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                doc.doc_id,
+                doc.rel,
+                sha256,
+                doc.content_hash,
+                _meta_json(doc.meta),
+                doc.text,
+                doc.norm,
+                json.dumps(list(doc.notes), ensure_ascii=False),
+                n_chunks,
+            ),
+        )
+
+    @staticmethod
+    def delete_doc(conn: sqlite3.Connection, doc_id: str) -> None:
+        conn.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
+        conn.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+
+    # -- chunks -------------------------------------------------------------------------
+    @staticmethod
+    def put_chunks(conn: sqlite3.Connection, chunks: Iterable[tuple[Chunk, list[str]]]) -> None:
+        conn.executemany(
+            "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,-1)",
+            [
+                (
+                    c.id,
+                    c.doc_id,
+                    c.seq,
+                    c.start,
+                    c.end,
+                    json.dumps(list(c.section), ensure_ascii=False),
+                    c.n_tokens,
+                    c.text,
+                    c.norm,
+                    " ".join(toks),
+                )
+                for c, toks in chunks
+            ],
+        )
+
+    @staticmethod
+    def set_rows(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
+        conn.executemany("UPDATE chunks SET kw_row=? WHERE id=?", [(i, cid) for i, cid in enumerate(ids)])
+
+    def all_chunk_tokens(self) -> list[tuple[str, str, list[str]]]:
+        """(id, doc_id, tokens) of every chunk, in report/sequence order."""
+        rows = self._query("SELECT id, doc_id, tokens FROM chunks ORDER BY doc_id, seq")
+        return [(str(r[0]), str(r[1]), str(r[2]).split(" ") if r[2] else []) for r in rows]
+
+    def row_layout(self) -> list[tuple[str, str]]:
+        """(id, doc_id) ordered by keyword-index row."""
+        rows = self._query("SELECT id, doc_id FROM chunks ORDER BY kw_row")
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def chunk_ids(self) -> set[str]:
+        return {str(r[0]) for r in self._query("SELECT id FROM chunks")}
+
+    def records(self, ids: Sequence[str]) -> dict[str, ChunkRecord]:
+        """Chunk records (with report title, source, regions) by id."""
+        if not ids:
+            return {}
+        out: dict[str, ChunkRecord] = {}
+        for start in range(0, len(ids), 500):
+            part = list(ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            rows = self._query(
+                f'SELECT c.id, c.doc_id, c.seq, c.start, c."end", c.section, c.n_tokens, c.text, '
+                f"c.norm, d.rel, d.meta FROM chunks c JOIN docs d ON c.doc_id=d.doc_id "
+                f"WHERE c.id IN ({marks})",
+                part,
+            )
+            for r in rows:
+                out[str(r[0])] = self._record(r)
+        return out
+
+    def doc_chunks(self, doc_id: str) -> list[ChunkRecord]:
+        rows = self._query(
+            'SELECT c.id, c.doc_id, c.seq, c.start, c."end", c.section, c.n_tokens, c.text, c.norm, '
+            "d.rel, d.meta FROM chunks c JOIN docs d ON c.doc_id=d.doc_id WHERE c.doc_id=? ORDER BY c.seq",
+            (doc_id,),
+        )
+        return [self._record(r) for r in rows]
+
+    @staticmethod
+    def _record(r: tuple[object, ...]) -> ChunkRecord:
+        meta = _meta_from(str(r[10]))
+        chunk = Chunk(
+            id=str(r[0]),
+            doc_id=str(r[1]),
+            seq=int(str(r[2])),
+            start=int(str(r[3])),
+            end=int(str(r[4])),
+            section=tuple(json.loads(str(r[5]))),
+            n_tokens=int(str(r[6])),
+            text=str(r[7]),
+            norm=str(r[8]),
+        )
+        return ChunkRecord(chunk=chunk, title=meta.title, rel=str(r[9]), regions=meta.regions, year=meta.year)

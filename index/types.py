@@ -1,0 +1,120 @@
+"""Typed objects that flow between the indexing stages.
+
+SourceFile -> LoadedText -> CleanDocument -> Chunk -> (stored) -> Hit.
+All are frozen dataclasses: stages build new objects, they never mutate inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A report file found under the corpus root."""
+
+    path: Path
+    """Absolute path on disk."""
+    rel: str
+    """Path relative to the corpus root, POSIX separators (shown to users as `source`)."""
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class LoadedText:
+    """The raw text of one file, decoded, before cleaning."""
+
+    rel: str
+    text: str
+    encoding: str
+    """The detected encoding (`utf-8`, `gb18030`, `big5`, `utf-16`, ...) or the format (`docx`, `pdf`)."""
+    fmt: str
+    """One of `txt`, `md`, `html`, `docx`, `pdf`."""
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    """Human metadata for a report (from corpus/reports.toml or guessed from the text)."""
+
+    title: str
+    regions: tuple[str, ...] = ()
+    year: int | None = None
+    kind: str = ""
+    """research report / survey / news article / case collection."""
+    script: str = ""
+    """`zh-Hans` or `zh-Hant`."""
+    source_site: str = ""
+
+
+@dataclass(frozen=True)
+class CleanDocument:
+    """A report after cleaning: what is shown (`text`) and what is searched (`norm`).
+
+    `norm` is the Simplified-Chinese normalized form of `text` and has exactly the same
+    length, so a character span locates a quote in both.
+    """
+
+    doc_id: str
+    rel: str
+    text: str
+    norm: str
+    meta: ReportMeta
+    content_hash: str
+    """Hash of the source bytes plus its metadata: a change re-indexes the report."""
+    notes: tuple[str, ...] = ()
+    """What cleaning removed or noticed, for the ingest summary."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A contiguous span of a cleaned report, cut at sentence boundaries."""
+
+    id: str
+    """Content hash: doc id + section path + embedded text."""
+    doc_id: str
+    seq: int
+    """Position of the chunk in its report (0-based)."""
+    text: str
+    """The chunk in the report's own script (== CleanDocument.text[start:end])."""
+    norm: str
+    """The same span of CleanDocument.norm."""
+    section: tuple[str, ...]
+    """Heading path, outermost first."""
+    start: int
+    end: int
+    n_tokens: int
+    """cl100k_base token count of `text`."""
+
+    @property
+    def section_path(self) -> str:
+        return " › ".join(self.section)
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A chunk as stored in the index, with the report fields search results need."""
+
+    chunk: Chunk
+    title: str
+    rel: str
+    regions: tuple[str, ...] = ()
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result."""
+
+    record: ChunkRecord
+    score: float
+    """Fused score (reciprocal-rank fusion); higher is better. Only comparable within one query."""
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+    dense_score: float | None = None
+    matched_terms: tuple[str, ...] = field(default=())
+
+    @property
+    def chunk(self) -> Chunk:
+        return self.record.chunk

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Set up ReformQA in ./.venv: torch (CPU wheel) first, then the project, then the bundled
+# embedding model converted once into the cache. Safe to run again: it only does what is missing.
+# Usage: scripts/setup.sh [--dev] [--browser]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEV=0; BROWSER=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) DEV=1 ;;
+    --browser) BROWSER=1 ;;
+    *) echo "unknown option: $arg" >&2; exit 2 ;;
+  esac
+done
+
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+. .venv/bin/activate
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+pip_q() { pip install -q "$@" 2>&1 | grep -v -e "^WARNING: Location" -e "is ignored: it is neither" || true; }
+
+# torch before anything that depends on it: the local CPU wheel, not GBs of CUDA packages.
+python -c "import torch, sys; sys.exit(0 if torch.__version__.startswith('2.13.0') else 1)" 2>/dev/null \
+  || pip_q torch==2.13.0
+extras=""
+[ "$DEV" = 1 ] && extras="dev"
+[ "$BROWSER" = 1 ] && extras="${extras:+$extras,}browser"
+if [ -n "$extras" ]; then pip_q -e ".[$extras]"; else pip_q -e .; fi
+python -c "import index, assistant, ui" || { echo "setup failed: the project does not import" >&2; exit 1; }
+
+# Convert the bundled multilingual-e5-small once (a few seconds; cached per user).
+ANONYMIZED_TELEMETRY=False HF_HUB_OFFLINE=1 python - <<'PY'
+from index.settings import Settings
+from index.e5convert import ensure_e5_model
+print("embedding model:", ensure_e5_model(Settings().cache_dir))
+PY
+
+if [ "$BROWSER" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  # Playwright cannot download its own browser here: use Debian's Chromium.
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "browser tests need Debian's chromium: sudo apt-get install chromium chromium-driver" >&2
+  fi
+fi
+echo "setup done: . .venv/bin/activate"
