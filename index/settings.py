@@ -73,7 +73,8 @@ class LLMSettings(_Group):
     model: str = Field("", description="Model name sent to the endpoint.")
     timeout: float = Field(60.0, gt=0, description="Seconds before falling back to extractive.")
     max_context_tokens: int = Field(3000, ge=256, description="Source budget in the prompt.")
-    temperature: float = Field(0.1, ge=0, le=2)
+    temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature; low stays close to the sources.")
+    max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed request before the extractive fallback.")
 
 
 class Settings(BaseSettings):
