@@ -104,6 +104,19 @@ class Assistant:
     def remove(self, doc_id: str) -> None:
         remove_report(self.settings, self.resolve_report(doc_id), vectors=self._vectors)
 
+    def delete_report(self, doc_id: str) -> Path | None:
+        """Remove a report from the index and delete its file, so the next ingest does not
+        add it back. Returns the deleted file (None if it was already gone)."""
+        resolved = self.resolve_report(doc_id)
+        rel = next(d.rel for d in self.docs() if d.doc_id == resolved)
+        self.remove(resolved)
+        root = self.settings.corpus_dir.resolve()
+        path = (root / rel).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            return None
+        path.unlink()
+        return path
+
     def docs(self) -> list[DocRow]:
         return self.searcher.store.db.docs()
 

@@ -1,0 +1,278 @@
+"""Web UI rendering: escaping, highlighting, answer/source/search views and exports (no server)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+
+from assistant.answer_types import Answer, Citation, ComparisonRow
+from assistant.render import hit_json
+from index.types import Chunk, ChunkRecord, Hit
+from ui.answer_view import (
+    DECLINED_TITLE,
+    answer_panel,
+    chat_markdown,
+    citation_choices,
+    context_window,
+    locate,
+    source_view,
+    strip_markers,
+)
+from ui.export import CSV_FIELDS, answer_markdown, hits_csv, hits_json, hits_markdown, write_export
+from ui.html import esc, highlight, md_escape, md_text, merge_spans, term_spans
+from ui.library_view import READ_ONLY_TITLE, access_notice, library_table, summary_html
+from ui.search_view import hits_html
+
+XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>[点我](javascript:alert(1))"
+REPORT = "一、背景\n天津高新区承接185项市级权力事项。其他内容在这里。\n二、做法\n推行“管委会+公司”模式。"
+
+
+def _cite(n: int = 1, quote: str = "天津高新区承接185项市级权力事项。", **kw: object) -> Citation:
+    start = REPORT.find(quote)
+    fields: dict[str, object] = dict(
+        n=n,
+        doc_id="002_tianjin",
+        title="天津高新区管理体制改革的实践",
+        source="002_tianjin.txt",
+        section="一、背景",
+        quote=quote,
+        start=start,
+        end=start + len(quote),
+        regions=("天津市", "滨海新区"),
+    )
+    fields.update(kw)
+    return Citation(**fields)  # type: ignore[arg-type]
+
+
+def _answer(**kw: object) -> Answer:
+    fields: dict[str, object] = dict(
+        question="天津承接了多少项？",
+        resolved_question="天津承接了多少项？",
+        text="天津高新区承接185项市级权力事项。[1]",
+        grounded=True,
+        mode="extractive",
+        citations=(_cite(),),
+    )
+    fields.update(kw)
+    return Answer(**fields)  # type: ignore[arg-type]
+
+
+def _hit(text: str, norm: str | None = None, terms: tuple[str, ...] = (), title: str = "报告") -> Hit:
+    chunk = Chunk("c1", "d1", 0, text, norm or text, ("一、背景", "(一)小节"), 10, 10 + len(text), 12)
+    return Hit(ChunkRecord(chunk, title, "d1.txt", ("天津市",), 2020), 0.5, matched_terms=terms)
+
+
+def _render_markdown(text: str) -> str:
+    """Markdown → HTML with a permissive renderer: raw HTML on, every link scheme allowed."""
+    markdown_it = pytest.importorskip("markdown_it")
+    md = markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table")
+    md.validateLink = lambda url: True
+    return str(md.render(text))
+
+
+def _no_live_markup(rendered: str, *, markdown: bool = False) -> None:
+    """None of the payload's markup survives as markup: no tags, no links, no images."""
+    html = _render_markdown(rendered) if markdown else rendered
+    assert "<script" not in html and "<img" not in html and "href" not in html and "<a " not in html
+
+
+# -- primitives ------------------------------------------------------------------------------
+def test_esc_escapes_tags_and_quotes() -> None:
+    assert esc("<a href='x'>&\"</a>") == "&lt;a href=&#x27;x&#x27;&gt;&amp;&quot;&lt;/a&gt;"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[点我](javascript:alert(1))",
+        "![x](javascript:alert(1))",
+        "<javascript:alert(1)>",
+        "**市开发区**",
+        "$x$ `code` | a | b |",
+    ],
+)
+def test_md_escape_leaves_no_markdown_or_html(text: str) -> None:
+    out = md_escape(text)
+    assert "<" not in out and ">" not in out
+    _no_live_markup(out, markdown=True)
+    assert not re.search(r"(?<!\\)[\[\]()*`|$!]", out), out  # every special character is escaped
+
+
+def test_an_unescaped_payload_would_be_caught() -> None:
+    with pytest.raises(AssertionError):
+        _no_live_markup("[点我](javascript:alert(1))", markdown=True)
+
+
+def test_md_escape_keeps_plain_chinese_readable() -> None:
+    assert md_escape("天津高新区承接185项市级权力事项。") == "天津高新区承接185项市级权力事项。"
+
+
+def test_md_text_blocks_links_and_tags_but_stays_readable() -> None:
+    out = md_text("（二）见[点我](javascript:alert(1))<b>x</b>")
+    assert out == "（二）见\\[点我\\](javascript:alert(1))\\<b\\>x\\</b\\>"
+    _no_live_markup(out + md_text(XSS), markdown=True)
+
+
+def test_merge_spans_joins_overlaps_and_drops_empty() -> None:
+    assert merge_spans([(5, 8), (0, 2), (1, 3), (8, 9), (4, 4)]) == [(0, 3), (5, 9)]
+
+
+def test_highlight_marks_spans_and_escapes_inside_and_out() -> None:
+    out = highlight("a<b>c<d>e", [(1, 4), (100, 120)])
+    assert out == "a<mark>&lt;b&gt;</mark>c&lt;d&gt;e"
+
+
+def test_term_spans_find_simplified_terms_in_traditional_text() -> None:
+    shown = "管委會作為經濟管理主體"
+    norm = "管委会作为经济管理主体"
+    spans = term_spans(norm, ["管委会", "管理"])
+    assert [shown[s:e] for s, e in spans] == ["管委會", "管理"]
+
+
+# -- answers ---------------------------------------------------------------------------------
+def test_chat_markdown_lists_sources_with_markers() -> None:
+    md = chat_markdown(_answer())
+    assert "天津高新区承接185项市级权力事项。\\[1\\]" in md
+    assert "**参考来源**" in md and "\\[1\\] 天津高新区管理体制改革的实践" in md
+    assert "理解为" not in md
+
+
+def test_chat_markdown_shows_the_resolved_follow_up() -> None:
+    md = chat_markdown(_answer(question="那衡阳呢？", resolved_question="衡阳承接了多少项？"))
+    assert md.startswith("*理解为：衡阳承接了多少项？*")
+
+
+def test_declined_answer_looks_different_everywhere() -> None:
+    declined = _answer(text="现有报告无法回答这个问题。", grounded=False, citations=(), related=(_cite(),))
+    md = chat_markdown(declined)
+    assert DECLINED_TITLE in md and "相关段落" in md and "参考来源" not in md
+    panel = answer_panel(declined)
+    assert "rq-is-declined" in panel and "rq-warn" in panel and "相关段落" in panel
+    assert "data-cite='1'" in panel  # related passages open like citations
+    assert citation_choices(declined) == [("[1] 天津高新区管理体制改革的实践", 1)]
+    grounded = answer_panel(_answer())
+    assert "rq-is-declined" not in grounded and "参考来源" in grounded
+
+
+def test_comparison_renders_as_a_table() -> None:
+    rows = (
+        ComparisonRow("天津", "承接185项。[1]", (1,)),
+        ComparisonRow("衡阳", "推行管委会+公司。[2][3]", (2, 3)),
+    )
+    cites = (_cite(1), _cite(2, quote="推行“管委会+公司”模式。"), _cite(3, quote="其他内容在这里。"))
+    a = _answer(comparison=rows, citations=cites, text="各报告的相关做法：")
+    md = chat_markdown(a)
+    assert "| 地区 | 做法 | 出处 |" in md and "| 天津 | 承接185项。 | \\[1\\] |" in md
+    panel = answer_panel(a)
+    assert "rq-comparison" in panel and "<td class='rq-row-place'>衡阳</td>" in panel
+    assert panel.count("data-cite='3'") == 2  # in the table and in the source list
+
+
+def test_strip_markers_only_removes_the_rows_own_markers() -> None:
+    assert strip_markers("甲[1]乙[2]丙[9]", [1, 2]) == "甲乙丙[9]"
+
+
+def test_answer_views_escape_report_and_model_text() -> None:
+    evil = _cite(quote=XSS, title=XSS, section=XSS, regions=(XSS,))
+    a = _answer(text=XSS + "[1]", citations=(evil,), note=XSS, resolved_question=XSS)
+    _no_live_markup(chat_markdown(a), markdown=True)
+    for rendered in (answer_panel(a), source_view(evil, "前文" + XSS + "后文")):
+        _no_live_markup(rendered)
+    assert "&lt;script&gt;" in answer_panel(a)
+
+
+def test_source_view_marks_the_quote_with_its_context() -> None:
+    c = _cite()
+    html = source_view(c, REPORT)
+    assert f'<mark class="rq-hl">{c.quote}</mark>' in html
+    assert "一、背景" in html and "天津市、滨海新区" in html and "002_tianjin.txt" in html
+
+
+def test_source_view_finds_a_quote_whose_span_is_stale() -> None:
+    c = _cite(start=0, end=5)
+    assert locate(c, REPORT) == (REPORT.find(c.quote), REPORT.find(c.quote) + len(c.quote))
+    missing = _cite(quote="报告里没有的话")
+    assert locate(missing, REPORT) is None
+    assert "原文中没有找到这段引文" in source_view(missing, REPORT)
+
+
+def test_context_window_cuts_at_line_boundaries() -> None:
+    text = "aaaa\nbbbb\nQUOTE\ncccc\ndddd"
+    start = text.find("QUOTE")
+    lo, hi = context_window(text, start, start + 5, window=7)
+    assert text[lo:hi] == "bbbb\nQUOTE\ncccc"
+
+
+# -- search and library ----------------------------------------------------------------------
+def test_hits_html_highlights_matched_terms_and_shows_the_section() -> None:
+    html = hits_html("管委会", [_hit("推行管委會模式", norm="推行管委会模式", terms=("管委会",))])
+    assert '<mark class="rq-term">管委會</mark>' in html
+    assert "一、背景 › (一)小节" in html and "字符 10–17" in html
+
+
+def test_hits_html_escapes_report_text() -> None:
+    _no_live_markup(hits_html(XSS, [_hit(XSS, terms=("script",), title=XSS)]))
+    assert "没有找到" in hits_html(XSS, [])
+
+
+def test_library_views() -> None:
+    assert READ_ONLY_TITLE in access_notice(False) and "REFORMQA_ADMIN_PASSWORD" in access_notice(False)
+    assert READ_ONLY_TITLE not in access_notice(True)
+    assert "还没有报告" in library_table([])
+
+
+def test_summary_html_warns_about_failures() -> None:
+    from index.pipeline import IngestSummary
+
+    ok = summary_html(IngestSummary(added=["a"], chunks_total=3))
+    assert "rq-ok" in ok and "新增 1" in ok
+    bad = summary_html(IngestSummary(failed=[("x.pdf", XSS)]))
+    assert "rq-warn" in bad
+    _no_live_markup(bad)
+
+
+# -- exports ---------------------------------------------------------------------------------
+def test_answer_markdown_has_answer_references_and_spans() -> None:
+    md = answer_markdown(_answer(question="那天津呢？", resolved_question="天津承接了多少项？"))
+    assert "**问题**：那天津呢？" in md and "**理解为**：天津承接了多少项？" in md
+    c = _cite()
+    assert f"字符 {c.start}–{c.end}" in md and "《天津高新区管理体制改革的实践》 § 一、背景" in md
+    assert "## 参考来源" in md
+
+
+def test_answer_markdown_of_a_declined_answer_and_a_hostile_report() -> None:
+    md = answer_markdown(_answer(text=XSS, grounded=False, citations=(), related=(_cite(quote=XSS),)))
+    assert DECLINED_TITLE in md and "相关段落" in md
+    _no_live_markup(md, markdown=True)
+
+
+def test_hits_csv_round_trips_with_spans_and_sections() -> None:
+    hits = [_hit("第一段", terms=("第一",)), _hit('=HYPERLINK("http://x")')]
+    rows = list(csv.DictReader(io.StringIO(hits_csv("查询", hits))))
+    assert tuple(rows[0]) == CSV_FIELDS
+    assert rows[0]["section"] == "一、背景 › (一)小节" and rows[0]["start"] == "10" and rows[0]["end"] == "13"
+    assert rows[0]["regions"] == "天津市" and rows[0]["query"] == "查询"
+    assert rows[1]["text"].startswith("'=")  # a formula is neutralized for spreadsheets
+
+
+def test_hits_json_is_the_cli_shape() -> None:
+    hits = [_hit("第一段")]
+    assert json.loads(hits_json("q", hits)) == {"query": "q", "results": [hit_json(hits[0], 1)]}
+
+
+def test_hits_markdown_names_report_section_and_span() -> None:
+    md = hits_markdown("q", [_hit("第一段<b>")])
+    assert "章节：一、背景 › (一)小节" in md and "字符 10–16" in md and "\\<b\\>" in md
+
+
+def test_write_export_uses_a_bom_for_csv_only(tmp_path: object) -> None:
+    csv_path = write_export("a,b\r\n", "x", ".csv")
+    md_path = write_export("# 标题", "x", ".md")
+    assert csv_path.read_bytes().startswith(b"\xef\xbb\xbf") and csv_path.parent != md_path.parent
+    assert md_path.read_text(encoding="utf-8") == "# 标题"

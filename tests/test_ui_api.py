@@ -1,0 +1,237 @@
+"""The HTTP API and the UI handlers over a real index of the seed reports (fake embedder)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from assistant.answer_types import Turn
+from assistant.cli import main
+from assistant.facade import Assistant
+from index.settings import EmbeddingSettings, Settings
+from ui import library_tab
+from ui.app import build_blocks, create_app
+from ui.chat_tab import ChatHandlers
+from ui.library_tab import WRONG_PASSWORD, LibraryHandlers
+from ui.search_tab import SearchHandlers
+
+QUESTION = "天津高新区承接了多少项市级权力事项？"
+UNANSWERABLE = "火星基地的氧气供应怎么解决？"
+SEEDS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def _settings(root: Path, **kw: Any) -> Settings:
+    corpus = root / "corpus"
+    if not corpus.exists():
+        shutil.copytree(SEEDS, corpus)
+    return Settings(
+        data_dir=root / "data",
+        corpus_dir=corpus,
+        cache_dir=root / "cache",
+        embedding=EmbeddingSettings(model="hash:256"),
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    """One ingested index for the read-only tests of this module."""
+    a = Assistant(_settings(tmp_path_factory.mktemp("ui-api")))
+    a.ingest()
+    return a
+
+
+@pytest.fixture(scope="module")
+def client(assistant: Assistant) -> Iterator[TestClient]:
+    with TestClient(create_app(assistant), raise_server_exceptions=False) as c:
+        yield c
+
+
+# -- HTTP API --------------------------------------------------------------------------------
+def test_docs_lists_reports_with_chunk_counts(client: TestClient) -> None:
+    r = client.get("/api/docs")
+    assert r.status_code == 200
+    docs = r.json()
+    assert len(docs) == 5 and all(d["chunks"] > 0 for d in docs)
+    assert {"doc_id", "title", "regions", "year", "source"} <= set(docs[0])
+
+
+def test_ask_matches_the_cli_json(client: TestClient, assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    r = client.post("/api/ask", json={"question": QUESTION})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["grounded"] and body["citations"]
+    monkeypatch.setenv("REFORMQA_EMBEDDING__MODEL", "hash:256")
+    s = assistant.settings
+    args = ["--data-dir", str(s.data_dir), "--corpus-dir", str(s.corpus_dir), "ask", QUESTION, "--json"]
+    cli = CliRunner().invoke(main, args)
+    assert cli.exit_code == 0, cli.output
+    assert json.loads(cli.output) == body
+
+
+def test_citation_spans_locate_quotes_in_the_report_text(client: TestClient, assistant: Assistant) -> None:
+    body = client.post("/api/ask", json={"question": QUESTION}).json()
+    for c in body["citations"]:
+        _row, text, _chunks = assistant.show(c["doc_id"])
+        assert text[c["start"] : c["end"]] == c["quote"]
+
+
+def test_follow_up_takes_the_previous_response_as_history(client: TestClient) -> None:
+    first = client.post("/api/ask", json={"question": QUESTION}).json()
+    r = client.post("/api/ask", json={"question": "那衡阳呢？", "history": [first]})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["question"] == "那衡阳呢？" and body["resolved_question"] != body["question"]
+    assert "衡阳" in body["resolved_question"]
+
+
+def test_unanswerable_question_is_declined_with_related(client: TestClient) -> None:
+    body = client.post("/api/ask", json={"question": UNANSWERABLE}).json()
+    assert body["grounded"] is False and body["citations"] == []
+
+
+def test_search_with_filters_matches_the_cli_shape(client: TestClient, assistant: Assistant) -> None:
+    tianjin = next(d.doc_id for d in assistant.docs() if "天津" in d.meta.title)
+    r = client.post("/api/search", json={"query": "市级权力事项", "k": 3, "reports": [tianjin[:6]]})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["query"] == "市级权力事项" and 1 <= len(body["results"]) <= 3
+    first = body["results"][0]
+    assert {r["doc_id"] for r in body["results"]} == {tianjin}
+    assert {"rank", "section", "start", "end", "matched_terms", "text"} <= set(first)
+    by_region = client.post("/api/search", json={"query": "管委会", "regions": ["湖南"]}).json()["results"]
+    assert by_region and all(any("湖南" in g for g in hit["regions"]) for hit in by_region)
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "status", "needle"),
+    [
+        ("/api/search", {"query": "管委会", "reports": ["no-such-report"]}, 404, "no-such-report"),
+        ("/api/ask", {"question": "问" * 2001}, 400, "limit is 2,000"),
+        ("/api/search", {"query": "   "}, 400, "empty"),
+        ("/api/ask", {"question": "？？"}, 400, "no words"),
+        ("/api/ask", {"q": "x"}, 400, "question"),
+        ("/api/search", {"query": "x", "k": 0}, 400, "k"),
+    ],
+)
+def test_errors_are_json_with_status(client: TestClient, path: str, payload: Any, status: int, needle: str) -> None:
+    r = client.post(path, json=payload)
+    assert r.status_code == status
+    body = r.json()
+    assert body["ok"] is False and needle in body["error"]
+    assert "Traceback" not in r.text
+
+
+def test_invalid_json_body_is_a_400(client: TestClient) -> None:
+    r = client.post("/api/ask", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["ok"] is False
+
+
+def test_unexpected_errors_never_leak_a_trace(
+    client: TestClient, assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals at /home/x")
+
+    monkeypatch.setattr(assistant, "search", boom)
+    r = client.post("/api/search", json={"query": "管委会"})
+    assert r.status_code == 500
+    assert r.json() == {"ok": False, "error": "internal error: see the server log"}
+
+
+def test_missing_index_is_a_503(tmp_path: Path) -> None:
+    empty = Assistant(_settings(tmp_path))
+    with TestClient(create_app(empty), raise_server_exceptions=False) as c:
+        r = c.get("/api/docs")
+    assert r.status_code == 503 and r.json()["ok"] is False
+
+
+def test_gradio_app_is_served_at_the_root(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+
+
+# -- the UI without a browser ----------------------------------------------------------------
+def _config(blocks: Any) -> str:
+    return json.dumps(blocks.get_config_file(), ensure_ascii=False, default=str)
+
+
+def test_library_is_read_only_without_an_admin_password(assistant: Assistant) -> None:
+    config = _config(build_blocks(assistant))
+    assert "资料库为只读" in config and "rq-password" not in config and "rq-upload" not in config
+
+
+def test_admin_controls_exist_with_a_password(tmp_path: Path) -> None:
+    a = Assistant(_settings(tmp_path, admin_password="pw"))
+    config = _config(build_blocks(a))
+    assert "rq-password" in config and "rq-upload" in config and "资料库为只读" not in config
+
+
+def test_chat_handler_streams_then_fills_panel_and_export(assistant: Assistant) -> None:
+    outs = list(ChatHandlers(assistant).respond(QUESTION, []))
+    assert len(outs) >= 2
+    chat, turns, _box, panel, picker, _source, export = outs[-1]
+    assert chat[-1]["role"] == "assistant" and "参考来源" in chat[-1]["content"]
+    assert len(turns) == 1 and isinstance(turns[0], Turn)
+    assert "data-cite='1'" in panel and picker["choices"][0][1] == 1
+    md = Path(export["value"]).read_text(encoding="utf-8")
+    assert "## 参考来源" in md and QUESTION in md
+
+
+def test_chat_handler_shows_the_cited_passage(assistant: Assistant) -> None:
+    h = ChatHandlers(assistant)
+    turns = list(h.respond(QUESTION, []))[-1][1]
+    html = h.show(1, turns)
+    quote = turns[-1].answer.citations[0].quote
+    assert f'<mark class="rq-hl">{quote}</mark>' in html
+    assert "没有编号" in h.show(99, turns) and "选择一个引用" in h.show(None, turns)
+
+
+def test_chat_handler_reports_errors_in_the_conversation(assistant: Assistant) -> None:
+    outs = list(ChatHandlers(assistant).respond("问" * 5000, []))
+    assert "问题太长" in outs[-1][0][-1]["content"]
+
+
+def test_search_handler_fills_results_and_exports(assistant: Assistant) -> None:
+    html, csv_btn, md_btn, json_btn = SearchHandlers(assistant).run("管委会 公司", [], [], [], 4)
+    assert html.count("class='rq-hit'") == 4 and "rq-term" in html
+    assert [Path(b["value"]).suffix for b in (csv_btn, md_btn, json_btn)] == [".csv", ".md", ".json"]
+    assert json.loads(Path(json_btn["value"]).read_text(encoding="utf-8"))["query"] == "管委会 公司"
+
+
+@pytest.mark.filterwarnings("ignore:管理员密码不正确")
+def test_library_handlers_need_the_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(library_tab, "_FAIL_DELAY", 0)
+    a = Assistant(_settings(tmp_path, admin_password="pw"))
+    a.ingest()
+    h = LibraryHandlers(a)
+    upload = tmp_path / "新报告.txt"
+    upload.write_text("新区改革报告\n一、做法\n某新区推行极简审批改革，审批时限压缩一半。\n", encoding="utf-8")
+
+    status, *_ = h.upload("wrong", [str(upload)])
+    assert WRONG_PASSWORD in status and len(a.docs()) == 5
+
+    seen: list[tuple[tuple[int, int], str]] = []
+    status, table, _pick, _files = h.upload("pw", [str(upload)], lambda p, desc, unit: seen.append((p, desc)))
+    assert "索引已更新" in status and "新增 1" in status and len(a.docs()) == 6
+    assert {"读取报告", "计算向量"} <= {desc for _p, desc in seen}  # ingest progress reaches the bar
+    new = next(d for d in a.docs() if d.rel.startswith("uploads/"))
+    assert esc_free(new.meta.title) in table
+
+    status, *_ = h.remove("wrong", new.doc_id)
+    assert WRONG_PASSWORD in status and len(a.docs()) == 6
+    status, *_ = h.remove("pw", new.doc_id)
+    assert "已从索引中移除" in status and len(a.docs()) == 5
+    assert not (a.settings.corpus_dir / new.rel).exists()
+    assert len(a.ingest().added) == 0  # the file is gone, so it does not come back
+
+
+def esc_free(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,73 @@
+"""The web app: Gradio Blocks (问答 / 检索 / 资料库) mounted on a FastAPI app beside the HTTP API.
+
+`serve` is what `reformqa serve` calls; `create_app` is the ASGI app for tests and servers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+from fastapi import FastAPI
+
+from assistant.facade import Assistant
+from ui import chat_tab, library_tab, search_tab
+from ui.api import add_api
+from ui.theme import CSS, theme
+
+TITLE = "ReformQA · 开发区改革报告问答"
+INTRO = (
+    "# ReformQA · 开发区改革报告问答\n"
+    "回答只摘自资料库中的开发区、高新区管理体制改革报告，每句都注明出处；报告里找不到的，会直接说明。"
+)
+
+
+def build_blocks(assistant: Assistant) -> gr.Blocks:
+    """The three tabs, with their filters and tables filled on page load."""
+    demo = gr.Blocks(title=TITLE, analytics_enabled=False)
+    with demo:
+        gr.Markdown(INTRO, elem_classes=["rq-header"])
+        with gr.Tabs(elem_id="rq-tabs"):
+            with gr.Tab("问答", id="chat", elem_id="rq-tab-chat"):
+                chat_tab.build(assistant)
+            with gr.Tab("检索", id="search", elem_id="rq-tab-search"):
+                search = search_tab.build(assistant)
+            with gr.Tab("资料库", id="library", elem_id="rq-tab-library"):
+                library = library_tab.build(assistant)
+
+        for event in library.changed:
+            event.then(search.handlers.filters, None, search.filters, api_visibility="private")
+        demo.load(search.handlers.filters, None, search.filters, api_visibility="private")
+        demo.load(library.handlers.table, None, library.table, api_visibility="private")
+        if library.remove_pick is not None:
+            demo.load(library.handlers.choices, None, library.remove_pick, api_visibility="private")
+    return demo
+
+
+def create_app(assistant: Assistant) -> FastAPI:
+    """FastAPI with /api/* first, then the Gradio app at / (routes match in that order)."""
+    app = FastAPI(title="ReformQA", docs_url="/api/docs-ui", redoc_url=None, openapi_url="/api/openapi.json")
+    add_api(app, assistant)
+    blocks = build_blocks(assistant).queue(default_concurrency_limit=2)
+    mounted: FastAPI = gr.mount_gradio_app(
+        app,
+        blocks,
+        path="/",
+        footer_links=[],
+        show_error=False,
+        max_file_size=assistant.settings.limits.max_upload_bytes,
+        ssr_mode=False,
+        mcp_server=False,
+        theme=theme(),
+        css=CSS,
+    )
+    return mounted
+
+
+def serve(assistant: Assistant, *, host: str = "127.0.0.1", port: int = 7860, **uvicorn_options: Any) -> None:
+    """Run the app with uvicorn until interrupted (loopback unless `host` says otherwise)."""
+    import uvicorn
+
+    app = create_app(assistant)
+    print(f"ReformQA: http://{host}:{port}/  (API: /api/ask, /api/search, /api/docs)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", **uvicorn_options)

@@ -1,0 +1,91 @@
+"""The 检索 tab: hybrid excerpt search with report/region/year filters and exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from assistant.facade import Assistant
+from index.errors import ReformQAError
+from index.search import SearchFilter
+from index.types import Hit
+from ui.export import hits_csv, hits_json, hits_markdown, write_export
+from ui.html import notice
+from ui.search_view import hits_html, region_choices, report_choices, year_choices
+
+
+class SearchHandlers:
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    def run(
+        self, query: str, reports: list[str] | None, regions: list[str] | None, years: list[int] | None, k: float
+    ) -> tuple[Any, ...]:
+        """Outputs: results, CSV, Markdown, JSON download buttons."""
+        query = (query or "").strip()
+        off = gr.update(value=None, interactive=False)
+        if not query:
+            return hits_html("", []), off, off, off
+        flt = SearchFilter(tuple(reports or ()), tuple(regions or ()), tuple(int(y) for y in years or ()))
+        try:
+            hits = self.assistant.search(query, int(k), flt)
+        except ReformQAError as exc:
+            return notice("error", "检索失败", str(exc)), off, off, off
+        return hits_html(query, hits), *self.exports(query, hits)
+
+    @staticmethod
+    def exports(query: str, hits: list[Hit]) -> tuple[Any, Any, Any]:
+        if not hits:
+            off = gr.update(value=None, interactive=False)
+            return off, off, off
+        files = (
+            write_export(hits_csv(query, hits), "reformqa-search", ".csv"),
+            write_export(hits_markdown(query, hits), "reformqa-search", ".md"),
+            write_export(hits_json(query, hits), "reformqa-search", ".json"),
+        )
+        return tuple(gr.update(value=str(f), interactive=True) for f in files)  # type: ignore[return-value]
+
+    def filters(self) -> tuple[Any, Any, Any]:
+        """Fresh choices for the three filters (after page load or a library change)."""
+        try:
+            rows = self.assistant.docs()
+        except ReformQAError:
+            rows = []
+        return (
+            gr.update(choices=report_choices(rows)),
+            gr.update(choices=region_choices(rows)),
+            gr.update(choices=year_choices(rows)),
+        )
+
+
+@dataclass
+class SearchTab:
+    handlers: SearchHandlers
+    filters: list[gr.Dropdown]
+
+
+def build(assistant: Assistant) -> SearchTab:
+    h = SearchHandlers(assistant)
+    with gr.Row():
+        query = gr.Textbox(
+            show_label=False, placeholder="关键词或问题，例如：管委会 公司 市场化", scale=6, elem_id="rq-query"
+        )
+        go = gr.Button("检索", variant="primary", scale=1, min_width=80, elem_id="rq-search")
+    with gr.Row():
+        reports = gr.Dropdown(choices=[], multiselect=True, label="报告", elem_id="rq-filter-reports", scale=3)
+        regions = gr.Dropdown(choices=[], multiselect=True, label="地区", elem_id="rq-filter-regions", scale=2)
+        years = gr.Dropdown(choices=[], multiselect=True, label="年份", elem_id="rq-filter-years", scale=1)
+        k = gr.Slider(1, 20, value=assistant.settings.search.k, step=1, label="结果数", scale=2)
+    with gr.Row():
+        csv_btn = gr.DownloadButton("导出 CSV", size="sm", interactive=False, elem_id="rq-export-csv")
+        md_btn = gr.DownloadButton("导出 Markdown", size="sm", interactive=False, elem_id="rq-export-md")
+        json_btn = gr.DownloadButton("导出 JSON", size="sm", interactive=False, elem_id="rq-export-json")
+    results = gr.HTML(hits_html("", []), elem_id="rq-results", padding=True)
+
+    inputs = [query, reports, regions, years, k]
+    outputs = [results, csv_btn, md_btn, json_btn]
+    for trigger in (query.submit, go.click):
+        trigger(h.run, inputs, outputs, api_visibility="private")
+    return SearchTab(h, [reports, regions, years])
