@@ -8,7 +8,9 @@ each one by its exact span. It declines when the question's key terms are not co
 
 from __future__ import annotations
 
+import copy
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,7 +19,7 @@ import numpy as np
 from assistant.answer_types import Answer, Citation, ComparisonRow
 from assistant.conversation import places_in, short_place
 from index.chunking import segment
-from index.embedding import Embedder
+from index.embedding import Embedder, Vectors
 from index.keyword import KeywordIndex, tokenize
 from index.search import is_cross_report
 from index.textnorm import normalize
@@ -115,6 +117,8 @@ class ExtractiveConfig:
     w_dense: float = 0.35
     w_rank: float = 0.15
     per_place: int = 2
+    dense_candidates: int = 10
+    """Only this many best lexical candidates are embedded (a CPU budget)."""
 
 
 def sentences_of(hits: Sequence[Hit]) -> list[Sentence]:
@@ -138,7 +142,8 @@ class TermWeights:
 
     def __init__(self, question: str, keyword: KeywordIndex) -> None:
         terms = [t for t in dict.fromkeys(tokenize(normalize(question))) if t not in QUESTION_WORDS]
-        self.weights = {t: keyword.idf(t) for t in terms}
+        # A lone character (两, 区, 新) says little on its own, whatever its rarity as a token.
+        self.weights = {t: keyword.idf(t) * (0.4 if len(t) == 1 else 1.0) for t in terms}
         self.missing = [t for t in terms if keyword.doc_freq(t) == 0]
 
     @property
@@ -150,6 +155,17 @@ class TermWeights:
         if not self.total:
             return 0.0
         return sum(w for t, w in self.weights.items() if t in norm) / self.total
+
+    def localized(self, norms: Sequence[str]) -> TermWeights:
+        """The same terms, down-weighted where most candidates share them.
+
+        Inside one report every sentence may say 天津高新区: the term decides which
+        report answers, not which of its sentences does.
+        """
+        out = copy.copy(self)
+        n = len(norms) or 1
+        out.weights = {t: w * (1.0 - 0.5 * sum(t in x for x in norms) / n) for t, w in self.weights.items()}
+        return out
 
 
 class ExtractiveAnswerer:
@@ -164,22 +180,42 @@ class ExtractiveAnswerer:
     def score(self, question: str, sentences: Sequence[Sentence], weights: TermWeights) -> list[Scored]:
         if not sentences:
             return []
-        q = self.embedder.embed_query(question)
-        vecs = self.embedder.embed_documents([s.text for s in sentences])
-        dense = vecs @ q
-        lo, hi = float(dense.min()), float(dense.max())
-        dense_rel = (dense - lo) / (hi - lo) if hi > lo else np.ones_like(dense)
         cfg = self.config
+        local = weights.localized([s.norm for s in sentences])
+        qnorm = normalize(question)
+        qgrams, qall = _bigrams(_content(qnorm)), _bigrams(qnorm)
+        lexical = [_lexical(s, local, qgrams) for s in sentences]
+        lexical = _carry_to_continuations(sentences, lexical, qall)
         numeric, timely = _NUMERIC_Q.search(question), _TIME_Q.search(question)
-        out: list[Scored] = []
-        for s, d in zip(sentences, dense_rel, strict=True):
-            lex = weights.coverage(s.norm)
+        base = []
+        for s, lex in zip(sentences, lexical, strict=True):
             bonus = 0.1 if (numeric and _HAS_NUM.search(s.text)) or (timely and _HAS_TIME.search(s.text)) else 0.0
-            penalty = 0.15 if s.is_heading else 0.0
+            penalty = 0.3 if s.is_heading or _is_echo(s.norm, qall) else 0.0
             rank = 1.0 / (1.0 + 0.35 * s.hit_rank)
-            total = cfg.w_lexical * lex + cfg.w_dense * float(d) + cfg.w_rank * rank + bonus - penalty
-            out.append(Scored(s, total, lex))
+            base.append(cfg.w_lexical * lex + cfg.w_rank * rank + bonus - penalty)
+        dense = self._dense(question, sentences, base)
+        out = [
+            Scored(s, b + cfg.w_dense * d, lex) for s, b, d, lex in zip(sentences, base, dense, lexical, strict=True)
+        ]
         return sorted(out, key=lambda x: -x.score)
+
+    def _dense(self, question: str, sentences: Sequence[Sentence], base: Sequence[float]) -> list[float]:
+        """Min-max scaled similarity to the question, for the best few candidates only.
+
+        Embedding every sentence of every hit costs far more than the search itself on a
+        CPU; the lexical and rank signals already separate the plausible few.
+        """
+        top = sorted(range(len(sentences)), key=lambda i: -base[i])[: self.config.dense_candidates]
+        out = [0.0] * len(sentences)
+        if len(top) < 2:
+            return [1.0 if i in top else 0.0 for i in range(len(sentences))]
+        q = self.embedder.embed_query(_focus(question, sentences))
+        vecs = _cached_embeddings(self.embedder, [sentences[i].text for i in top])
+        sims = vecs @ q
+        lo, hi = float(sims.min()), float(sims.max())
+        for i, sim in zip(top, sims, strict=True):
+            out[i] = (float(sim) - lo) / (hi - lo) if hi > lo else 1.0
+        return out
 
     # -- answering ------------------------------------------------------------------------
     def answer(self, question: str, resolved: str, hits: Sequence[Hit]) -> Answer:
@@ -240,14 +276,14 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def reading_order(chosen: Sequence[Scored]) -> list[Sentence]:
-        """Best report first; within a report, the order of the text."""
+        """The best sentence first (the direct answer); the others by report, in text order."""
+        if not chosen:
+            return []
         first_seen: dict[str, int] = {}
         for i, s in enumerate(chosen):
             first_seen.setdefault(s.sentence.hit.chunk.doc_id, i)
-        return [
-            s.sentence
-            for s in sorted(chosen, key=lambda s: (first_seen[s.sentence.hit.chunk.doc_id], s.sentence.start))
-        ]
+        rest = sorted(chosen[1:], key=lambda s: (first_seen[s.sentence.hit.chunk.doc_id], s.sentence.start))
+        return [chosen[0].sentence, *(s.sentence for s in rest)]
 
     def comparison(self, question: str, resolved: str, scored: Sequence[Scored]) -> Answer:
         groups: dict[str, list[Scored]] = {}
@@ -279,6 +315,78 @@ class ExtractiveAnswerer:
         related = tuple(_citation(i, s) for i, s in enumerate(_lead_sentences(hits[:3]), 1))
         text = f"{why}，现有报告无法回答这个问题。" + ("以下是最接近的段落，仅供参考。" if related else "")
         return Answer(question, resolved, text, False, "extractive", (), (), related)
+
+
+_NON_WORD = re.compile(r"[^\w\u4e00-\u9fff]+")
+_EMBED_CACHE: OrderedDict[tuple[str, str], Vectors] = OrderedDict()
+_EMBED_CACHE_SIZE = 4096
+
+
+def _bigrams(text: str) -> set[str]:
+    compacted = _NON_WORD.sub("", text)
+    return {compacted[i : i + 2] for i in range(len(compacted) - 1)}
+
+
+def _content(norm: str) -> str:
+    """The question without its question words, as space-separated terms."""
+    return " ".join(t for t in tokenize(norm) if t not in QUESTION_WORDS and len(t) > 1)
+
+
+def _lexical(s: Sentence, weights: TermWeights, qgrams: set[str]) -> float:
+    """Term coverage, softened by character-bigram coverage (robust to word segmentation)."""
+    grams = sum(g in s.norm for g in qgrams) / len(qgrams) if qgrams else 0.0
+    return 0.7 * weights.coverage(s.norm) + 0.3 * grams
+
+
+def _focus(question: str, sentences: Sequence[Sentence]) -> str:
+    """The question without the terms most candidates share.
+
+    Asked "天津高新区干部工资分为哪两部分?" over passages that all say 天津高新区, the
+    embedding of the full question prefers sentences naming the zone over the one that
+    answers; the shared terms picked the report, the rest picks the sentence.
+    """
+    norm = normalize(question)
+    chunks = {s.hit.chunk.id: s.hit.chunk.norm for s in sentences}
+    shared = [
+        t
+        for t in sorted(set(tokenize(norm)) - QUESTION_WORDS, key=len, reverse=True)
+        if len(t) > 1 and sum(t in c for c in chunks.values()) >= 0.6 * len(chunks)
+    ]
+    focused = norm
+    for t in shared:
+        focused = focused.replace(t, "")
+    return focused if len(_content(focused).replace(" ", "")) >= 2 else question
+
+
+def _is_echo(norm: str, qgrams: set[str]) -> bool:
+    """A sentence that only restates the question (often an inline heading) answers nothing."""
+    own = _bigrams(norm)
+    return bool(own) and len(own & qgrams) / len(own) >= 0.6
+
+
+def _carry_to_continuations(sentences: Sequence[Sentence], lexical: list[float], qgrams: set[str]) -> list[float]:
+    """What follows a heading or a restated question is usually its answer: it inherits the match."""
+    out = list(lexical)
+    for i in range(len(sentences) - 1):
+        cur, nxt = sentences[i], sentences[i + 1]
+        if nxt.hit is cur.hit and (cur.is_heading or _is_echo(cur.norm, qgrams)):
+            out[i + 1] = max(out[i + 1], 0.9 * lexical[i])
+    return out
+
+
+def _cached_embeddings(embedder: Embedder, texts: Sequence[str]) -> Vectors:
+    """Passage vectors of sentences; the same passages come back question after question."""
+    missing = [t for t in dict.fromkeys(texts) if (embedder.name, t) not in _EMBED_CACHE]
+    if missing:
+        for t, v in zip(missing, embedder.embed_documents(missing), strict=True):
+            _EMBED_CACHE[(embedder.name, t)] = v
+    while len(_EMBED_CACHE) > _EMBED_CACHE_SIZE:
+        _EMBED_CACHE.popitem(last=False)
+    rows = []
+    for t in texts:
+        _EMBED_CACHE.move_to_end((embedder.name, t))
+        rows.append(_EMBED_CACHE[(embedder.name, t)])
+    return np.stack(rows)
 
 
 def _lead_sentences(hits: Sequence[Hit]) -> list[Sentence]:
