@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -18,7 +19,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from assistant.facade import Assistant
 from assistant.render import answer_json, hit_json, print_answer, print_hits, print_summary
-from index.errors import ReformQAError
+from index.errors import ConfigError, ReformQAError
+from index.loaders import decode_bytes
 from index.search import SearchFilter
 from index.settings import Settings
 
@@ -47,7 +49,15 @@ def _settings(ctx: click.Context) -> Settings:
         over["data_dir"] = Path(ctx.obj["data_dir"])
     if ctx.obj.get("corpus_dir"):
         over["corpus_dir"] = Path(ctx.obj["corpus_dir"])
-    return Settings(**over)
+    try:
+        return Settings(**over)
+    except ValidationError as exc:
+        # A bad REFORMQA_* variable: name the setting and the problem on one line.
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '?'}: {err['msg']} (got {err.get('input')!r})"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid setting {problems}; fix the REFORMQA_* environment variable") from exc
 
 
 def _assistant(ctx: click.Context) -> Assistant:
@@ -180,20 +190,25 @@ def show(ctx: click.Context, doc_id: str, with_chunks: bool, as_json: bool) -> N
 
 
 def _lines(path: str) -> Iterator[str]:
-    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
-    with stream:
-        for line in stream:
-            if line.strip():
-                yield line.rstrip("\n")
+    """Non-blank lines of a batch file (or stdin), its encoding detected like a report's."""
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    text, _ = decode_bytes(data, "stdin" if path == "-" else path) if data else ("", "")
+    for line in text.splitlines():
+        if line.strip():
+            yield line
 
 
 @main.command()
 @click.argument("query", required=False)
-@click.option("-k", default=5, show_default=True, help="Number of results.")
+@click.option("-k", default=5, show_default=True, type=click.IntRange(min=1), help="Number of results.")
 @click.option("--report", "reports", multiple=True, help="Only this report (id or prefix); repeatable.")
 @click.option("--region", "regions", multiple=True, help="Only reports about this region; repeatable.")
 @click.option("--year", "years", multiple=True, type=int, help="Only reports of this year; repeatable.")
-@click.option("--batch", type=click.Path(allow_dash=True), help="File with one query per line (- for stdin).")
+@click.option(
+    "--batch",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+    help="File with one query per line (- for stdin).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @_edge
@@ -234,13 +249,19 @@ def search(
 @_edge
 def remove(ctx: click.Context, doc_id: str) -> None:
     """Remove one report from the index (delete its file too, or the next ingest adds it back)."""
-    _assistant(ctx).remove(doc_id)
-    click.echo(f"removed {doc_id}")
+    assistant = _assistant(ctx)
+    resolved = assistant.resolve_report(doc_id)
+    assistant.remove(resolved)
+    click.echo(f"removed {resolved}")
 
 
 @main.command()
 @click.argument("question", required=False)
-@click.option("--batch", type=click.Path(allow_dash=True), help="File with one question per line (- for stdin).")
+@click.option(
+    "--batch",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+    help="File with one question per line (- for stdin).",
+)
 @click.option(
     "--llm/--no-llm", "use_llm", default=None, help="Use the configured LLM endpoint (default: if configured)."
 )

@@ -8,16 +8,29 @@ the question-rewrite prompt does this instead (see assistant.llm).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
 
 from assistant.answer_types import Turn
+from index.keyword import tokenize
+from index.textnorm import normalize
 
-_PLACE = re.compile(r"[\u4e00-\u9fff]{2,5}?(?:省|市|州|县|盟)|[\u4e00-\u9fff]{2,4}?(?:高新区|开发区|新区|园区)")
 _PLACE_SUFFIX = re.compile(r"(省|市|州|县|盟|高新区|开发区|新区|园区|地区)$")
 _ANAPHORA = re.compile(r"^(那么?|那|它|它们|他们|其|这些|这两个|两地|两者|该地|上述|以上|前者|后者)")
 _PLURAL_REF = re.compile(r"(它们|他们|两地|两者|这两个|这些地方|这几个|各自|上述|以上)")
 _TAIL = re.compile(r"(呢|吗|怎么样|如何|怎样)?[?？。!！\s]*$")
 _GENERIC_PLACES = frozenset({"开发区", "高新区", "园区", "新区", "各地", "地方"})
+_POS_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _posseg() -> Any:
+    import jieba.posseg
+
+    tokenize("")  # initializes jieba's shared dictionary once, quietly (index.keyword)
+    return jieba.posseg
 
 
 def short_place(name: str) -> str:
@@ -26,19 +39,48 @@ def short_place(name: str) -> str:
     return stem if len(stem) >= 2 else name
 
 
+def _place_words(norm: str) -> list[tuple[int, int]]:
+    """Spans of the words jieba tags as place names (ns): 天津, 衡阳市, 深圳, 南山区."""
+    pseg = _posseg()
+    with _POS_LOCK:
+        pairs = [(w.word, w.flag) for w in pseg.cut(norm)]
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for word, flag in pairs:
+        if flag.startswith("ns") and len(word) >= 2 and word not in _GENERIC_PLACES:
+            spans.append((pos, pos + len(word)))
+        pos += len(word)
+    return spans
+
+
 def places_in(text: str, known: Iterable[str]) -> list[str]:
-    """Places named in `text`: known region names (full or short) and X省/X市/X高新区 forms."""
-    found: list[str] = []
-    for name in sorted(set(known), key=len, reverse=True):
-        for form in (name, short_place(name)):
-            if form and form in text and not any(form in f for f in found) and form not in _GENERIC_PLACES:
-                found.append(form)
-                break
-    for m in _PLACE.finditer(text):
-        p = m.group()
-        if p not in _GENERIC_PLACES and not any(p in f or f in p for f in found):
-            found.append(p)
-    return sorted(found, key=text.find)
+    """Places named in `text`, in order: known region names (full or short) and words
+    tagged as place names. Adjacent names make one place (湖南省衡阳市); generic words
+    (各地开发区, 近年来高新区) are not places. Forms are returned as written in `text`,
+    which may be Traditional (matching is done on the normalized form)."""
+    norm = normalize(text)
+    spans: list[tuple[int, int]] = []
+
+    def free(s: int, e: int) -> bool:
+        return all(e <= a or s >= b for a, b in spans)
+
+    for name in sorted({normalize(k) for k in known}, key=len, reverse=True):
+        for form in dict.fromkeys((name, short_place(name))):
+            if len(form) < 2 or form in _GENERIC_PLACES:
+                continue
+            start = norm.find(form)
+            while start >= 0:
+                if free(start, start + len(form)):
+                    spans.append((start, start + len(form)))
+                start = norm.find(form, start + len(form))
+    spans += [(s, e) for s, e in _place_words(norm) if free(s, e)]
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and merged[-1][1] == s:
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return list(dict.fromkeys(text[s:e] for s, e in merged))
 
 
 def _previous(history: Sequence[Turn]) -> Turn | None:
@@ -46,11 +88,13 @@ def _previous(history: Sequence[Turn]) -> Turn | None:
 
 
 def _cited_places(turn: Turn) -> list[str]:
+    """The places the previous answer quoted: from each citation's headings, else its report's region."""
     out: list[str] = []
     for c in turn.answer.citations:
-        for r in c.regions[:1]:
-            if short_place(r) not in out:
-                out.append(short_place(r))
+        found = places_in(c.section, c.regions) or [short_place(r) for r in c.regions[:1]]
+        for p in found[:1]:
+            if p not in out:
+                out.append(p)
     return out
 
 

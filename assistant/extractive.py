@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -190,7 +191,7 @@ class ExtractiveAnswerer:
         base = []
         for s, lex in zip(sentences, lexical, strict=True):
             bonus = 0.1 if (numeric and _HAS_NUM.search(s.text)) or (timely and _HAS_TIME.search(s.text)) else 0.0
-            penalty = 0.3 if s.is_heading or _is_echo(s.norm, qall) else 0.0
+            penalty = 0.6 if s.is_heading or _is_echo(s.norm, qall) else 0.0
             rank = 1.0 / (1.0 + 0.35 * s.hit_rank)
             base.append(cfg.w_lexical * lex + cfg.w_rank * rank + bonus - penalty)
         dense = self._dense(question, sentences, base)
@@ -210,7 +211,7 @@ class ExtractiveAnswerer:
         if len(top) < 2:
             return [1.0 if i in top else 0.0 for i in range(len(sentences))]
         q = self.embedder.embed_query(_focus(question, sentences))
-        vecs = _cached_embeddings(self.embedder, [sentences[i].text for i in top])
+        vecs = _cached_embeddings(self.embedder, [sentences[i].norm for i in top])
         sims = vecs @ q
         lo, hi = float(sims.min()), float(sims.max())
         for i, sim in zip(top, sims, strict=True):
@@ -320,6 +321,7 @@ class ExtractiveAnswerer:
 _NON_WORD = re.compile(r"[^\w\u4e00-\u9fff]+")
 _EMBED_CACHE: OrderedDict[tuple[str, str], Vectors] = OrderedDict()
 _EMBED_CACHE_SIZE = 4096
+_EMBED_LOCK = threading.Lock()
 
 
 def _bigrams(text: str) -> set[str]:
@@ -355,7 +357,7 @@ def _focus(question: str, sentences: Sequence[Sentence]) -> str:
     focused = norm
     for t in shared:
         focused = focused.replace(t, "")
-    return focused if len(_content(focused).replace(" ", "")) >= 2 else question
+    return focused if len(_content(focused).replace(" ", "")) >= 2 else norm
 
 
 def _is_echo(norm: str, qgrams: set[str]) -> bool:
@@ -376,17 +378,17 @@ def _carry_to_continuations(sentences: Sequence[Sentence], lexical: list[float],
 
 def _cached_embeddings(embedder: Embedder, texts: Sequence[str]) -> Vectors:
     """Passage vectors of sentences; the same passages come back question after question."""
-    missing = [t for t in dict.fromkeys(texts) if (embedder.name, t) not in _EMBED_CACHE]
+    with _EMBED_LOCK:
+        found = {t: v for t in texts if (v := _EMBED_CACHE.get((embedder.name, t))) is not None}
+    missing = [t for t in dict.fromkeys(texts) if t not in found]
     if missing:
-        for t, v in zip(missing, embedder.embed_documents(missing), strict=True):
-            _EMBED_CACHE[(embedder.name, t)] = v
-    while len(_EMBED_CACHE) > _EMBED_CACHE_SIZE:
-        _EMBED_CACHE.popitem(last=False)
-    rows = []
-    for t in texts:
-        _EMBED_CACHE.move_to_end((embedder.name, t))
-        rows.append(_EMBED_CACHE[(embedder.name, t)])
-    return np.stack(rows)
+        fresh = dict(zip(missing, embedder.embed_documents(missing), strict=True))
+        found.update(fresh)
+        with _EMBED_LOCK:
+            _EMBED_CACHE.update({(embedder.name, t): v for t, v in fresh.items()})
+            while len(_EMBED_CACHE) > _EMBED_CACHE_SIZE:
+                _EMBED_CACHE.popitem(last=False)
+    return np.stack([found[t] for t in texts])
 
 
 def _lead_sentences(hits: Sequence[Hit]) -> list[Sentence]:

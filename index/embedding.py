@@ -102,7 +102,12 @@ class SentenceTransformerEmbedder(Embedder):
         with self._lock:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                import transformers
                 from sentence_transformers import SentenceTransformer
+
+                # "Loading weights" bars would land in the middle of CLI output and JSON pipes.
+                transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+                transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
                 threads = self._settings.embedding.threads
                 if threads:

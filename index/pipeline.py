@@ -22,7 +22,7 @@ from index.cleaning import CLEANER_VERSION, clean_text, find_duplicate_reports, 
 from index.embedding import Embedder, make_embedder
 from index.errors import IngestLockedError, LoadError, ReformQAError
 from index.keyword import KeywordIndex, tokenize
-from index.loaders import SUPPORTED_SUFFIXES, load_file
+from index.loaders import SUPPORTED_SUFFIXES, check_size, load_file
 from index.metadata import load_metadata
 from index.settings import Settings
 from index.statedb import DocRow, StateDB
@@ -35,8 +35,12 @@ Progress = Callable[[str, int, int], None]
 """progress(stage, done, total)."""
 
 
+INDEX_TEXT_VERSION = "2"
+"""What `index_text` embeds; 2: the normalized (Simplified) form, so scripts meet in one space."""
+
+
 def fingerprint(settings: Settings) -> str:
-    return settings.index_fingerprint(CLEANER_VERSION, CHUNKER_VERSION)
+    return settings.index_fingerprint(CLEANER_VERSION, f"{CHUNKER_VERSION}+text{INDEX_TEXT_VERSION}")
 
 
 @dataclass
@@ -76,23 +80,55 @@ def _walk(root: Path) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
-def scan(corpus_dir: Path, paths: Sequence[Path], failed: list[tuple[str, str]]) -> list[SourceFile]:
-    """Supported report files under `paths`; unreadable ones are recorded in `failed`."""
+def scan(
+    corpus_dir: Path, paths: Sequence[Path], failed: list[tuple[str, str]], *, max_bytes: int | None = None
+) -> list[SourceFile]:
+    """Supported report files under `paths`; unreadable or too large ones are recorded in `failed`."""
     root = corpus_dir.resolve()
     found: list[SourceFile] = []
     for given in paths:
         candidates = [given] if given.is_file() else list(_walk(given)) if given.is_dir() else []
         if not candidates and not given.exists():
             failed.append((str(given), "no such file or directory"))
+        elif not candidates and not given.is_dir():
+            failed.append((str(given), "is not a regular file or a directory"))
         for path in candidates:
             rel = _rel(path, root)
+            if not _is_utf8(rel):  # an undecodable name (surrogate escapes) breaks ids, JSON and SQLite
+                shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                failed.append((shown, "has a file name that is not valid UTF-8 (saved on another system?); rename it"))
+                continue
             try:
-                if path.is_symlink() and not path.resolve().is_file():
-                    raise OSError("broken or looping symbolic link")
-                found.append(SourceFile(path=path, rel=rel, sha256=_sha256(path), size=path.stat().st_size))
+                if not path.is_file():
+                    raise OSError(_not_regular(path))
+                size = path.stat().st_size
+                if max_bytes is not None:
+                    check_size(rel, size, max_bytes)  # before hashing: it could be gigabytes
+                found.append(SourceFile(path=path, rel=rel, sha256=_sha256(path), size=size))
             except OSError as exc:
                 failed.append((rel, f"cannot be read ({exc.strerror or exc})"))
+            except LoadError as exc:
+                failed.append((rel, exc.reason))
     return found
+
+
+def _not_regular(path: Path) -> str:
+    # is_file() follows links: it is False for a broken or looping link (where
+    # Path.resolve() would raise RuntimeError) and for a pipe or a device, which would
+    # block or never end when read.
+    if not path.is_symlink():
+        return "not a regular file (a pipe, socket or device)"
+    if path.exists():
+        return "a symbolic link to something that is not a regular file"
+    return "broken or looping symbolic link"
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -119,6 +155,13 @@ def content_hash(source: SourceFile, meta: ReportMeta | None) -> str:
 def prepare(source: SourceFile, doc_id: str, meta: ReportMeta | None, settings: Settings) -> CleanDocument:
     """Load, clean and normalize one file (raises LoadError)."""
     loaded = load_file(source.path, source.rel, max_bytes=settings.limits.max_file_bytes)
+    limit = settings.limits.max_text_chars
+    if len(loaded.text) > limit:  # checked before cleaning and chunking, which take minutes on such text
+        raise LoadError(
+            source.rel,
+            f"has {len(loaded.text):,} characters of text, over the limit of {limit:,}; split the report "
+            "or raise the setting limits.max_text_chars (REFORMQA_LIMITS__MAX_TEXT_CHARS)",
+        )
     cleaned = clean_text(loaded.text)
     if not cleaned.text.strip():
         raise LoadError(source.rel, "has no text left after cleaning (only boilerplate or blank)")
@@ -135,9 +178,10 @@ def prepare(source: SourceFile, doc_id: str, meta: ReportMeta | None, settings: 
 
 
 def index_text(chunk: Chunk, title: str) -> str:
-    """What is embedded and keyword-indexed: the title and heading path give the chunk context."""
+    """What is embedded and keyword-indexed, normalized: the title and heading path give the
+    chunk context, and the Simplified form lets a question in either script meet it."""
     head = " › ".join((title, *chunk.section))
-    return f"{head}\n{chunk.text}"
+    return normalize(f"{head}\n{chunk.text}")
 
 
 def _chunk_meta(chunk: Chunk, doc: CleanDocument) -> Metadata:
@@ -212,7 +256,9 @@ class Ingestor:
         try:
             self._collect_garbage(store)
             scan_paths = list(paths) if paths else [self.settings.corpus_dir]
-            files = scan(self.settings.corpus_dir, scan_paths, summary.failed)
+            files = scan(
+                self.settings.corpus_dir, scan_paths, summary.failed, max_bytes=self.settings.limits.max_file_bytes
+            )
             prepared, removed = self._plan(store, files, scan_paths, summary)
             self._embed(store, prepared, summary)
             self._commit(store, prepared, removed, summary)
@@ -246,6 +292,10 @@ class Ingestor:
             except ReformQAError as exc:
                 summary.failed.append((source.rel, str(exc).removeprefix(f"{source.rel}: ")))
                 continue
+            except Exception as exc:  # noqa: BLE001 - a bug on one odd file must not stop the ingest
+                reason = f"could not be indexed ({type(exc).__name__}: {exc}); please report this file as a bug"
+                summary.failed.append((source.rel, reason))
+                continue
             prepared.append(item)
             (summary.updated if old is not None else summary.added).append(item.doc.doc_id)
         removed = self._removed(known, files, scan_paths, summary)
@@ -269,7 +319,7 @@ class Ingestor:
                 f"gives {len(chunks)} chunks, over the limit of {self.settings.limits.max_chunks_per_file} "
                 "(setting limits.max_chunks_per_file / REFORMQA_LIMITS__MAX_CHUNKS_PER_FILE)",
             )
-        toks = [(c, tokenize(normalize(index_text(c, doc.meta.title)))) for c in chunks]
+        toks = [(c, tokenize(index_text(c, doc.meta.title))) for c in chunks]
         return _Prepared(source, doc, toks)
 
     def _removed(
@@ -313,6 +363,9 @@ class Ingestor:
         tmp = store.path / f".kw-{gen}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         KeywordIndex([cid for cid, _ in rows], [t for _, t in rows]).save(tmp)
+        # A kw-<gen> can only be the uncommitted leftover of a killed ingest (or `remove`):
+        # os.replace cannot replace a non-empty directory.
+        shutil.rmtree(store.kw_dir(gen), ignore_errors=True)
         os.replace(tmp, store.kw_dir(gen))
         with store.db.transaction() as conn:
             for doc_id in replaced_ids:

@@ -17,6 +17,7 @@ import numpy as np
 from index.embedding import Embedder, make_embedder
 from index.errors import QueryError, UnknownReportError
 from index.keyword import tokenize
+from index.pipeline import fingerprint
 from index.settings import Settings
 from index.statedb import DocRow
 from index.store import IndexStore
@@ -76,6 +77,8 @@ class HybridSearcher:
     def __init__(self, settings: Settings, store: IndexStore | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.store = store or IndexStore.open_current(settings)
+        # Never query vectors made with another model or chunker: say so and how to fix it.
+        self.store.check_fingerprint(fingerprint(settings))
         self._embedder = embedder
 
     @property
@@ -85,7 +88,7 @@ class HybridSearcher:
         return self._embedder
 
     def check_query(self, query: str) -> str:
-        q = query.strip()
+        q = _recover_bytes(query).strip()
         if not q:
             raise QueryError("the query is empty: type a question or some keywords")
         limit = self.settings.search.max_query_chars
@@ -104,7 +107,8 @@ class HybridSearcher:
         if flt.reports:
             keep &= set(resolve_reports(docs, flt.reports))
         if flt.regions:
-            keep &= {d.doc_id for d in docs if any(r in reg for r in flt.regions for reg in d.meta.regions)}
+            wanted = [normalize(r) for r in flt.regions]
+            keep &= {d.doc_id for d in docs if any(w in normalize(reg) for w in wanted for reg in d.meta.regions)}
         if flt.years:
             keep &= {d.doc_id for d in docs if d.meta.year in flt.years}
         return sorted(keep)
@@ -150,7 +154,7 @@ class HybridSearcher:
         live = set(view.ids)
         dense = [
             (cid, s)
-            for cid, s in self.store.vectors.query(self.embedder.embed_query(q), cfg.fetch_k, allowed)
+            for cid, s in self.store.vectors.query(self.embedder.embed_query(normalize(q)), cfg.fetch_k, allowed)
             if cid in live  # vectors of uncommitted or removed chunks are invisible
         ]
         table: dict[str, list[float | int | None]] = {}
@@ -189,6 +193,19 @@ class HybridSearcher:
 
     def record_at(self, doc_id: str) -> list[ChunkRecord]:
         return self.store.db.doc_chunks(doc_id)
+
+
+def _recover_bytes(query: str) -> str:
+    """A query typed in a GBK terminal reaches Python as undecodable bytes (lone surrogates)."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in query):
+        return query
+    raw = query.encode("utf-8", "surrogateescape")
+    for codec in ("gb18030", "big5"):
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    raise QueryError("the query is not valid text in UTF-8, GB18030 or Big5: retype it or set a UTF-8 terminal")
 
 
 def _int(v: float | int | None) -> int | None:

@@ -21,7 +21,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 . .venv/bin/activate
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-pip_q() { pip install -q "$@" 2>&1 | grep -v -e "^WARNING: Location" -e "is ignored: it is neither" || true; }
+# Quiet, but a failed install stops the set-up with pip's own output.
+pip_q() {
+  local log; log=$(mktemp)
+  if ! pip install -q "$@" >"$log" 2>&1; then cat "$log" >&2; rm -f "$log"; return 1; fi
+  grep -v -e "^WARNING: Location" -e "is ignored: it is neither" "$log" || true
+  rm -f "$log"
+}
 
 # torch before anything that depends on it: the local CPU wheel, not GBs of CUDA packages.
 python -c "import torch, sys; sys.exit(0 if torch.__version__.startswith('2.13.0') else 1)" 2>/dev/null \
@@ -39,12 +45,12 @@ from index.e5convert import ensure_e5_model
 print("embedding model:", ensure_e5_model(Settings().cache_dir))
 PY
 
-if [ "$BROWSER" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+if [ "$BROWSER" = 1 ] && { ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; }; then
   # Playwright cannot download its own browser here: use Debian's Chromium.
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
   else
-    echo "browser tests need Debian's chromium: sudo apt-get install chromium chromium-driver" >&2
+    echo "browser tests need Debian's chromium: sudo apt-get install chromium chromium-driver fonts-noto-cjk" >&2
   fi
 fi
 echo "setup done: . .venv/bin/activate"

@@ -1,0 +1,180 @@
+"""Follow-up questions resolved without an LLM: place detection, rewriting, and the
+resolved question shown to the user (in the answer, its JSON and the terminal chat)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.answer_types import Answer, Citation, Turn
+from assistant.cli import main
+from assistant.conversation import is_follow_up, places_in, resolve, short_place
+from assistant.facade import Assistant
+from assistant.render import answer_json
+from index.settings import EmbeddingSettings, Settings
+
+SEEDS = Path(__file__).resolve().parent.parent / "corpus"
+KNOWN = ["湖南省", "吉首市", "河南省", "天津市", "滨海新区", "衡阳市", "四川省", "绵阳市"]
+"""The regions of the seed reports (corpus/reports.toml)."""
+Q_TIANJIN = "天津高新区干部工资分为哪两部分?"
+
+
+def _turn(question: str, resolved: str | None = None, citations: tuple[Citation, ...] = ()) -> Turn:
+    answer = Answer(question, resolved or question, "…[1]" if citations else "…", True, "extractive", citations)
+    return Turn(question, answer)
+
+
+def _citation(section: str, regions: tuple[str, ...]) -> Citation:
+    return Citation(1, "003", "案例", "003.txt", section, "对外由市国资委履行出资人职责。", 10, 25, regions)
+
+
+# -- places -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "short"),
+    [
+        ("衡阳市", "衡阳"),
+        ("湖南省", "湖南"),
+        ("天津高新区", "天津"),
+        ("滨海新区", "滨海"),
+        ("新区", "新区"),
+        ("吉首", "吉首"),
+    ],
+)
+def test_short_place(name: str, short: str) -> None:
+    assert short_place(name) == short
+
+
+def test_places_are_found_in_text_order() -> None:
+    assert places_in("衡阳和绵阳的园区管理体制改革怎么做的?", KNOWN) == ["衡阳", "绵阳"]
+    assert places_in("绵阳和衡阳的园区管理体制改革怎么做的?", KNOWN) == ["绵阳", "衡阳"]
+    assert places_in(Q_TIANJIN, KNOWN) == ["天津"]
+
+
+def test_places_not_in_the_reports_are_found_too() -> None:
+    assert "深圳" in "".join(places_in("深圳前海的自贸区政策是什么?", KNOWN))
+    assert "深圳" in "".join(places_in("深圳前海的自贸区政策是什么?", []))
+
+
+def test_adjacent_names_are_one_place() -> None:
+    """A province followed by its city is one place, not two (else a follow-up doubles it)."""
+    assert places_in("湖南省衡阳市:持续深化市直园区管理体制改革", KNOWN) == ["湖南省衡阳市"]
+    assert places_in("四川省绵阳市:聚焦打造发展引擎深化园区综合改革", []) == ["四川省绵阳市"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "各地开发区推行了哪些管委会加公司的市场化运营模式?",
+        "二、近年来高新区管理体制机制改革的概况",
+        "四、持续深化高新区改革的路径和建议",
+        "关于开发区改革进展情况的调研报告",
+        "开发区管委会应坚持什么授权原则?",
+        "这些开发区的薪酬制度有什么不同?",
+    ],
+)
+def test_generic_zone_words_are_not_places(text: str) -> None:
+    assert places_in(text, KNOWN) == []
+
+
+def test_places_in_traditional_text_are_returned_as_written() -> None:
+    assert places_in("那衡陽呢?", KNOWN) == ["衡陽"]
+    assert places_in("綿陽編制了多少張招商圖譜?", []) == ["綿陽"]
+
+
+# -- follow-ups -------------------------------------------------------------------------------
+@pytest.mark.parametrize("q", ["那衡阳呢?", "那么绵阳呢？", "它们的审批改革有什么不同?", "薪酬呢?", "两地有何不同?"])
+def test_follow_ups_are_recognised(q: str) -> None:
+    assert is_follow_up(q)
+
+
+@pytest.mark.parametrize("q", [Q_TIANJIN, "衡阳高新区副科级岗位竞聘选出了多少人?", "哪些地方实行了以岗定薪的薪酬制度?"])
+def test_standalone_questions_are_not_follow_ups(q: str) -> None:
+    assert not is_follow_up(q)
+
+
+def test_without_history_the_question_is_unchanged() -> None:
+    assert resolve("  那衡阳呢? ", [], KNOWN) == "那衡阳呢?"
+
+
+def test_a_standalone_question_after_a_turn_is_unchanged() -> None:
+    q = "绵阳编制了多少张招商图谱?"
+    assert resolve(q, [_turn(Q_TIANJIN)], KNOWN) == q
+
+
+def test_another_place_keeps_the_previous_topic() -> None:
+    assert resolve("那衡阳呢?", [_turn(Q_TIANJIN)], KNOWN) == "衡阳高新区干部工资分为哪两部分?"
+    assert resolve("那衡陽呢？", [_turn(Q_TIANJIN)], KNOWN) == "衡陽高新区干部工资分为哪两部分?"
+
+
+def test_follow_ups_chain_through_the_resolved_question() -> None:
+    history = [_turn(Q_TIANJIN), _turn("那衡阳呢?", "衡阳高新区干部工资分为哪两部分?")]
+    assert resolve("那绵阳呢?", history, KNOWN) == "绵阳高新区干部工资分为哪两部分?"
+
+
+def test_a_compound_place_is_replaced_once() -> None:
+    prev = _turn("湖南省衡阳市的园区审批改革怎么做的?")
+    assert resolve("那绵阳呢?", [prev], KNOWN) == "绵阳的园区审批改革怎么做的?"
+
+
+def test_another_topic_keeps_the_previous_place() -> None:
+    out = resolve("那薪酬呢?", [_turn(Q_TIANJIN)], KNOWN)
+    assert "天津" in out and "薪酬" in out and "干部工资" not in out
+
+
+def test_plural_reference_names_the_previous_places() -> None:
+    prev = _turn("衡阳和绵阳的园区管理体制改革怎么做的?")
+    out = resolve("它们的审批改革有什么不同?", [prev], KNOWN)
+    assert "它们" not in out and "衡阳" in out and "绵阳" in out and out.endswith("审批改革有什么不同?")
+
+
+def test_without_a_place_in_the_question_the_cited_places_are_used() -> None:
+    by_heading = _turn(
+        "园区投资公司的出资人职责由谁履行?",
+        citations=(
+            _citation("湖南省衡阳市:持续深化市直园区管理体制改革 › 一、聚焦理顺管理机制", ("湖南省", "衡阳市")),
+        ),
+    )
+    assert "衡阳" in resolve("那薪酬呢?", [by_heading], KNOWN)
+    by_region = _turn("干部工资分为哪两部分?", citations=(_citation("", ("天津市", "滨海新区")),))
+    assert "天津" in resolve("那薪酬呢?", [by_region], KNOWN)
+
+
+# -- through the assistant and the CLI --------------------------------------------------------
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    root = tmp_path_factory.mktemp("conversation")
+    shutil.copytree(SEEDS, root / "corpus")
+    settings = Settings(
+        data_dir=root / "data",
+        corpus_dir=root / "corpus",
+        cache_dir=root / "cache",
+        embedding=EmbeddingSettings(model="hash:256"),
+    )
+    Assistant(settings).ingest()
+    return settings
+
+
+def test_the_answer_carries_the_resolved_question(indexed: Settings) -> None:
+    a = Assistant(indexed)
+    first = a.ask(Q_TIANJIN)
+    assert first.resolved_question == Q_TIANJIN
+    follow = a.ask("那衡阳呢?", [Turn(Q_TIANJIN, first)])
+    assert follow.question == "那衡阳呢?"
+    assert follow.resolved_question == "衡阳高新区干部工资分为哪两部分?"
+    out = answer_json(follow)
+    assert out["question"] == "那衡阳呢?" and out["resolved_question"] == follow.resolved_question
+
+
+def test_terminal_chat_shows_how_a_follow_up_was_understood(indexed: Settings) -> None:
+    r = CliRunner().invoke(
+        main,
+        ["--data-dir", str(indexed.data_dir), "--corpus-dir", str(indexed.corpus_dir), "chat", "--no-llm"],
+        input=f"{Q_TIANJIN}\n那衡阳呢?\n\n",
+        env={"REFORMQA_EMBEDDING__MODEL": "hash:256"},
+    )
+    assert r.exit_code == 0, r.output
+    assert "理解为: 衡阳高新区干部工资分为哪两部分?" in r.output
+    assert r.output.count("理解为") == 1  # the first question needed no resolving

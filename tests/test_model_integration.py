@@ -1,0 +1,157 @@
+"""End to end with the real embedding model (multilingual-e5-small, converted by
+`index/e5convert.py`) on the seed reports: search, scripts, answers and refusals.
+
+The seed corpus is ingested once for the whole module: the model is slow on a small CPU.
+Assertions are about behaviour (which report, which passage, answered or declined), never
+about scores.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.answer_types import Answer
+from assistant.cli import main
+from assistant.facade import Assistant
+from index.settings import Settings
+from index.textnorm import compact
+
+pytestmark = pytest.mark.model
+
+SEEDS = Path(__file__).resolve().parent.parent / "corpus"
+SEED_QA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "seed_dev_qa.jsonl"
+_MARK = re.compile(r"\[(\d+)\]")
+
+
+def _qa() -> dict[str, dict[str, object]]:
+    if not SEED_QA.exists():
+        pytest.skip(f"{SEED_QA} is not available")
+    return {q["qid"]: q for q in map(json.loads, SEED_QA.read_text(encoding="utf-8").splitlines())}
+
+
+@pytest.fixture(scope="module")
+def qa() -> dict[str, dict[str, object]]:
+    return _qa()
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Iterator[Assistant]:
+    """The seed reports indexed once with the real model (default embedding settings)."""
+    root = tmp_path_factory.mktemp("model")
+    shutil.copytree(SEEDS, root / "corpus")
+    settings = Settings(data_dir=root / "data", corpus_dir=root / "corpus", cache_dir=model_cache)
+    assert not settings.embedding.model.startswith("hash:")
+    a = Assistant(settings)
+    summary = a.ingest()
+    assert len(summary.added) == 5 and not summary.failed
+    yield a
+
+
+def _check(a: Assistant, ans: Answer) -> None:
+    """Markers index citations; every quote is the cleaned report text at its span."""
+    assert {int(n) for n in _MARK.findall(ans.text)} == {c.n for c in ans.citations}
+    for c in (*ans.citations, *ans.related):
+        assert a.show(c.doc_id)[1][c.start : c.end] == c.quote
+
+
+def _gold_cited(ans: Answer, item: dict[str, object]) -> bool:
+    gold = item["gold"]
+    assert isinstance(gold, list) and gold
+    return all(
+        any(c.doc_id.startswith(rep) and compact(phrase) in compact(c.quote) for c in ans.citations)
+        for rep, phrase in gold
+    )
+
+
+# -- search -----------------------------------------------------------------------------------
+def test_cli_search_puts_the_answer_passage_first(assistant: Assistant) -> None:
+    s = assistant.settings
+    r = CliRunner().invoke(
+        main,
+        [
+            "--data-dir",
+            str(s.data_dir),
+            "--corpus-dir",
+            str(s.corpus_dir),
+            "search",
+            "天津高新区承接了多少项市级权力事项",
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    first = json.loads(r.stdout)["results"][0]
+    assert first["doc_id"].startswith("002") and "185项" in first["text"]
+
+
+def test_traditional_query_finds_the_four_lists_passage(assistant: Assistant) -> None:
+    hits = assistant.search("開發區管委會的四張清單", 5)
+    assert any(h.chunk.doc_id.startswith("004") and "权责清单" in h.chunk.norm for h in hits)
+
+
+@pytest.mark.parametrize(
+    ("simplified", "traditional"),
+    [
+        ("天津高新区干部工资分为哪两部分?", "天津高新區幹部工資分為哪兩部分?"),
+        ("绵阳编制了多少张招商图谱?", "綿陽編制了多少張招商圖譜?"),
+        ("服务中心与内设机构是什么关系?", "服務中心與內設機構是什麼關係?"),
+    ],
+)
+def test_both_scripts_find_the_same_report(assistant: Assistant, simplified: str, traditional: str) -> None:
+    assert assistant.search(simplified, 3)[0].chunk.doc_id == assistant.search(traditional, 3)[0].chunk.doc_id
+
+
+@pytest.mark.parametrize(
+    ("simplified", "traditional"),
+    [
+        ("开发区管委会的四张清单", "開發區管委會的四張清單"),
+        ("开发区的薪酬管理实行什么模式?", "開發區的薪酬管理實行什麼模式?"),
+    ],
+)
+def test_both_scripts_find_the_traditional_report(assistant: Assistant, simplified: str, traditional: str) -> None:
+    assert assistant.search(traditional, 3)[0].chunk.doc_id.startswith("004")
+    assert assistant.search(simplified, 3)[0].chunk.doc_id.startswith("004")
+
+
+def test_a_cross_report_question_covers_the_gold_reports(
+    assistant: Assistant, qa: dict[str, dict[str, object]]
+) -> None:
+    item = qa["d22"]
+    gold = item["gold"]
+    assert isinstance(gold, list)
+    found = {h.chunk.doc_id[:3] for h in assistant.search(str(item["q"]), 5)}
+    assert len(found & {rep for rep, _ in gold}) >= 2
+
+
+# -- answers ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("qid", ["d09", "d13", "d17"])  # d09 is the README example
+def test_answerable_seed_questions_cite_the_gold_phrase(
+    assistant: Assistant, qa: dict[str, dict[str, object]], qid: str
+) -> None:
+    ans = assistant.ask(str(qa[qid]["q"]))
+    assert ans.grounded
+    _check(assistant, ans)
+    assert _gold_cited(ans, qa[qid]), ans.text
+
+
+@pytest.mark.parametrize("qid", ["u01", "u02"])
+def test_unanswerable_seed_questions_are_declined(
+    assistant: Assistant, qa: dict[str, dict[str, object]], qid: str
+) -> None:
+    assert qa[qid].get("unanswerable")
+    ans = assistant.ask(str(qa[qid]["q"]))
+    assert ans.grounded is False and not ans.citations and ans.related
+    _check(assistant, ans)
+
+
+def test_a_cross_report_answer_is_grouped_by_place(assistant: Assistant, qa: dict[str, dict[str, object]]) -> None:
+    ans = assistant.ask(str(qa["d22"]["q"]))
+    assert ans.grounded and len(ans.comparison) >= 2
+    assert len({c.doc_id for c in ans.citations}) >= 2
+    _check(assistant, ans)
