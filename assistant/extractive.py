@@ -81,6 +81,8 @@ QUESTION_WORDS = frozenset(
         "重要",
     ]
 )
+# "四个", "两项", "几种": how many, not what about.
+_COUNTING = re.compile(r"^[一二三四五六七八九十两几多\d]+[个项种条张类点次批轮级步]?$")
 _NUMERIC_Q = re.compile(r"(多少|几[个项人家种张年]|比例|数量|多大|增速|规模)")
 _TIME_Q = re.compile(r"(什么时候|何时|哪一年|哪年|时间)")
 _HAS_NUM = re.compile(r"\d|[一二三四五六七八九十百千万亿]+[个项人家种张年%]")
@@ -118,6 +120,8 @@ class ExtractiveConfig:
     w_dense: float = 0.35
     w_rank: float = 0.15
     per_place: int = 2
+    coverage_hits: int = 5
+    """How many of the best passages the coverage test reads."""
     dense_candidates: int = 10
     """Only this many best lexical candidates are embedded (a CPU budget)."""
 
@@ -142,7 +146,9 @@ class TermWeights:
     """idf weights of a question's content terms, from the keyword index."""
 
     def __init__(self, question: str, keyword: KeywordIndex) -> None:
-        terms = [t for t in dict.fromkeys(tokenize(normalize(question))) if t not in QUESTION_WORDS]
+        terms = [
+            t for t in dict.fromkeys(tokenize(normalize(question))) if t not in QUESTION_WORDS and not _COUNTING.match(t)
+        ]
         # A lone character (两, 区, 新) says little on its own, whatever its rarity as a token.
         self.weights = {t: keyword.idf(t) * (0.4 if len(t) == 1 else 1.0) for t in terms}
         self.missing = [t for t in terms if keyword.doc_freq(t) == 0]
@@ -240,8 +246,9 @@ class ExtractiveAnswerer:
         )
 
     def top_coverage(self, hits: Sequence[Hit], weights: TermWeights) -> float:
-        joined = "\n".join(h.chunk.norm + " " + normalize(" ".join(h.chunk.section)) for h in hits[:3])
-        return weights.coverage(joined)
+        """Share of the question's term weight that the best passages (with their report
+        title and headings, which frame them) contain between them."""
+        return weights.coverage(_context_text(hits[: self.config.coverage_hits]))
 
     def declines(self, resolved: str, hits: Sequence[Hit], weights: TermWeights) -> str | None:
         """Why the reports do not answer, or None if they do."""
@@ -258,7 +265,8 @@ class ExtractiveAnswerer:
             return "问题中没有可检索的关键词"
         coverage = self.top_coverage(hits, weights)
         if coverage < self.config.min_coverage:
-            missing = [t for t in weights.weights if not any(t in h.chunk.norm for h in hits[:3])]
+            context = _context_text(hits[: self.config.coverage_hits])
+            missing = [t for t in weights.weights if t not in context]
             shown = "、".join(sorted(missing, key=lambda t: -weights.weights[t])[:3])
             return f"报告中没有找到关于“{shown}”的内容" if shown else "报告中没有找到直接回答"
         return None
@@ -322,6 +330,10 @@ _NON_WORD = re.compile(r"[^\w\u4e00-\u9fff]+")
 _EMBED_CACHE: OrderedDict[tuple[str, str], Vectors] = OrderedDict()
 _EMBED_CACHE_SIZE = 4096
 _EMBED_LOCK = threading.Lock()
+
+
+def _context_text(hits: Sequence[Hit]) -> str:
+    return "\n".join(normalize(" ".join((h.record.title, *h.chunk.section))) + " " + h.chunk.norm for h in hits)
 
 
 def _bigrams(text: str) -> set[str]:

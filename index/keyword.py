@@ -126,6 +126,24 @@ class KeywordIndex:
         if self.ids:
             self._bm25.save(str(path), show_progress=False)
 
+    @property
+    def n_rows(self) -> int:
+        """Rows (chunks) the BM25 matrices were built from, whatever `ids` says."""
+        return int(self._bm25.scores.get("num_docs", 0)) if self.ids else 0
+
+    def row_terms(self) -> list[set[str]]:
+        """The distinct tokens of every row, read back from the BM25 matrices (for checks)."""
+        rows: list[set[str]] = [set() for _ in range(self.n_rows)]
+        if not rows:
+            return rows
+        indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
+        for token, tid in self._bm25.vocab_dict.items():
+            if tid + 1 >= len(indptr):
+                continue  # bm25s adds an empty token that has no column
+            for row in indices[indptr[tid] : indptr[tid + 1]]:
+                rows[int(row)].add(token)
+        return rows
+
     def doc_freq(self, token: str) -> int:
         """In how many chunks `token` occurs (0 if never)."""
         tid = self._bm25.vocab_dict.get(token) if self.ids else None

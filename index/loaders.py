@@ -358,15 +358,19 @@ _HINTS = {
 }
 
 
+def check_size(rel: str, size: int, max_bytes: int) -> None:
+    """Raise the LoadError for a file over the byte limit (also used before hashing it)."""
+    if size > max_bytes:
+        raise LoadError(
+            rel,
+            f"is {size:,} bytes, over the limit of {max_bytes:,}; split the report or raise the setting "
+            "limits.max_file_bytes (REFORMQA_LIMITS__MAX_FILE_BYTES)",
+        )
+
+
 def _read(path: Path, rel: str, max_bytes: int) -> bytes:
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise LoadError(
-                rel,
-                f"is {size:,} bytes, over the limit of {max_bytes:,}; split the report or raise the setting "
-                "limits.max_file_bytes (REFORMQA_LIMITS__MAX_FILE_BYTES)",
-            )
+        check_size(rel, path.stat().st_size, max_bytes)
         return path.read_bytes()
     except OSError as exc:
         raise LoadError(rel, f"cannot be read ({exc.strerror or exc}); check that it exists and is readable") from exc

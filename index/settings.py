@@ -64,6 +64,12 @@ class SearchSettings(_Group):
 
 class LimitSettings(_Group):
     max_file_bytes: int = Field(50_000_000, ge=1, description="Larger files are skipped.")
+    max_text_chars: int = Field(
+        2_000_000,
+        ge=1,
+        description="Files with more characters of text are skipped before cleaning and chunking "
+        "(a long report has 100,000; this many would take minutes to embed).",
+    )
     max_chunks_per_file: int = Field(20_000, ge=1, description="More chunks fail the file.")
     max_upload_bytes: int = Field(20_000_000, ge=1, description="Web upload size limit.")
 
@@ -105,6 +111,9 @@ class Settings(BaseSettings):
         """Everything that changes stored chunks or vectors; a mismatch needs a rebuild."""
         parts = {
             "model": self.embedding.model,
+            # Other backends give (slightly) other vectors; `torch` is left out so that
+            # indexes built before the backend mattered keep their fingerprint.
+            **({"backend": self.embedding.backend} if self.embedding.backend != "torch" else {}),
             "prompts": [self.embedding.query_prompt, self.embedding.passage_prompt],
             "chunking": self.chunking.model_dump(),
             "cleaner": cleaner_version,

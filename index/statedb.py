@@ -49,6 +49,19 @@ class DocRow:
     notes: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ChunkRow:
+    """Where a chunk sits: its report, position, span, keyword-index row and text."""
+
+    id: str
+    doc_id: str
+    seq: int
+    start: int
+    end: int
+    kw_row: int
+    text: str
+
+
 def _meta_json(meta: ReportMeta) -> str:
     return json.dumps(
         {
@@ -100,6 +113,21 @@ class StateDB:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside the block all see one committed state, even while an ingest commits.
+
+        A WAL read transaction: it never blocks the writer, and the writer never changes
+        what it sees. Without it, two reads can straddle a commit (a generation number from
+        before it, the chunk layout from after).
+        """
+        with self._lock:
+            self._conn.execute("BEGIN DEFERRED")
+            try:
+                yield
+            finally:
+                self._conn.execute("COMMIT")
 
     def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[object, ...]]:
         with self._lock:
@@ -195,22 +223,31 @@ class StateDB:
     def chunk_ids(self) -> set[str]:
         return {str(r[0]) for r in self._query("SELECT id FROM chunks")}
 
+    def chunk_rows(self) -> list[ChunkRow]:
+        """Every chunk's placement, in report/sequence order: for consistency checks."""
+        rows = self._query('SELECT id, doc_id, seq, start, "end", kw_row, text FROM chunks ORDER BY doc_id, seq')
+        return [
+            ChunkRow(str(r[0]), str(r[1]), int(str(r[2])), int(str(r[3])), int(str(r[4])), int(str(r[5])), str(r[6]))
+            for r in rows
+        ]
+
     def records(self, ids: Sequence[str]) -> dict[str, ChunkRecord]:
         """Chunk records (with report title, source, regions) by id."""
         if not ids:
             return {}
         out: dict[str, ChunkRecord] = {}
-        for start in range(0, len(ids), 500):
-            part = list(ids[start : start + 500])
-            marks = ",".join("?" * len(part))
-            rows = self._query(
-                f'SELECT c.id, c.doc_id, c.seq, c.start, c."end", c.section, c.n_tokens, c.text, '
-                f"c.norm, d.rel, d.meta FROM chunks c JOIN docs d ON c.doc_id=d.doc_id "
-                f"WHERE c.id IN ({marks})",
-                part,
-            )
-            for r in rows:
-                out[str(r[0])] = self._record(r)
+        with self.snapshot():  # several batches still read one committed state
+            for start in range(0, len(ids), 500):
+                part = list(ids[start : start + 500])
+                marks = ",".join("?" * len(part))
+                rows = self._query(
+                    f'SELECT c.id, c.doc_id, c.seq, c.start, c."end", c.section, c.n_tokens, c.text, '
+                    f"c.norm, d.rel, d.meta FROM chunks c JOIN docs d ON c.doc_id=d.doc_id "
+                    f"WHERE c.id IN ({marks})",
+                    part,
+                )
+                for r in rows:
+                    out[str(r[0])] = self._record(r)
         return out
 
     def doc_chunks(self, doc_id: str) -> list[ChunkRecord]:
