@@ -126,11 +126,14 @@ class Assistant:
     def show(self, doc_id: str) -> tuple[DocRow, str, list[ChunkRecord]]:
         """A report's manifest row, cleaned text and chunks."""
         resolved = self.resolve_report(doc_id)
-        row = next(d for d in self.docs() if d.doc_id == resolved)
-        texts = self.searcher.store.db.doc_text(resolved)
-        if texts is None:
+        db = self.searcher.store.db
+        with db.snapshot():  # row, text and chunks of one version, even while an ingest commits
+            row = next((d for d in db.docs() if d.doc_id == resolved), None)
+            texts = db.doc_text(resolved)
+            chunks = db.doc_chunks(resolved)
+        if row is None or texts is None:
             raise UnknownReportError(f"report {doc_id!r} vanished from the index; run `reformqa docs`")
-        return row, texts[0], self.searcher.store.db.doc_chunks(resolved)
+        return row, texts[0], chunks
 
     # -- search and answers ---------------------------------------------------------------
     def search(

@@ -196,13 +196,23 @@ def _rank_unmarked(segs: list[Segment]) -> list[Segment]:
     return [Segment(s.start, s.end, 1) if s.level == _UNMARKED else s for s in segs]
 
 
+_HARD_CUT_WINDOW = 16
+"""Characters per budget token within which `_hard_cut` looks for a piece's end.
+
+Searching the whole remaining run made every piece cost a tokenization of the rest of the
+run: quadratic on long runs without punctuation. Text averages one to four characters per
+cl100k_base token; in text denser than 16 per token a piece is shorter than it could be, but still
+within the budget."""
+
+
 def _hard_cut(text: str, start: int, end: int, count: Callable[[str], int], budget: int) -> list[Segment]:
     """Cut text[start:end] by characters into pieces that each fit the budget."""
     pieces: list[Segment] = []
     while start < end:
-        stop, step = start + 1, max(1, (end - start) // 2)
+        window = min(end - start, _HARD_CUT_WINDOW * budget)
+        stop, step = start + 1, max(1, window // 2)
         while step >= 1:  # binary search for the longest prefix within budget
-            if stop + step <= end and count(text[start : stop + step]) <= budget:
+            if stop + step <= start + window and count(text[start : stop + step]) <= budget:
                 stop += step
             else:
                 step //= 2
