@@ -146,9 +146,11 @@ class TermWeights:
     """idf weights of a question's content terms, from the keyword index."""
 
     def __init__(self, question: str, keyword: KeywordIndex) -> None:
-        terms = [
-            t for t in dict.fromkeys(tokenize(normalize(question))) if t not in QUESTION_WORDS and not _COUNTING.match(t)
-        ]
+        tokens = list(dict.fromkeys(tokenize(normalize(question))))
+        terms = [t for t in tokens if t not in QUESTION_WORDS and not _COUNTING.match(t)]
+        # Verbs of the question's frame (实行, 推行, 分为) never decide whether the reports
+        # answer, but an answer often repeats them: they help pick its sentence.
+        self.frame = {t: 0.3 * keyword.idf(t) for t in tokens if t in QUESTION_WORDS and len(t) > 1}
         # A lone character (两, 区, 新) says little on its own, whatever its rarity as a token.
         self.weights = {t: keyword.idf(t) * (0.4 if len(t) == 1 else 1.0) for t in terms}
         self.missing = [t for t in terms if keyword.doc_freq(t) == 0]
@@ -171,7 +173,8 @@ class TermWeights:
         """
         out = copy.copy(self)
         n = len(norms) or 1
-        out.weights = {t: w * (1.0 - 0.5 * sum(t in x for x in norms) / n) for t, w in self.weights.items()}
+        merged = {**self.frame, **self.weights}
+        out.weights = {t: w * (1.0 - 0.5 * sum(t in x for x in norms) / n) for t, w in merged.items()}
         return out
 
 
@@ -353,11 +356,13 @@ def _lexical(s: Sentence, weights: TermWeights, qgrams: set[str]) -> float:
 
 
 def _focus(question: str, sentences: Sequence[Sentence]) -> str:
-    """The question without the terms most candidates share.
+    """The question without the terms most candidates share, if enough of it remains.
 
     Asked "天津高新区干部工资分为哪两部分?" over passages that all say 天津高新区, the
     embedding of the full question prefers sentences naming the zone over the one that
-    answers; the shared terms picked the report, the rest picks the sentence.
+    answers: the shared terms picked the passages, the rest of the question picks the
+    sentence. When little would remain (the shared terms are the topic itself), the
+    question stays whole.
     """
     norm = normalize(question)
     chunks = {s.hit.chunk.id: s.hit.chunk.norm for s in sentences}
@@ -369,7 +374,7 @@ def _focus(question: str, sentences: Sequence[Sentence]) -> str:
     focused = norm
     for t in shared:
         focused = focused.replace(t, "")
-    return focused if len(_content(focused).replace(" ", "")) >= 2 else norm
+    return focused if len(_content(focused).split()) >= 2 else norm
 
 
 def _is_echo(norm: str, qgrams: set[str]) -> bool:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
+from index.chunking import segment
 from index.embedding import Embedder, make_embedder
 from index.errors import QueryError, UnknownReportError
-from index.keyword import tokenize
+from index.keyword import KeywordIndex, tokenize
 from index.pipeline import fingerprint
 from index.settings import Settings
 from index.statedb import DocRow
@@ -125,7 +127,8 @@ class HybridSearcher:
         qnorm = normalize(q)
         tokens = tokenize(qnorm)
         fused = self._fuse(q, tokens, view, allowed)
-        records = self.store.db.records([cid for cid, *_ in fused[: max(4 * k, 20)]])
+        depth = max(4 * k, 20, self.settings.search.rerank_depth)
+        records = self.store.db.records([cid for cid, *_ in fused[:depth]])
         hits = [
             Hit(
                 record=records[cid],
@@ -138,6 +141,7 @@ class HybridSearcher:
             for cid, s, dr, kr, ds in fused
             if cid in records
         ]
+        hits = self._rerank(hits, tokens, view.index)
         hits = self._collapse(hits)
         spread = is_cross_report(q) if diverse is None else diverse
         return self._spread(hits, k) if spread else hits[:k]
@@ -172,6 +176,29 @@ class HybridSearcher:
         ]
         return sorted(rows, key=lambda r: (-r[1], r[0]))
 
+    def _rerank(self, hits: list[Hit], tokens: list[str], keyword: KeywordIndex) -> list[Hit]:
+        """Fuse the ranking once more with each candidate's best single sentence.
+
+        A chunk that answers usually has one sentence holding most of the question's
+        terms; one that merely shares the topic spreads them thinly. This is the part of a
+        cross-encoder's judgement that needs no model, and it costs a few milliseconds.
+        """
+        cfg = self.settings.search
+        depth = min(cfg.rerank_depth, len(hits))
+        if depth < 2 or not cfg.sentence_weight:
+            return hits
+        weights = {t: keyword.idf(t) * (0.4 if len(t) == 1 else 1.0) for t in dict.fromkeys(tokens)}
+        head = hits[:depth]
+        best = sorted(range(depth), key=lambda i: (-_best_sentence(head[i].chunk.norm, weights), i))
+        score = [1.0 / (cfg.rrf_k + i + 1) for i in range(depth)]
+        for rank, i in enumerate(best, 1):
+            score[i] += cfg.sentence_weight / (cfg.rrf_k + rank)
+        order = sorted(range(depth), key=lambda i: -score[i])
+        # Scores stay above every un-reranked hit's, so the order is the same for all consumers.
+        floor = hits[depth].score if len(hits) > depth else 0.0
+        top = [replace(head[i], score=floor + score[i]) for i in order]
+        return top + hits[depth:]
+
     def _collapse(self, hits: list[Hit]) -> list[Hit]:
         """Keep the best of near-duplicate chunks (repeated passages within or across reports)."""
         kept: list[tuple[Hit, set[str]]] = []
@@ -193,6 +220,19 @@ class HybridSearcher:
 
     def record_at(self, doc_id: str) -> list[ChunkRecord]:
         return self.store.db.doc_chunks(doc_id)
+
+
+@lru_cache(maxsize=8192)
+def _sentences(norm: str) -> tuple[str, ...]:
+    return tuple(norm[s.start : s.end] for s in segment(norm))
+
+
+def _best_sentence(norm: str, weights: dict[str, float]) -> float:
+    """The largest share of the query's term weight that one sentence of `norm` holds."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return max((sum(w for t, w in weights.items() if t in s) / total for s in _sentences(norm)), default=0.0)
 
 
 def _recover_bytes(query: str) -> str:

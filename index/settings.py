@@ -56,6 +56,10 @@ class SearchSettings(_Group):
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    rerank_depth: int = Field(20, ge=0, description="Fused candidates re-ranked by their best sentence (0 = off).")
+    sentence_weight: float = Field(
+        2.0, ge=0, description="Weight of the best-sentence ranking against the fused ranking in the re-rank."
+    )
     dedup_threshold: float = Field(
         0.8, ge=0, le=1, description="Character-shingle overlap above which two hits collapse."
     )
