@@ -1,6 +1,7 @@
-"""Embedders: the bundled E5 model through sentence-transformers, and a deterministic fake.
+"""Embedders: the bundled E5 model through sentence-transformers, the same model exported
+to ONNX (`index.onnx_embed`, the fast path), and a deterministic fake.
 
-Both implement `Embedder`. Models load lazily on first use, never at import or
+All implement `Embedder`. Models load lazily on first use, never at import or
 construction, so commands that do not embed (an ingest with nothing changed, `docs`)
 never pay for loading torch.
 """
@@ -79,6 +80,18 @@ class HashingEmbedder(Embedder):
         return self._vector(text)
 
 
+def resolve_model_path(settings: Settings) -> str:
+    """The model folder the settings name: the bundled model converts once into the cache."""
+    cfg = settings.embedding
+    if cfg.model == DEFAULT_MODEL:
+        from index.e5convert import ensure_e5_model
+
+        return str(ensure_e5_model(settings.cache_dir))
+    if Path(cfg.model).expanduser().exists():
+        return str(Path(cfg.model).expanduser())
+    return cfg.model  # a name in the local Hugging Face cache (offline)
+
+
 class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model on the CPU, with E5-style prompts."""
 
@@ -89,14 +102,7 @@ class SentenceTransformerEmbedder(Embedder):
         self._lock = threading.Lock()
 
     def _resolve_path(self) -> str:
-        cfg = self._settings.embedding
-        if cfg.model == DEFAULT_MODEL:
-            from index.e5convert import ensure_e5_model
-
-            return str(ensure_e5_model(self._settings.cache_dir))
-        if Path(cfg.model).expanduser().exists():
-            return str(Path(cfg.model).expanduser())
-        return cfg.model  # a name in the local Hugging Face cache (offline)
+        return resolve_model_path(self._settings)
 
     def _load(self) -> Any:
         with self._lock:
@@ -161,8 +167,17 @@ class SentenceTransformerEmbedder(Embedder):
 
 
 def make_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings name (`hash:N` selects the deterministic fake)."""
+    """The embedder the settings name (`hash:N` selects the deterministic fake).
+
+    `embedding.backend` `onnx` (int8) or `onnx-fp32` selects the exported model on
+    onnxruntime (`index.onnx_embed`); `torch` (and anything else) sentence-transformers.
+    """
     model = settings.embedding.model
     if model.startswith("hash:"):
         return HashingEmbedder(int(model.split(":", 1)[1]))
+    from index.onnx_embed import VARIANTS, OnnxEmbedder
+
+    variant = VARIANTS.get(settings.embedding.backend)
+    if variant is not None:
+        return OnnxEmbedder(settings, variant)
     return SentenceTransformerEmbedder(settings)
