@@ -155,7 +155,7 @@ class HybridSearcher:
         cfg = self.settings.search
         mask = np.isin(view.doc_ids, allowed) if allowed is not None else None
         kw = [(view.ids[row], score) for row, score in view.index.top(tokens, cfg.fetch_k, mask)]
-        live = set(view.ids)
+        live = view.live  # built once per keyword generation, not per query
         dense = [
             (cid, s)
             for cid, s in self.store.vectors.query(self.embedder.embed_query(normalize(q)), cfg.fetch_k, allowed)

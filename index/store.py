@@ -69,6 +69,8 @@ class KeywordView:
     index: KeywordIndex
     ids: list[str]
     doc_ids: npt.NDArray[np.str_]
+    live: frozenset[str] = frozenset()
+    """The committed chunk ids (= `ids`), built once per generation for per-query lookups."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,8 @@ class IndexStore:
             if self._kw is not None:
                 self.vectors.refresh()  # another process committed: see its vectors too
             doc_ids = np.array([d for _, d in layout], dtype=np.str_)
-            self._kw = KeywordView(gen, kw, [cid for cid, _ in layout], doc_ids)
+            ids = [cid for cid, _ in layout]
+            self._kw = KeywordView(gen, kw, ids, doc_ids, frozenset(ids))
             return self._kw
 
     def remove_stale_generations(self) -> None:
