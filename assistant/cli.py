@@ -18,7 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from assistant.facade import Assistant
-from assistant.render import answer_json, hit_json, print_answer, print_hits, print_summary
+from assistant.render import answer_json, doc_json, hit_json, print_answer, print_hits, print_summary
 from index.errors import ConfigError, ReformQAError
 from index.loaders import decode_bytes
 from index.search import SearchFilter
@@ -131,21 +131,7 @@ def docs(ctx: click.Context, as_json: bool) -> None:
     """List the indexed reports with metadata and chunk counts."""
     rows = _assistant(ctx).docs()
     if as_json:
-        out = [
-            {
-                "doc_id": d.doc_id,
-                "source": d.rel,
-                "title": d.meta.title,
-                "regions": list(d.meta.regions),
-                "year": d.meta.year,
-                "kind": d.meta.kind,
-                "script": d.meta.script,
-                "source_site": d.meta.source_site,
-                "chunks": d.n_chunks,
-                "sha256": d.sha256,
-            }
-            for d in rows
-        ]
+        out = [doc_json(d) for d in rows]
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     for d in rows:

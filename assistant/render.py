@@ -8,6 +8,7 @@ import click
 
 from assistant.answer_types import Answer, Citation
 from index.pipeline import IngestSummary
+from index.statedb import DocRow
 from index.types import Hit
 
 
@@ -26,6 +27,22 @@ def hit_json(hit: Hit, rank: int) -> dict[str, Any]:
         "regions": list(hit.record.regions),
         "year": hit.record.year,
         "matched_terms": list(hit.matched_terms),
+    }
+
+
+def doc_json(d: DocRow) -> dict[str, Any]:
+    """One report as `reformqa docs --json` and `GET /api/docs` show it."""
+    return {
+        "doc_id": d.doc_id,
+        "source": d.rel,
+        "title": d.meta.title,
+        "regions": list(d.meta.regions),
+        "year": d.meta.year,
+        "kind": d.meta.kind,
+        "script": d.meta.script,
+        "source_site": d.meta.source_site,
+        "chunks": d.n_chunks,
+        "sha256": d.sha256,
     }
 
 

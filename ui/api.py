@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.answer_types import Answer, Turn
 from assistant.facade import Assistant
-from assistant.render import answer_json, hit_json
+from assistant.render import answer_json, doc_json, hit_json
 from index.errors import (
     IndexMismatchError,
     IndexMissingError,
@@ -95,21 +95,7 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 def docs_json(assistant: Assistant) -> list[dict[str, Any]]:
     """The same list as `reformqa docs --json`."""
-    return [
-        {
-            "doc_id": d.doc_id,
-            "source": d.rel,
-            "title": d.meta.title,
-            "regions": list(d.meta.regions),
-            "year": d.meta.year,
-            "kind": d.meta.kind,
-            "script": d.meta.script,
-            "source_site": d.meta.source_site,
-            "chunks": d.n_chunks,
-            "sha256": d.sha256,
-        }
-        for d in assistant.docs()
-    ]
+    return [doc_json(d) for d in assistant.docs()]
 
 
 def router(assistant: Assistant) -> APIRouter:
