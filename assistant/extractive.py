@@ -147,7 +147,7 @@ class TermWeights:
 
     def __init__(self, question: str, keyword: KeywordIndex) -> None:
         tokens = list(dict.fromkeys(tokenize(normalize(question))))
-        terms = [t for t in tokens if t not in QUESTION_WORDS and not _COUNTING.match(t)]
+        terms = [t for t in tokens if not _is_question_word(t) and not _COUNTING.match(t)]
         # Verbs of the question's frame (实行, 推行, 分为) never decide whether the reports
         # answer, but an answer often repeats them: they help pick its sentence.
         self.frame = {t: 0.3 * keyword.idf(t) for t in tokens if t in QUESTION_WORDS and len(t) > 1}
@@ -160,10 +160,14 @@ class TermWeights:
         return sum(self.weights.values())
 
     def coverage(self, norm: str) -> float:
-        """Share of the question's term weight found in `norm`."""
+        """Share of the question's term weight found in `norm`.
+
+        A word jieba glued to its neighbour (尚恩有, 白岳峰现: a name it does not know) counts
+        by the share of its character pairs that occur.
+        """
         if not self.total:
             return 0.0
-        return sum(w for t, w in self.weights.items() if t in norm) / self.total
+        return sum(w * _presence(t, norm) for t, w in self.weights.items()) / self.total
 
     def localized(self, norms: Sequence[str]) -> TermWeights:
         """The same terms, down-weighted where most candidates share them.
@@ -333,6 +337,22 @@ _NON_WORD = re.compile(r"[^\w\u4e00-\u9fff]+")
 _EMBED_CACHE: OrderedDict[tuple[str, str], Vectors] = OrderedDict()
 _EMBED_CACHE_SIZE = 4096
 _EMBED_LOCK = threading.Lock()
+
+
+def _is_question_word(t: str) -> bool:
+    return t in QUESTION_WORDS or t in _MORE_QUESTION_WORDS or t.startswith("哪")
+
+
+_MORE_QUESTION_WORDS = frozenset(["什么样", "什么样的", "呀", "啥", "多久", "多长", "谁的", "是谁"])
+
+
+def _presence(term: str, norm: str) -> float:
+    if term in norm:
+        return 1.0
+    if len(term) < 3:
+        return 0.0
+    pairs = [term[i : i + 2] for i in range(len(term) - 1)]
+    return sum(p in norm for p in pairs) / len(pairs)
 
 
 def _context_text(hits: Sequence[Hit]) -> str:
