@@ -23,7 +23,7 @@ from index.chunking import segment
 from index.embedding import Embedder, Vectors
 from index.keyword import KeywordIndex, tokenize
 from index.search import is_cross_report
-from index.textnorm import normalize
+from index.textnorm import char_bigrams, normalize
 from index.types import Hit
 
 # Words of the question's form, not its topic: they never decide coverage.
@@ -197,7 +197,7 @@ class ExtractiveAnswerer:
         cfg = self.config
         local = weights.localized([s.norm for s in sentences])
         qnorm = normalize(question)
-        qgrams, qall = _bigrams(_content(qnorm)), _bigrams(qnorm)
+        qgrams, qall = char_bigrams(_content(qnorm)), char_bigrams(qnorm)
         lexical = [_lexical(s, local, qgrams) for s in sentences]
         lexical = _carry_to_continuations(sentences, lexical, qall)
         numeric, timely = _NUMERIC_Q.search(question), _TIME_Q.search(question)
@@ -333,7 +333,6 @@ class ExtractiveAnswerer:
         return Answer(question, resolved, text, False, "extractive", (), (), related)
 
 
-_NON_WORD = re.compile(r"[^\w\u4e00-\u9fff]+")
 _EMBED_CACHE: OrderedDict[tuple[str, str], Vectors] = OrderedDict()
 _EMBED_CACHE_SIZE = 4096
 _EMBED_LOCK = threading.Lock()
@@ -357,11 +356,6 @@ def _presence(term: str, norm: str) -> float:
 
 def _context_text(hits: Sequence[Hit]) -> str:
     return "\n".join(normalize(" ".join((h.record.title, *h.chunk.section))) + " " + h.chunk.norm for h in hits)
-
-
-def _bigrams(text: str) -> set[str]:
-    compacted = _NON_WORD.sub("", text)
-    return {compacted[i : i + 2] for i in range(len(compacted) - 1)}
 
 
 def _content(norm: str) -> str:
@@ -399,7 +393,7 @@ def _focus(question: str, sentences: Sequence[Sentence]) -> str:
 
 def _is_echo(norm: str, qgrams: set[str]) -> bool:
     """A sentence that only restates the question (often an inline heading) answers nothing."""
-    own = _bigrams(norm)
+    own = char_bigrams(norm)
     return bool(own) and len(own & qgrams) / len(own) >= 0.6
 
 

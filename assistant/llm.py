@@ -59,7 +59,7 @@ from index.chunking import token_counter
 from index.errors import ReformQAError
 from index.search import is_cross_report
 from index.settings import Settings
-from index.textnorm import normalize
+from index.textnorm import char_bigrams, normalize
 from index.types import Hit
 
 log = logging.getLogger(__name__)
@@ -158,11 +158,6 @@ def _cite(n: int, s: Sentence) -> Citation:
     return Citation(n, r.chunk.doc_id, r.title, r.rel, r.chunk.section_path, s.text, s.start, s.end, r.regions)
 
 
-def _bigrams(text: str) -> set[str]:
-    compact = re.sub(r"\W+", "", text)
-    return {compact[i : i + 2] for i in range(len(compact) - 1)}
-
-
 # -- grounding --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Grounded:
@@ -203,11 +198,11 @@ class Grounder:
             vecs[n], at = flat[at : at + len(sents)], at + len(sents)
         out = []
         for (claim, n), q in zip(refs, embedder.embed_queries([c for c, _ in refs]), strict=True):
-            weights, grams = TermWeights(claim, self.extractive.keyword), _bigrams(normalize(claim))
+            weights, grams = TermWeights(claim, self.extractive.keyword), char_bigrams(normalize(claim))
             dense = vecs[n] @ q
             scores = [
                 _W_TERMS * weights.coverage(s.norm)
-                + _W_BIGRAMS * (len(grams & _bigrams(s.norm)) / len(grams) if grams else 0.0)
+                + _W_BIGRAMS * (len(grams & char_bigrams(s.norm)) / len(grams) if grams else 0.0)
                 + _W_DENSE * float(d)
                 - (_HEADING_PENALTY if s.is_heading else 0.0)
                 for s, d in zip(cands[n], dense, strict=True)

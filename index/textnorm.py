@@ -15,6 +15,7 @@ import opencc
 
 # Quote marks normalised to one family so that 「…」 (Traditional texts) and “…” match.
 _PUNCT_MAP = str.maketrans({"「": "“", "」": "”", "『": "‘", "』": "’", "\u3000": " "})
+_NON_WORD = re.compile(r"\W+")
 _PINYIN_PAREN = re.compile(r"[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7}[1-5]?[)）]")
 
 
@@ -48,6 +49,13 @@ def normalize(text: str) -> str:
     folded = "".join(_halfwidth(ch) for ch in simplified.translate(_PUNCT_MAP))
     lowered = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in folded)
     return lowered
+
+
+def char_bigrams(text: str) -> set[str]:
+    """Pairs of adjacent word characters, punctuation and spaces left out: a match signal
+    that does not depend on how jieba segments the words."""
+    joined = _NON_WORD.sub("", text)
+    return {joined[i : i + 2] for i in range(len(joined) - 1)}
 
 
 def compact(text: str) -> str:
