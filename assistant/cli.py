@@ -337,7 +337,12 @@ def eval_cmd(
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Bind address (loopback by default).")
 @click.option("--port", default=7860, show_default=True)
-@click.option("--no-ingest", is_flag=True, help="Do not index the corpus before serving.")
+@click.option(
+    "--no-ingest",
+    is_flag=True,
+    help="Do not index the corpus before serving (by default it is indexed, and rebuilt if it was "
+    "built with other settings).",
+)
 @click.pass_context
 @_edge
 def serve(ctx: click.Context, host: str, port: int, no_ingest: bool) -> None:
@@ -346,7 +351,9 @@ def serve(ctx: click.Context, host: str, port: int, no_ingest: bool) -> None:
 
     assistant = _assistant(ctx)
     if not no_ingest:
-        print_summary(assistant.ingest(wait=600))
+        # An index built with other settings (say, before an upgrade changed a default) is
+        # rebuilt beside the old one rather than refused: this is the one-command start.
+        print_summary(assistant.ingest(rebuild_stale=True, wait=600))
     # The UI sits above this package; imported by name so `assistant` never depends on it.
     importlib.import_module("ui.app").serve(assistant, host=host, port=port)
 

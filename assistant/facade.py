@@ -76,11 +76,12 @@ class Assistant:
         paths: Sequence[Path] | None = None,
         *,
         rebuild: bool = False,
+        rebuild_stale: bool = False,
         wait: float = 0,
         progress: Progress | None = None,
     ) -> IngestSummary:
         ing = Ingestor(self.settings, embedder=self._embedder_if_loaded(), vectors=self._vectors, progress=progress)
-        summary = ing.run(paths, rebuild=rebuild, wait=wait)
+        summary = ing.run(paths, rebuild=rebuild, rebuild_stale=rebuild_stale, wait=wait)
         if ing._embedder is not None:
             self._embedder = ing._embedder  # keep the loaded model for later searches
         return summary

@@ -96,7 +96,9 @@ def build_corpus(folder: Path, chunks: int, seed: int = 0) -> int:
     """Write synthetic reports (see the module doc) worth about `chunks` chunks; returns files."""
     docs = _real_documents()
     rng = random.Random(seed)
-    pools = {name: [s.strip() for _, t in ds for s in _SENT.findall(t) if len(s.strip()) >= 6] for name, ds in docs.items()}
+    pools = {
+        name: [s.strip() for _, t in ds for s in _SENT.findall(t) if len(s.strip()) >= 6] for name, ds in docs.items()
+    }
     weights = {name: sum(map(len, pool)) for name, pool in pools.items()}
     names = sorted(pools)
     folder.mkdir(parents=True, exist_ok=True)
@@ -144,7 +146,12 @@ def base_vectors(work: Path, settings: Settings) -> Vectors:
             p.write_text(f"{title}\n{text}", encoding="utf-8")
             doc = prepare(SourceFile(p, p.name, "-", 0), p.stem, None, settings)
             cfg = settings.chunking
-            texts += [index_text(c, doc.meta.title) for c in chunk_document(doc, max_tokens=cfg.max_tokens, overlap=cfg.overlap_sentences, encoding=cfg.encoding)]
+            texts += [
+                index_text(c, doc.meta.title)
+                for c in chunk_document(
+                    doc, max_tokens=cfg.max_tokens, overlap=cfg.overlap_sentences, encoding=cfg.encoding
+                )
+            ]
     rng = random.Random(1)
     chosen = rng.sample(texts, min(BASE_VECTORS, len(texts)))
     vecs = make_embedder(settings).embed_documents(chosen)
@@ -359,10 +366,25 @@ def drive(work: Path, sizes: list[int], modes: list[str], queries: int) -> dict[
             proc, url = _start_server(work / f"server-{label}") if mode == "server" else (None, "")
             try:
                 row: dict[str, Any] = {"mode": mode, "size": label}
-                row |= _run_phase(["--phase", "ingest", "--work", str(work), "--size", label, "--mode", mode, "--url", url])
+                row |= _run_phase(
+                    ["--phase", "ingest", "--work", str(work), "--size", label, "--mode", mode, "--url", url]
+                )
                 print(f"{mode} {label}: ingested {row['chunks']} chunks", file=sys.stderr, flush=True)
                 row |= _run_phase(
-                    ["--phase", "search", "--work", str(work), "--size", label, "--mode", mode, "--url", url, "--queries", str(queries)]
+                    [
+                        "--phase",
+                        "search",
+                        "--work",
+                        str(work),
+                        "--size",
+                        label,
+                        "--mode",
+                        mode,
+                        "--url",
+                        url,
+                        "--queries",
+                        str(queries),
+                    ]
                 )
                 if proc is not None:
                     row["server_peak_mb"] = _server_peak_mb(proc.pid)
@@ -418,7 +440,11 @@ def main() -> None:
     ap.add_argument("--url", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.phase == "vectors":
-        print(json.dumps({"base_vectors": len(base_vectors(args.work, Settings(embedding=EmbeddingSettings(backend="onnx"))))}))
+        print(
+            json.dumps(
+                {"base_vectors": len(base_vectors(args.work, Settings(embedding=EmbeddingSettings(backend="onnx"))))}
+            )
+        )
         return
     if args.phase == "ingest":
         print(json.dumps(phase_ingest(args.work, args.size, args.mode, args.url)))

@@ -33,6 +33,10 @@ class IndexMissingError(ReformQAError):
     """No index exists yet in the data directory."""
 
 
+class VectorsMissingError(ReformQAError):
+    """The manifest names a vector collection the vector store does not have."""
+
+
 class IngestLockedError(ReformQAError):
     """Another ingest holds the data directory."""
 

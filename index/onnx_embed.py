@@ -208,9 +208,7 @@ def _fuse(raw: Path, out: Path, info: _ModelInfo) -> Path:
         return raw
     from onnxruntime.transformers.optimizer import optimize_model
 
-    opt = optimize_model(
-        str(raw), model_type="bert", num_heads=info.num_heads, hidden_size=info.hidden, opt_level=0
-    )
+    opt = optimize_model(str(raw), model_type="bert", num_heads=info.num_heads, hidden_size=info.hidden, opt_level=0)
     opt.save_model_to_file(str(out))
     return out
 
@@ -233,12 +231,29 @@ def _quantize(src: Path, out: Path) -> None:
 # --------------------------------------------------------------------------- run time
 
 
+def batches_by_length(lengths: Sequence[int], budget: int) -> list[list[int]]:
+    """Indexes of `lengths` sorted by length, cut where a batch padded to its longest
+    member would exceed `budget` tokens (a longer text still goes alone)."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
+        if current and (len(current) + 1) * lengths[i] > budget:
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
 class OnnxEmbedder(Embedder):
     """The exported model on onnxruntime, with E5-style prompts; loads on first use.
 
-    Texts are tokenized once, sorted by token count and cut into batches of
-    `embedding.batch_size`, so each batch is padded only to its own longest text. Query
-    vectors are cached (the same questions come back in chat, the UI and evaluation).
+    Texts are tokenized once, sorted by token count and cut into batches of at most
+    `embedding.batch_tokens` tokens (padding included): each batch is padded only to its
+    own longest text, and small batches keep the activations in the CPU cache (on two
+    cores, 640 tokens per pass embeds ~1.5× faster than 32 texts per pass). Query vectors
+    are cached (the same questions come back in chat, the UI and evaluation).
     """
 
     def __init__(self, settings: Settings, variant: str = "int8") -> None:
@@ -302,18 +317,15 @@ class OnnxEmbedder(Embedder):
             return self._empty()
         session, tok = self._load()
         encs = tok.encode_batch([prompt + t for t in texts])
-        order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
-        batch = self._settings.embedding.batch_size
+        lengths = [len(e.ids) for e in encs]
         out: Vectors | None = None
-        for s in range(0, len(order), batch):
-            rows = order[s : s + batch]
-            width = max(len(encs[i].ids) for i in rows)
+        for rows in batches_by_length(lengths, self._settings.embedding.batch_tokens):
+            width = lengths[rows[-1]]  # rows are sorted by length
             ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for r, i in enumerate(rows):
-                n = len(encs[i].ids)
-                ids[r, :n] = encs[i].ids
-                mask[r, :n] = 1
+                ids[r, : lengths[i]] = encs[i].ids
+                mask[r, : lengths[i]] = 1
             vecs = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
             if out is None:
                 out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)

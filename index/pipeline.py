@@ -26,10 +26,10 @@ from index.loaders import SUPPORTED_SUFFIXES, check_size, load_file
 from index.metadata import load_metadata
 from index.settings import Settings
 from index.statedb import DocRow, StateDB
-from index.store import CURRENT, IndexStore, current_index_dir, new_index_dir, write_atomic
+from index.store import CURRENT, IndexStore, collection_name, current_index_dir, new_index_dir, write_atomic
 from index.textnorm import normalize
 from index.types import Chunk, CleanDocument, ReportMeta, SourceFile
-from index.vectorstore import Metadata, VectorStore
+from index.vectorstore import ChromaVectorStore, Metadata, VectorStore
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total)."""
@@ -37,6 +37,18 @@ Progress = Callable[[str, int, int], None]
 
 INDEX_TEXT_VERSION = "2"
 """What `index_text` embeds; 2: the normalized (Simplified) form, so scripts meet in one space."""
+
+
+RETIRED = "retired-collections.json"
+"""Server collections of replaced indexes, dropped at the start of the next ingest."""
+
+
+def _read_names(path: Path) -> list[str]:
+    try:
+        names = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
 
 
 def fingerprint(settings: Settings) -> str:
@@ -226,7 +238,16 @@ class Ingestor:
             self._embedder = make_embedder(self.settings)
         return self._embedder
 
-    def run(self, paths: Sequence[Path] | None = None, *, rebuild: bool = False, wait: float = 0) -> IngestSummary:
+    def run(
+        self,
+        paths: Sequence[Path] | None = None,
+        *,
+        rebuild: bool = False,
+        rebuild_stale: bool = False,
+        wait: float = 0,
+    ) -> IngestSummary:
+        """Index what changed. `rebuild` builds a new index from scratch; `rebuild_stale` does
+        so only when the current one was built with other settings (instead of refusing)."""
         data_dir = self.settings.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(data_dir / "ingest.lock"))
@@ -238,22 +259,29 @@ class Ingestor:
                 "(or pass --wait SECONDS to queue behind it)"
             ) from exc
         try:
-            return self._run_locked(paths, rebuild)
+            return self._run_locked(paths, rebuild, rebuild_stale)
         finally:
             lock.release()
 
-    def _open(self, rebuild: bool) -> tuple[IndexStore, Path | None]:
+    def _store(self, path: Path) -> IndexStore:
+        return IndexStore(self.settings, path, self._vectors, writable=True)
+
+    def _open(self, rebuild: bool, rebuild_stale: bool) -> tuple[IndexStore, Path | None]:
         old = current_index_dir(self.settings.data_dir)
         if rebuild or old is None or not (old / "state.sqlite").exists():
-            return IndexStore(self.settings, new_index_dir(self.settings.data_dir), self._vectors), old
-        store = IndexStore(self.settings, old, self._vectors)
+            return self._store(new_index_dir(self.settings.data_dir)), old
+        store = self._store(old)
+        if rebuild_stale and store.fingerprint() not in (None, fingerprint(self.settings)):
+            store.close()
+            return self._store(new_index_dir(self.settings.data_dir)), old
         store.check_fingerprint(fingerprint(self.settings))
         return store, None
 
-    def _run_locked(self, paths: Sequence[Path] | None, rebuild: bool) -> IngestSummary:
-        store, replaced = self._open(rebuild)
+    def _run_locked(self, paths: Sequence[Path] | None, rebuild: bool, rebuild_stale: bool) -> IngestSummary:
+        store, replaced = self._open(rebuild, rebuild_stale)
         summary = IngestSummary(rebuilt=replaced is not None or rebuild)
         try:
+            self._drop_retired()
             self._collect_garbage(store)
             scan_paths = list(paths) if paths else [self.settings.corpus_dir]
             files = scan(
@@ -383,12 +411,33 @@ class Ingestor:
     def _switch(self, store: IndexStore, replaced: Path | None) -> None:
         if current_index_dir(self.settings.data_dir) != store.path:
             write_atomic(self.settings.data_dir / CURRENT, store.path.name)
-        if replaced is not None and replaced != store.path:
-            old = IndexStore(self.settings, replaced, None if self._vectors is None else self._vectors)
+        if replaced is None or replaced == store.path:
+            return
+        if self.settings.chroma_url:
+            # Replicas with an older copy of the data dir still search the old collection:
+            # it goes at the start of the next ingest, not now (docs/DEPLOY.md).
+            self._retire(collection_name(replaced))
+        else:
+            old = IndexStore(self.settings, replaced, self._vectors)
             if hasattr(old.vectors, "drop"):
                 old.vectors.drop()
             old.close()
-            shutil.rmtree(replaced, ignore_errors=True)
+        shutil.rmtree(replaced, ignore_errors=True)
+
+    def _retire(self, collection: str) -> None:
+        path = self.settings.data_dir / RETIRED
+        names = [*_read_names(path), collection]
+        write_atomic(path, json.dumps(names))
+
+    def _drop_retired(self) -> None:
+        """Drop the server collections of indexes that a rebuild replaced before this ingest."""
+        path = self.settings.data_dir / RETIRED
+        names = _read_names(path)
+        if not names or self._vectors is not None or not self.settings.chroma_url:
+            return
+        for name in names:
+            ChromaVectorStore(name, url=self.settings.chroma_url).drop()
+        path.unlink(missing_ok=True)
 
     def _collect_garbage(self, store: IndexStore) -> None:
         """Drop vectors no committed chunk references and stale keyword generations."""
@@ -399,7 +448,10 @@ class Ingestor:
         store.remove_stale_generations()
         for child in self.settings.data_dir.glob("idx-*"):
             if child != store.path and child != current_index_dir(self.settings.data_dir):
-                shutil.rmtree(child, ignore_errors=True)  # a killed rebuild's leftovers
+                # A killed rebuild's leftovers (never live, so no replica searches them).
+                if self.settings.chroma_url and self._vectors is None:
+                    ChromaVectorStore(collection_name(child), url=self.settings.chroma_url).drop()
+                shutil.rmtree(child, ignore_errors=True)
 
 
 def remove_report(settings: Settings, doc_id: str, *, vectors: VectorStore | None = None) -> None:

@@ -36,9 +36,19 @@ class EmbeddingSettings(_Group):
     )
     query_prompt: str = Field("query: ", description="Prefix for queries (E5 convention).")
     passage_prompt: str = Field("passage: ", description="Prefix for passages (E5 convention).")
-    batch_size: int = Field(32, ge=1, description="Texts per forward pass.")
-    backend: str = Field("torch", description="sentence-transformers backend: `torch` or `onnx`.")
-    threads: int = Field(0, ge=0, description="torch threads; 0 = library default.")
+    batch_size: int = Field(32, ge=1, description="Texts per forward pass (the torch backend).")
+    batch_tokens: int = Field(
+        640,
+        ge=1,
+        description="Tokens per forward pass, padding included (the ONNX backends batch texts of "
+        "similar length up to this budget; small batches stay in the CPU cache).",
+    )
+    backend: str = Field(
+        "onnx",
+        description="`onnx` (int8 export on onnxruntime, the fast default), `onnx-fp32` or `torch` "
+        "(plain sentence-transformers).",
+    )
+    threads: int = Field(0, ge=0, description="Embedding threads; 0 = one per core.")
 
 
 class ChunkSettings(_Group):
@@ -115,7 +125,7 @@ class Settings(BaseSettings):
         """Everything that changes stored chunks or vectors; a mismatch needs a rebuild."""
         parts = {
             "model": self.embedding.model,
-            # Other backends give (slightly) other vectors; `torch` is left out so that
+            # Backends give (slightly) different vectors; `torch` is left out so that
             # indexes built before the backend mattered keep their fingerprint.
             **({"backend": self.embedding.backend} if self.embedding.backend != "torch" else {}),
             "prompts": [self.embedding.query_prompt, self.embedding.passage_prompt],

@@ -116,15 +116,22 @@ def _manifest_problems(docs: list[DocRow], rows: list[ChunkRow], texts: dict[str
     return out
 
 
+def collection_name(index_dir: Path) -> str:
+    """The Chroma collection of an index directory (unique per rebuild: idx-<stamp>)."""
+    return f"reformqa-{index_dir.name}"
+
+
 class IndexStore:
     """One index directory: manifest + vector store + keyword index generations."""
 
-    def __init__(self, settings: Settings, path: Path, vectors: VectorStore | None = None) -> None:
+    def __init__(
+        self, settings: Settings, path: Path, vectors: VectorStore | None = None, *, writable: bool = False
+    ) -> None:
         self.settings = settings
         self.path = path
         self.db = StateDB(path / "state.sqlite")
         self.vectors = vectors or ChromaVectorStore(
-            f"reformqa-{path.name}", path=path / "chroma", url=settings.chroma_url
+            collection_name(path), path=path / "chroma", url=settings.chroma_url, create=writable
         )
         self._kw: KeywordView | None = None
         self._kw_lock = threading.Lock()

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from index.embedding import Vectors
+from index.errors import VectorsMissingError
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -83,12 +84,19 @@ class MemoryVectorStore(VectorStore):
 
 
 class ChromaVectorStore(VectorStore):
-    """A Chroma collection, embedded on disk or on a server (`url`)."""
+    """A Chroma collection, embedded on disk or on a server (`url`).
 
-    def __init__(self, collection: str, *, path: Path | None = None, url: str = "") -> None:
+    Only a writer (`create=True`, i.e. ingest) creates the collection. A reader whose
+    collection is missing gets `VectorsMissingError`, not a new empty collection: on a
+    server that means its copy of the data dir is older than a rebuild, and answering from
+    an empty dense index would silently halve retrieval.
+    """
+
+    def __init__(self, collection: str, *, path: Path | None = None, url: str = "", create: bool = False) -> None:
         self._name = collection
         self._path = path
         self._url = url
+        self._create = create
         self._lock = threading.Lock()
         self._col: Any = None
 
@@ -109,10 +117,27 @@ class ChromaVectorStore(VectorStore):
     def _collection(self) -> Any:
         with self._lock:
             if self._col is None:
-                self._col = self._client().get_or_create_collection(
-                    self._name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-                )
+                client = self._client()
+                if self._create:
+                    self._col = client.get_or_create_collection(
+                        self._name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+                    )
+                else:
+                    self._col = self._open(client)
             return self._col
+
+    def _open(self, client: Any) -> Any:
+        from chromadb.errors import NotFoundError
+
+        try:
+            return client.get_collection(self._name, embedding_function=None)
+        except (NotFoundError, ValueError) as exc:  # ValueError: older chromadb clients
+            where = f"the Chroma server at {self._url}" if self._url else f"{self._path}"
+            raise VectorsMissingError(
+                f"the vector collection {self._name!r} is missing from {where}. If this is a replica, "
+                "its copy of the data dir predates a rebuild: copy the indexer's current index again "
+                "(docs/DEPLOY.md). Otherwise run `reformqa ingest --rebuild`."
+            ) from exc
 
     def refresh(self) -> None:
         if self._url:
@@ -157,15 +182,23 @@ class ChromaVectorStore(VectorStore):
             offset += len(got)
 
     def query(self, vector: Vectors, k: int, doc_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
-        col = self._collection()
+        from chromadb.errors import NotFoundError
+
         where = {"doc_id": {"$in": list(doc_ids)}} if doc_ids else None
         if doc_ids is not None and not doc_ids:
             return []
-        res = col.query(query_embeddings=np.asarray([vector]), n_results=k, where=where, include=["distances"])
+        args: dict[str, Any] = {"query_embeddings": np.asarray([vector]), "n_results": k, "where": where}
+        try:
+            res = self._collection().query(**args, include=["distances"])
+        except NotFoundError:
+            # Deleted since we opened it (a rebuild elsewhere): open again, which says why.
+            with self._lock:
+                self._col = None
+            res = self._collection().query(**args, include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
 
     def drop(self) -> None:
-        """Delete the whole collection (used when a rebuilt index replaces this one)."""
+        """Delete the whole collection (a rebuilt index replaced this one)."""
         with self._lock:
             with contextlib.suppress(Exception):  # already gone is fine
                 self._client().delete_collection(self._name)

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from assistant.facade import Assistant
+from index.errors import VectorsMissingError
 from index.pipeline import IngestSummary
 from index.settings import Settings
 from index.store import IndexStore, current_index_dir
@@ -177,7 +178,7 @@ def test_server_mode_keeps_no_vectors_in_the_data_dir(server_settings: Settings,
     assert f"reformqa-{live.name}" in _collections(chroma_url)
 
 
-def test_rebuild_drops_the_old_collection_on_the_server(server_settings: Settings, chroma_url: str) -> None:
+def test_rebuild_drops_the_old_collection_at_the_next_ingest(server_settings: Settings, chroma_url: str) -> None:
     a = Assistant(server_settings)
     a.ingest()
     old = current_index_dir(server_settings.data_dir)
@@ -186,8 +187,34 @@ def test_rebuild_drops_the_old_collection_on_the_server(server_settings: Setting
     new = current_index_dir(server_settings.data_dir)
     assert new is not None and new != old and not old.exists()
     names = _collections(chroma_url)
-    assert f"reformqa-{new.name}" in names and f"reformqa-{old.name}" not in names
+    # Kept for replicas that still have a copy of the old data dir, until the next ingest.
+    assert f"reformqa-{new.name}" in names and f"reformqa-{old.name}" in names
     assert a.search(QUERIES[0], k=3)  # the facade follows the switch to the new index
+    a.ingest()
+    names = _collections(chroma_url)
+    assert f"reformqa-{new.name}" in names and f"reformqa-{old.name}" not in names
+
+
+def test_a_replica_on_a_copy_from_before_a_rebuild(server_settings: Settings, tmp_path: Path) -> None:
+    """Deployment B of docs/DEPLOY.md: it keeps answering until the next ingest, then says
+    what to do instead of answering from an empty dense index."""
+    indexer = Assistant(server_settings)
+    indexer.ingest()
+    copy = tmp_path / "replica-data"
+    shutil.copytree(server_settings.data_dir, copy)
+    replica = Assistant(server_settings.model_copy(update={"data_dir": copy}))
+    before = _results(replica)
+    assert all(before)
+
+    indexer.ingest(rebuild=True)
+    assert _results(replica) == before  # old collection still there
+    indexer.ingest()  # drops it
+    fresh = Assistant(server_settings.model_copy(update={"data_dir": copy}))
+    for app in (replica, fresh):
+        with pytest.raises(VectorsMissingError, match="predates a rebuild"):
+            app.search(QUERIES[0], k=3)
+    old_name = f"reformqa-{current_index_dir(copy).name}"  # type: ignore[union-attr]
+    assert old_name not in _collections(server_settings.chroma_url)  # not re-created empty
 
 
 def test_a_second_replica_sees_the_writers_changes(server_settings: Settings) -> None:

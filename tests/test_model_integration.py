@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from assistant.answer_types import Answer
 from assistant.cli import main
 from assistant.facade import Assistant
-from index.settings import Settings
+from index.settings import EmbeddingSettings, Settings
 from index.textnorm import compact
 
 pytestmark = pytest.mark.model
@@ -41,12 +41,17 @@ def qa() -> dict[str, dict[str, object]]:
     return _qa()
 
 
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Iterator[Assistant]:
-    """The seed reports indexed once with the real model (default embedding settings)."""
+@pytest.fixture(scope="module", params=["default", "torch"])
+def assistant(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model_cache: Path
+) -> Iterator[Assistant]:
+    """The seed reports indexed once with the real model: the default backend (ONNX int8) and
+    plain sentence-transformers on torch, so both stay fit to ship."""
     root = tmp_path_factory.mktemp("model")
     shutil.copytree(SEEDS, root / "corpus")
     settings = Settings(data_dir=root / "data", corpus_dir=root / "corpus", cache_dir=model_cache)
+    if request.param != "default":
+        settings = settings.model_copy(update={"embedding": EmbeddingSettings(backend=request.param)})
     assert not settings.embedding.model.startswith("hash:")
     a = Assistant(settings)
     summary = a.ingest()
@@ -84,6 +89,7 @@ def test_cli_search_puts_the_answer_passage_first(assistant: Assistant) -> None:
             "天津高新区承接了多少项市级权力事项",
             "--json",
         ],
+        env={"REFORMQA_EMBEDDING__BACKEND": s.embedding.backend},
     )
     assert r.exit_code == 0, r.output
     first = json.loads(r.stdout)["results"][0]

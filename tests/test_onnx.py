@@ -12,7 +12,7 @@ from assistant.facade import Assistant
 from index import onnx_embed
 from index.embedding import SentenceTransformerEmbedder, make_embedder
 from index.errors import IndexMismatchError
-from index.onnx_embed import OnnxEmbedder, ensure_onnx_model, onnx_folder
+from index.onnx_embed import OnnxEmbedder, batches_by_length, ensure_onnx_model, onnx_folder
 from index.settings import EmbeddingSettings, Settings
 
 TEXTS = [
@@ -43,13 +43,17 @@ def test_backend_setting_selects_the_embedder_without_loading_it(tmp_path: Path)
 
 
 def test_the_backend_is_part_of_the_index_fingerprint() -> None:
-    prints = {b: Settings(embedding=EmbeddingSettings(backend=b)).index_fingerprint("c", "k") for b in ("torch", "onnx", "onnx-fp32")}
+    prints = {
+        b: Settings(embedding=EmbeddingSettings(backend=b)).index_fingerprint("c", "k")
+        for b in ("torch", "onnx", "onnx-fp32")
+    }
     assert len(set(prints.values())) == 3
 
 
 def test_switching_backend_needs_a_rebuild(fake_settings: Settings) -> None:
     Assistant(fake_settings).ingest()
-    other = fake_settings.model_copy(update={"embedding": EmbeddingSettings(model="hash:256", backend="onnx")})
+    backend = "torch" if fake_settings.embedding.backend != "torch" else "onnx"
+    other = fake_settings.model_copy(update={"embedding": EmbeddingSettings(model="hash:256", backend=backend)})
     with pytest.raises(IndexMismatchError, match="rebuild"):
         Assistant(other).ingest()
     assert Assistant(other).ingest(rebuild=True).rebuilt
@@ -100,7 +104,9 @@ def torch_vectors(model_cache: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.mark.model
 @pytest.mark.slow
-def test_onnx_fp32_gives_the_torch_vectors(model_cache: Path, tmp_path: Path, torch_vectors: tuple[np.ndarray, np.ndarray]) -> None:
+def test_onnx_fp32_gives_the_torch_vectors(
+    model_cache: Path, tmp_path: Path, torch_vectors: tuple[np.ndarray, np.ndarray]
+) -> None:
     pytest.importorskip("onnxruntime")
     e = make_embedder(_settings(model_cache, tmp_path, "onnx-fp32"))
     docs, queries = torch_vectors
@@ -111,7 +117,9 @@ def test_onnx_fp32_gives_the_torch_vectors(model_cache: Path, tmp_path: Path, to
 
 @pytest.mark.model
 @pytest.mark.slow
-def test_onnx_int8_stays_close_and_ranks_alike(model_cache: Path, tmp_path: Path, torch_vectors: tuple[np.ndarray, np.ndarray]) -> None:
+def test_onnx_int8_stays_close_and_ranks_alike(
+    model_cache: Path, tmp_path: Path, torch_vectors: tuple[np.ndarray, np.ndarray]
+) -> None:
     pytest.importorskip("onnxruntime")
     e = make_embedder(_settings(model_cache, tmp_path, "onnx"))
     docs, queries = torch_vectors
@@ -124,12 +132,21 @@ def test_onnx_int8_stays_close_and_ranks_alike(model_cache: Path, tmp_path: Path
     assert ((fast_queries @ fast_docs.T).argmax(axis=1) == (queries @ docs.T).argmax(axis=1)).all()
 
 
+def test_batches_are_cut_by_padded_token_count() -> None:
+    lengths = [30, 5, 12, 6, 100, 11]
+    batches = batches_by_length(lengths, budget=36)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert [[lengths[i] for i in b] for b in batches] == [[5, 6, 11], [12], [30], [100]]
+    for b in batches:  # within budget once padded, unless a single text is longer
+        assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 36
+
+
 @pytest.mark.model
 @pytest.mark.slow
 def test_batching_by_length_keeps_each_text_its_vector(model_cache: Path, tmp_path: Path) -> None:
     pytest.importorskip("onnxruntime")
     s = _settings(model_cache, tmp_path, "onnx-fp32").model_copy(
-        update={"embedding": EmbeddingSettings(backend="onnx-fp32", batch_size=2)}
+        update={"embedding": EmbeddingSettings(backend="onnx-fp32", batch_tokens=40)}
     )
     e = make_embedder(s)
     together = e.embed_documents(TEXTS)
@@ -140,7 +157,9 @@ def test_batching_by_length_keeps_each_text_its_vector(model_cache: Path, tmp_pa
 
 @pytest.mark.model
 @pytest.mark.slow
-def test_export_happens_once_and_query_vectors_are_cached(model_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_happens_once_and_query_vectors_are_cached(
+    model_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("onnxruntime")
     first = make_embedder(_settings(model_cache, tmp_path, "onnx"))
     first.embed_query("预热")  # exports if this machine has not yet

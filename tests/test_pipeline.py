@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
+from chromadb.api.client import SharedSystemClient  # type: ignore[attr-defined]
 from click.testing import CliRunner
 
 from assistant.cli import main
 from assistant.facade import Assistant
-from index.errors import IndexMismatchError, IngestLockedError
+from index.errors import IndexMismatchError, IngestLockedError, VectorsMissingError
 from index.pipeline import Ingestor
 from index.settings import ChunkSettings, Settings
-from index.store import IndexStore
+from index.store import IndexStore, current_index_dir
 
 
 def _consistent(settings: Settings) -> IndexStore:
@@ -108,6 +110,30 @@ def test_fingerprint_mismatch_stops_and_rebuild_fixes(fake_settings: Settings) -
     assert s.rebuilt and len(s.added) == 5
     _consistent(other)
     assert len(list(other.data_dir.glob("idx-*"))) == 1  # the old index is gone
+
+
+def test_serve_rebuilds_an_index_built_with_other_settings(fake_settings: Settings) -> None:
+    Assistant(fake_settings).ingest()
+    old = current_index_dir(fake_settings.data_dir)
+    other = fake_settings.model_copy(update={"chunking": ChunkSettings(max_tokens=200)})
+    s = Assistant(other).ingest(rebuild_stale=True)  # what `reformqa serve` does
+    assert s.rebuilt and len(s.added) == 5 and current_index_dir(other.data_dir) != old
+    _consistent(other)
+    again = Assistant(other).ingest(rebuild_stale=True)  # now current: an ordinary ingest
+    assert not again.rebuilt and len(again.unchanged) == 5 and again.chunks_embedded == 0
+
+
+def test_a_reader_never_creates_a_missing_vector_collection(fake_settings: Settings) -> None:
+    Assistant(fake_settings).ingest()
+    live = current_index_dir(fake_settings.data_dir)
+    assert live is not None
+    shutil.rmtree(live / "chroma")
+    SharedSystemClient.clear_system_cache()  # as a new process would find it
+    with pytest.raises(VectorsMissingError, match="--rebuild"):
+        Assistant(fake_settings).search("开发区管理体制改革", k=3)
+    assert not (live / "chroma").exists() or not any((live / "chroma").glob("*-*-*"))
+    assert Assistant(fake_settings).ingest(rebuild=True).rebuilt  # the fix the message gives
+    assert Assistant(fake_settings).search("开发区管理体制改革", k=3)
 
 
 def test_second_ingest_refuses_while_one_runs(fake_settings: Settings) -> None:
