@@ -21,7 +21,7 @@ from assistant.answer_types import Answer, Citation, ComparisonRow
 from assistant.conversation import places_in, short_place
 from index.chunking import segment
 from index.embedding import Embedder, Vectors
-from index.keyword import KeywordIndex, tokenize
+from index.keyword import KeywordIndex, general_rarity, tokenize
 from index.search import is_cross_report
 from index.textnorm import char_bigrams, normalize
 from index.types import Hit
@@ -100,6 +100,8 @@ class Sentence:
     start: int
     end: int
     is_heading: bool
+    frame: str = ""
+    """Normalized title and heading path of its report section: what it is about."""
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,11 @@ class ExtractiveConfig:
     max_sentences: int = 3
     keep_ratio: float = 0.8
     """Further sentences must score at least this share of the best one."""
-    min_coverage: float = 0.55
-    """Share of the question's key-term weight the top passages must contain to answer."""
+    min_coverage: float = 0.5
+    """Share of the question's key-term weight the top passages must contain between them."""
+    min_passage_coverage: float = 0.4
+    """Share one of them must contain on its own: terms scattered over five unrelated
+    passages do not answer a question."""
     w_lexical: float = 0.5
     w_dense: float = 0.35
     w_rank: float = 0.15
@@ -130,44 +135,56 @@ def sentences_of(hits: Sequence[Hit]) -> list[Sentence]:
     out: list[Sentence] = []
     for rank, hit in enumerate(hits):
         c = hit.chunk
+        frame = _frame(hit)
         for seg in segment(c.text):
             text = c.text[seg.start : seg.end]
             if len(text.strip()) < 4:
                 continue
-            out.append(
-                Sentence(
-                    hit, rank, text, c.norm[seg.start : seg.end], c.start + seg.start, c.start + seg.end, seg.is_heading
-                )
-            )
+            norm = c.norm[seg.start : seg.end]
+            out.append(Sentence(hit, rank, text, norm, c.start + seg.start, c.start + seg.end, seg.is_heading, frame))
     return out
+
+
+def _frame(hit: Hit) -> str:
+    return normalize(" ".join((hit.record.title, *hit.chunk.section)))
 
 
 class TermWeights:
     """idf weights of a question's content terms, from the keyword index."""
 
     def __init__(self, question: str, keyword: KeywordIndex) -> None:
-        tokens = list(dict.fromkeys(tokenize(normalize(question))))
+        tokens = list(dict.fromkeys(_unglue(t, keyword) for t in tokenize(normalize(question))))
         terms = [t for t in tokens if not _is_question_word(t) and not _COUNTING.match(t)]
         # Verbs of the question's frame (实行, 推行, 分为) never decide whether the reports
         # answer, but an answer often repeats them: they help pick its sentence.
         self.frame = {t: 0.3 * keyword.idf(t) for t in tokens if t in QUESTION_WORDS and len(t) > 1}
         # A lone character (两, 区, 新) says little on its own, whatever its rarity as a token.
         self.weights = {t: keyword.idf(t) * (0.4 if len(t) == 1 else 1.0) for t in terms}
+        # For deciding whether the reports answer at all, what matters is the specific terms:
+        # a missing 看到 or 如果 (common in any Chinese) says little, a missing name a lot.
+        # jieba's search mode also yields the parts of a compound (管委, 委会 of 管委会): for
+        # this decision the compound counts once (a part present still earns a share of it).
+        self.specific = {
+            t: w * _specificity(t) for t, w in self.weights.items() if not any(t != o and t in o for o in self.weights)
+        }
         self.missing = [t for t in terms if keyword.doc_freq(t) == 0]
 
     @property
     def total(self) -> float:
         return sum(self.weights.values())
 
-    def coverage(self, norm: str) -> float:
-        """Share of the question's term weight found in `norm`.
+    def coverage(self, norm: str, *, specific: bool = False) -> float:
+        """Share of the question's term weight found in `norm` (`specific`: weighted by
+        how specific each term is in general Chinese as well).
 
         A word jieba glued to its neighbour (尚恩有, 白岳峰现: a name it does not know) counts
         by the share of its character pairs that occur.
         """
-        if not self.total:
+        weights = self.specific if specific else self.weights
+        total = sum(weights.values())
+        if not total:
             return 0.0
-        return sum(w * _presence(t, norm) for t, w in self.weights.items()) / self.total
+        return sum(w * _presence(t, norm) for t, w in weights.items()) / total
 
     def localized(self, norms: Sequence[str]) -> TermWeights:
         """The same terms, down-weighted where most candidates share them.
@@ -249,30 +266,37 @@ class ExtractiveAnswerer:
             True,
             "extractive",
             citations,
-            debug={"coverage": self.top_coverage(hits, weights)},
+            debug=dict(zip(("coverage", "passage_coverage"), self.top_coverage(hits, weights), strict=True)),
         )
 
-    def top_coverage(self, hits: Sequence[Hit], weights: TermWeights) -> float:
-        """Share of the question's term weight that the best passages (with their report
-        title and headings, which frame them) contain between them."""
-        return weights.coverage(_context_text(hits[: self.config.coverage_hits]))
+    def top_coverage(self, hits: Sequence[Hit], weights: TermWeights) -> tuple[float, float]:
+        """Shares of the question's specific term weight that the best passages (with their
+        report title and headings, which frame them) contain between them, and that the
+        best one of them contains alone."""
+        top = hits[: self.config.coverage_hits]
+        union = weights.coverage(_context_text(top), specific=True)
+        single = max((weights.coverage(_context_text([h]), specific=True) for h in top), default=0.0)
+        return union, single
 
     def declines(self, resolved: str, hits: Sequence[Hit], weights: TermWeights) -> str | None:
         """Why the reports do not answer, or None if they do."""
         if not hits:
             return "没有检索到相关段落"
+        context = _context_text(hits[: self.config.coverage_hits])
         absent_places = [
             p
             for p in places_in(resolved, [])
-            if p in weights.missing or all(self.keyword.doc_freq(t) == 0 for t in tokenize(normalize(short_place(p))))
+            if normalize(p) not in context
+            and (
+                p in weights.missing or all(self.keyword.doc_freq(t) == 0 for t in tokenize(normalize(short_place(p))))
+            )
         ]
         if absent_places:
             return f"报告中没有提到“{'、'.join(absent_places)}”"
         if not weights.weights:
             return "问题中没有可检索的关键词"
-        coverage = self.top_coverage(hits, weights)
-        if coverage < self.config.min_coverage:
-            context = _context_text(hits[: self.config.coverage_hits])
+        union, single = self.top_coverage(hits, weights)
+        if union < self.config.min_coverage or single < self.config.min_passage_coverage:
             missing = [t for t in weights.weights if t not in context]
             shown = "、".join(sorted(missing, key=lambda t: -weights.weights[t])[:3])
             return f"报告中没有找到关于“{shown}”的内容" if shown else "报告中没有找到直接回答"
@@ -339,10 +363,28 @@ _EMBED_LOCK = threading.Lock()
 
 
 def _is_question_word(t: str) -> bool:
-    return t in QUESTION_WORDS or t in _MORE_QUESTION_WORDS or t.startswith("哪")
+    return t in QUESTION_WORDS or t in _MORE_QUESTION_WORDS or t.startswith("哪") or bool(_HOW_MANY.match(t))
+
+
+# 第几代, 几盘, 几届: "how many / which" with a counter (not 几乎, 几何).
+_HOW_MANY = re.compile(r"^第?几[个项种条张类点次批轮级步代年岁人家天月号位名盘场届层部本期任]?$")
 
 
 _MORE_QUESTION_WORDS = frozenset(["什么样", "什么样的", "呀", "啥", "多久", "多长", "谁的", "是谁"])
+
+
+def _unglue(term: str, keyword: KeywordIndex) -> str:
+    """王沈是 → 王沈: jieba glues a copula or particle to a name it does not know; the
+    glued word is in no report, the name may be."""
+    if len(term) >= 2 and term[-1] in "是的了在" and keyword.doc_freq(term) == 0:
+        return term[:-1]
+    return term
+
+
+def _specificity(term: str) -> float:
+    """0.15 for words common in any Chinese text (rarity ≤ 7: 不是, 起来), rising to 1 for
+    rare words and names (rarity ≥ 12: 管委会, or a word jieba's dictionary lacks)."""
+    return min(1.0, max(0.15, (general_rarity(term) - 6.0) / 6.0))
 
 
 def _presence(term: str, norm: str) -> float:
@@ -355,7 +397,7 @@ def _presence(term: str, norm: str) -> float:
 
 
 def _context_text(hits: Sequence[Hit]) -> str:
-    return "\n".join(normalize(" ".join((h.record.title, *h.chunk.section))) + " " + h.chunk.norm for h in hits)
+    return "\n".join(_frame(h) + " " + h.chunk.norm for h in hits)
 
 
 def _content(norm: str) -> str:
@@ -364,9 +406,14 @@ def _content(norm: str) -> str:
 
 
 def _lexical(s: Sentence, weights: TermWeights, qgrams: set[str]) -> float:
-    """Term coverage, softened by character-bigram coverage (robust to word segmentation)."""
+    """Term coverage, softened by character-bigram coverage (robust to word segmentation).
+
+    Terms of the title and headings count as present in every sentence under them: in a
+    report on 天津高新区 (or an article on 邹游) the sentence that answers rarely repeats
+    the name, and the ones that do are not better answers for it.
+    """
     grams = sum(g in s.norm for g in qgrams) / len(qgrams) if qgrams else 0.0
-    return 0.7 * weights.coverage(s.norm) + 0.3 * grams
+    return 0.7 * weights.coverage(f"{s.frame} {s.norm}") + 0.3 * grams
 
 
 def _focus(question: str, sentences: Sequence[Sentence]) -> str:

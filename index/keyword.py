@@ -105,6 +105,15 @@ def tokenize(norm: str) -> list[str]:
     return [w for w in (w.strip() for w in words) if w and _WORD.search(w) and w not in STOPWORDS]
 
 
+def general_rarity(word: str) -> float:
+    """How rare `word` is in general Chinese: -log of its share in jieba's bundled word
+    frequencies (about 7 for 不是/起来, 8 for 管理/改革, 14 for 管委会, 18 for a word the
+    dictionary lacks). The corpus's own idf cannot tell 看到 from a name in a small corpus."""
+    jb = _jieba()
+    dt = jb.dt  # type: ignore[attr-defined]
+    return float(np.log(dt.total / (dt.FREQ.get(word, 0) + 1)))
+
+
 class KeywordIndex:
     """BM25 over chunk token lists; row i is chunk `ids[i]`."""
 
