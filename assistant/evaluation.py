@@ -66,6 +66,19 @@ def read_questions(path: Path) -> tuple[list[Question], Path | None]:
     return out, docs
 
 
+def corpus_settings(settings: Settings, qa_file: Path, corpus: Path | None = None) -> Settings:
+    """The settings a QA set is evaluated with: the data dir and corpus of its documents
+    (`corpus`, else the docs.jsonl beside a docs/qa set, else the settings' own corpus)."""
+    docs = read_questions(qa_file)[1]
+    if corpus is not None and corpus.is_file():
+        docs = corpus
+    if docs is not None:
+        return _docs_corpus(docs, settings)
+    if corpus is not None:
+        return settings.model_copy(update={"corpus_dir": corpus, "data_dir": settings.data_dir / "eval" / corpus.name})
+    return settings
+
+
 def _docs_corpus(docs_jsonl: Path, settings: Settings) -> Settings:
     """Write docs.jsonl out as text files and point settings at a private data directory."""
     digest = hashlib.sha256(docs_jsonl.read_bytes()).hexdigest()[:12]
@@ -105,15 +118,8 @@ def _pct(values: Sequence[float], q: float) -> float:
 def evaluate(
     settings: Settings, qa_file: Path, *, corpus: Path | None = None, k: int = 10, answers: bool = True, limit: int = 0
 ) -> dict[str, Any]:
-    questions, docs = read_questions(qa_file)
-    if corpus is not None and corpus.is_file():
-        docs = corpus
-    if docs is not None:
-        settings = _docs_corpus(docs, settings)
-    elif corpus is not None:
-        settings = settings.model_copy(
-            update={"corpus_dir": corpus, "data_dir": settings.data_dir / "eval" / corpus.name}
-        )
+    questions, _ = read_questions(qa_file)
+    settings = corpus_settings(settings, qa_file, corpus)
     if limit:
         questions = questions[:limit]
     assistant = Assistant(settings)
