@@ -21,7 +21,7 @@ from assistant.answer_types import Answer, Citation, ComparisonRow
 from assistant.conversation import places_in, short_place
 from index.chunking import segment
 from index.embedding import Embedder, Vectors
-from index.keyword import KeywordIndex, general_rarity, tokenize
+from index.keyword import KeywordIndex, general_rarity, is_dictionary_word, tokenize
 from index.search import is_cross_report
 from index.textnorm import char_bigrams, normalize
 from index.types import Hit
@@ -376,7 +376,7 @@ _MORE_QUESTION_WORDS = frozenset(["什么样", "什么样的", "呀", "啥", "�
 def _unglue(term: str, keyword: KeywordIndex) -> str:
     """王沈是 → 王沈: jieba glues a copula or particle to a name it does not know; the
     glued word is in no report, the name may be."""
-    if len(term) >= 2 and term[-1] in "是的了在" and keyword.doc_freq(term) == 0:
+    if len(term) >= 2 and term[-1] in "是的了在" and keyword.doc_freq(term) == 0 and not is_dictionary_word(term):
         return term[:-1]
     return term
 

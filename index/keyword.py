@@ -105,6 +105,11 @@ def tokenize(norm: str) -> list[str]:
     return [w for w in (w.strip() for w in words) if w and _WORD.search(w) and w not in STOPWORDS]
 
 
+def is_dictionary_word(word: str) -> bool:
+    """Whether jieba's bundled dictionary lists `word` (not a name or a glued fragment)."""
+    return bool(_jieba().dt.FREQ.get(word))  # type: ignore[attr-defined]
+
+
 def general_rarity(word: str) -> float:
     """How rare `word` is in general Chinese: -log of its share in jieba's bundled word
     frequencies (about 7 for 不是/起来, 8 for 管理/改革, 14 for 管委会, 18 for a word the

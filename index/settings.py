@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Prompt files.")
     cache_dir: Path = Field(
         default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "reformqa",
-        description="Converted embedding model.",
+        description="The converted embedding model and its ONNX exports.",
     )
     chroma_url: str = Field("", description="Chroma server URL; empty = embedded store.")
     llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the LLM endpoint.")

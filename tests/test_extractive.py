@@ -48,6 +48,7 @@ def test_a_copula_glued_to_an_unknown_name_is_dropped() -> None:
     weights = TermWeights(question, _answerer(hits).keyword)
     assert "王沈" in weights.weights and "王沈是" not in weights.weights
     assert _answerer(hits).answer(question, question, hits).grounded
+    assert "目的" in TermWeights("改革的目的是什么?", _answerer(hits).keyword).weights  # a word, not a glue
 
 
 def test_terms_scattered_over_unrelated_passages_do_not_answer() -> None:
