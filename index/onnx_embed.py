@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -164,8 +165,10 @@ def _version(package: str) -> str:
 def _export_torch(model_dir: Path, out: Path) -> None:
     """The transformer + mean pooling + L2 normalization as one graph: ids, mask → vectors."""
     import torch
+    import transformers
     from transformers import AutoModel
 
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     # sentence-transformers loads BERT without its pooler as well (we pool ourselves).
     model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager", add_pooling_layer=False).eval()
 
@@ -218,14 +221,21 @@ def _quantize(src: Path, out: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(
-        str(src),
-        str(out),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        # The fused BERT ops are outside ONNX's shape inference; their outputs are float.
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    # It logs, on the root logger, advice to pre-process first that is meant for CNNs.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(
+            str(src),
+            str(out),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            # The fused BERT ops are outside ONNX's shape inference; their outputs are float.
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    finally:
+        root.setLevel(level)
 
 
 # --------------------------------------------------------------------------- run time
