@@ -66,10 +66,10 @@ def read_questions(path: Path) -> tuple[list[Question], Path | None]:
     return out, docs
 
 
-def corpus_settings(settings: Settings, qa_file: Path, corpus: Path | None = None) -> Settings:
+def corpus_settings(settings: Settings, docs: Path | None, corpus: Path | None = None) -> Settings:
     """The settings a QA set is evaluated with: the data dir and corpus of its documents
-    (`corpus`, else the docs.jsonl beside a docs/qa set, else the settings' own corpus)."""
-    docs = read_questions(qa_file)[1]
+    (`corpus`, else `docs`, the docs.jsonl `read_questions` found beside a docs/qa set,
+    else the settings' own corpus)."""
     if corpus is not None and corpus.is_file():
         docs = corpus
     if docs is not None:
@@ -118,8 +118,8 @@ def _pct(values: Sequence[float], q: float) -> float:
 def evaluate(
     settings: Settings, qa_file: Path, *, corpus: Path | None = None, k: int = 10, answers: bool = True, limit: int = 0
 ) -> dict[str, Any]:
-    questions, _ = read_questions(qa_file)
-    settings = corpus_settings(settings, qa_file, corpus)
+    questions, docs = read_questions(qa_file)
+    settings = corpus_settings(settings, docs, corpus)
     if limit:
         questions = questions[:limit]
     assistant = Assistant(settings)

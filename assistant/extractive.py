@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -146,7 +147,13 @@ def sentences_of(hits: Sequence[Hit]) -> list[Sentence]:
 
 
 def _frame(hit: Hit) -> str:
-    return normalize(" ".join((hit.record.title, *hit.chunk.section)))
+    return _frame_text(hit.record.title, hit.chunk.section)
+
+
+@lru_cache(maxsize=4096)
+def _frame_text(title: str, section: tuple[str, ...]) -> str:
+    """Normalized once: the same titles and heading paths come back in every answer."""
+    return normalize(" ".join((title, *section)))
 
 
 class TermWeights:
@@ -168,10 +175,6 @@ class TermWeights:
             t: w * _specificity(t) for t, w in self.weights.items() if not any(t != o and t in o for o in self.weights)
         }
         self.missing = [t for t in terms if keyword.doc_freq(t) == 0]
-
-    @property
-    def total(self) -> float:
-        return sum(self.weights.values())
 
     def coverage(self, norm: str, *, specific: bool = False) -> float:
         """Share of the question's term weight found in `norm` (`specific`: weighted by
@@ -251,7 +254,8 @@ class ExtractiveAnswerer:
     # -- answering ------------------------------------------------------------------------
     def answer(self, question: str, resolved: str, hits: Sequence[Hit]) -> Answer:
         weights = TermWeights(resolved, self.keyword)
-        decline = self.declines(resolved, hits, weights)
+        contexts = [_context(h) for h in hits[: self.config.coverage_hits]]
+        decline = self.declines(resolved, hits, weights, contexts)
         if decline is not None:
             return self.refusal(question, resolved, hits, decline)
         scored = self.score(resolved, sentences_of(hits), weights)
@@ -266,23 +270,15 @@ class ExtractiveAnswerer:
             True,
             "extractive",
             citations,
-            debug=dict(zip(("coverage", "passage_coverage"), self.top_coverage(hits, weights), strict=True)),
+            debug=dict(zip(("coverage", "passage_coverage"), top_coverage(contexts, weights), strict=True)),
         )
 
-    def top_coverage(self, hits: Sequence[Hit], weights: TermWeights) -> tuple[float, float]:
-        """Shares of the question's specific term weight that the best passages (with their
-        report title and headings, which frame them) contain between them, and that the
-        best one of them contains alone."""
-        top = hits[: self.config.coverage_hits]
-        union = weights.coverage(_context_text(top), specific=True)
-        single = max((weights.coverage(_context_text([h]), specific=True) for h in top), default=0.0)
-        return union, single
-
-    def declines(self, resolved: str, hits: Sequence[Hit], weights: TermWeights) -> str | None:
-        """Why the reports do not answer, or None if they do."""
+    def declines(self, resolved: str, hits: Sequence[Hit], weights: TermWeights, contexts: Sequence[str]) -> str | None:
+        """Why the reports do not answer, or None if they do (`contexts`: `_context` of
+        the best passages)."""
         if not hits:
             return "没有检索到相关段落"
-        context = _context_text(hits[: self.config.coverage_hits])
+        context = "\n".join(contexts)
         absent_places = [
             p
             for p in places_in(resolved, [])
@@ -295,7 +291,7 @@ class ExtractiveAnswerer:
             return f"报告中没有提到“{'、'.join(absent_places)}”"
         if not weights.weights:
             return "问题中没有可检索的关键词"
-        union, single = self.top_coverage(hits, weights)
+        union, single = top_coverage(contexts, weights)
         if union < self.config.min_coverage or single < self.config.min_passage_coverage:
             missing = [t for t in weights.weights if t not in context]
             shown = "、".join(sorted(missing, key=lambda t: -weights.weights[t])[:3])
@@ -396,8 +392,17 @@ def _presence(term: str, norm: str) -> float:
     return sum(p in norm for p in pairs) / len(pairs)
 
 
-def _context_text(hits: Sequence[Hit]) -> str:
-    return "\n".join(_frame(h) + " " + h.chunk.norm for h in hits)
+def _context(hit: Hit) -> str:
+    """A passage with the title and headings that frame it."""
+    return f"{_frame(hit)} {hit.chunk.norm}"
+
+
+def top_coverage(contexts: Sequence[str], weights: TermWeights) -> tuple[float, float]:
+    """Shares of the question's specific term weight that the best passages (`_context`
+    of each) contain between them, and that the best one of them contains alone."""
+    union = weights.coverage("\n".join(contexts), specific=True)
+    single = max((weights.coverage(c, specific=True) for c in contexts), default=0.0)
+    return union, single
 
 
 def _content(norm: str) -> str:

@@ -37,7 +37,7 @@ def qa_file(name: str) -> Path:
 def declined(pair: str, n: int, base: Settings) -> tuple[int, int]:
     asked, docs = pair.split(">")
     questions = [q for q in read_questions(qa_file(asked))[0] if not q.unanswerable][:n]
-    settings = corpus_settings(base, qa_file(docs))
+    settings = corpus_settings(base, read_questions(qa_file(docs))[1])
     assistant = Assistant(settings)
     assistant.ingest()
     return sum(not assistant.ask(q.text, use_llm=False).grounded for q in questions), len(questions)

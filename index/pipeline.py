@@ -413,7 +413,7 @@ class Ingestor:
             write_atomic(self.settings.data_dir / CURRENT, store.path.name)
         if replaced is None or replaced == store.path:
             return
-        if self.settings.chroma_url:
+        if self._on_server:
             # Replicas with an older copy of the data dir still search the old collection:
             # it goes at the start of the next ingest, not now (docs/DEPLOY.md).
             self._retire(collection_name(replaced))
@@ -424,6 +424,14 @@ class Ingestor:
             old.close()
         shutil.rmtree(replaced, ignore_errors=True)
 
+    @property
+    def _on_server(self) -> bool:
+        """Vectors live in collections of our own on a Chroma server (not a store passed in)."""
+        return bool(self.settings.chroma_url) and self._vectors is None
+
+    def _drop_on_server(self, collection: str) -> None:
+        ChromaVectorStore(collection, url=self.settings.chroma_url).drop()
+
     def _retire(self, collection: str) -> None:
         path = self.settings.data_dir / RETIRED
         names = [*_read_names(path), collection]
@@ -433,10 +441,10 @@ class Ingestor:
         """Drop the server collections of indexes that a rebuild replaced before this ingest."""
         path = self.settings.data_dir / RETIRED
         names = _read_names(path)
-        if not names or self._vectors is not None or not self.settings.chroma_url:
+        if not names or not self._on_server:
             return
         for name in names:
-            ChromaVectorStore(name, url=self.settings.chroma_url).drop()
+            self._drop_on_server(name)
         path.unlink(missing_ok=True)
 
     def _collect_garbage(self, store: IndexStore) -> None:
@@ -449,8 +457,8 @@ class Ingestor:
         for child in self.settings.data_dir.glob("idx-*"):
             if child != store.path and child != current_index_dir(self.settings.data_dir):
                 # A killed rebuild's leftovers (never live, so no replica searches them).
-                if self.settings.chroma_url and self._vectors is None:
-                    ChromaVectorStore(collection_name(child), url=self.settings.chroma_url).drop()
+                if self._on_server:
+                    self._drop_on_server(collection_name(child))
                 shutil.rmtree(child, ignore_errors=True)
 
 
