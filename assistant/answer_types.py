@@ -32,6 +32,22 @@ class ComparisonRow:
 
 
 @dataclass(frozen=True)
+class AnswerBlock:
+    """One structural block of an answer, for layout (the UI) and plain text (`Answer.text`).
+
+    kind: `paragraph` (items are consecutive sentences of one run), `bullets` (one item per
+    listed point, measure or sub-heading), `place` (one place of a comparison: `heading` is
+    the place, items its sentences), `notice` (a visible statement such as "报告中没有衡阳…的内容";
+    carries no citation), `related` (passages of other places shown as NOT answering).
+    Every item of the other kinds carries its [n] markers.
+    """
+
+    kind: Literal["paragraph", "bullets", "place", "notice", "related"]
+    items: tuple[str, ...] = ()
+    heading: str = ""
+
+
+@dataclass(frozen=True)
 class Answer:
     """What the assistant says, with everything needed to check it."""
 
@@ -44,6 +60,11 @@ class Answer:
     mode: Literal["extractive", "llm"]
     citations: tuple[Citation, ...] = ()
     comparison: tuple[ComparisonRow, ...] = ()
+    blocks: tuple[AnswerBlock, ...] = ()
+    """The answer's structure; `text` is these blocks flattened (empty: `text` is one paragraph)."""
+    kind: str = "fact"
+    """The question type the answer is shaped for: fact, number, list, measures, definition,
+    effect, summary, comparison, yesno."""
     related: tuple[Citation, ...] = ()
     """For a declined answer: the nearest passages, offered for reading."""
     note: str = ""
