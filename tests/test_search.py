@@ -4,7 +4,6 @@ composes, and re-indexing changes exactly what search sees."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from index.store import IndexStore
 from index.textnorm import normalize
 from index.types import Chunk, ChunkRecord, Hit
 
-SEEDS = Path(__file__).resolve().parent.parent / "corpus"
 Q_185 = "天津高新区承接了多少项市级权力事项"
 Q_185_HANT = "天津高新區承接了多少項市級權力事項"
 Q_PAY = "哪些地方实行了以岗定薪的薪酬制度?"
@@ -39,13 +37,9 @@ def _settings(root: Path) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    """The seed reports indexed once for the module (read-only: tests must not change it)."""
-    root = tmp_path_factory.mktemp("search")
-    shutil.copytree(SEEDS, root / "corpus")
-    a = Assistant(_settings(root))
-    a.ingest()
-    return a
+def assistant(seed_index: Settings) -> Assistant:
+    """The session's seed index (read-only: tests must not change it)."""
+    return Assistant(seed_index)
 
 
 def _text_of(a: Assistant, doc_id: str) -> str:
