@@ -59,7 +59,8 @@ class Run:
     timings: list[Timing] = field(default_factory=list)
     planned: int = 0
     machine: str = ""
-    startup_s: float = 0.0
+    startup_s: float | None = None
+    """Server start and ingest; None for a running app (`--url`)."""
 
     @property
     def not_run(self) -> int:
@@ -86,7 +87,7 @@ def summary(run: Run) -> dict[str, Any]:
     errors = [t.error for t in run.timings if t.error]
     return {
         "machine": run.machine,
-        "startup_s": round(run.startup_s, 1),
+        "startup_s": _round(run.startup_s),
         "latency": rows,
         "errors": errors,
         "not_run": run.not_run,
@@ -96,7 +97,8 @@ def summary(run: Run) -> dict[str, Any]:
 def markdown(run: Run) -> str:
     s = summary(run)
     lines = [
-        f"machine: {s['machine']}; server start and ingest {s['startup_s']} s",
+        f"machine: {s['machine']}"
+        + (f"; server start and ingest {s['startup_s']} s" if s["startup_s"] is not None else "; a running app"),
         "",
         "| requests | count | p50 ms | p95 ms | max ms |",
         "|---|---:|---:|---:|---:|",
@@ -197,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     with nullcontext(a.url.rstrip("/")) if a.url else _own_server(not a.fake, a.startup_timeout) as base:
         startup = time.monotonic() - started
         run = measure(base, calls, a.max_requests, a.timeout, a.request_timeout)
-    run.startup_s = 0.0 if a.url else startup
+    run.startup_s = None if a.url else startup
     print(markdown(run))
     if a.json:
         a.json.write_text(json.dumps(summary(run), ensure_ascii=False, indent=2), encoding="utf-8")

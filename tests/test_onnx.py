@@ -38,7 +38,7 @@ def test_backend_setting_selects_the_embedder_without_loading_it(tmp_path: Path)
     for backend, variant in [("onnx", "int8"), ("onnx-fp32", "fp32")]:
         e = make_embedder(_settings(tmp_path / "cache", tmp_path, backend))
         assert isinstance(e, OnnxEmbedder) and e.variant == variant
-        assert e._session is None  # nothing loads before the first text
+    assert not (tmp_path / "cache").exists()  # nothing is converted or loaded before the first text
     assert isinstance(make_embedder(_settings(tmp_path / "cache", tmp_path, "torch")), SentenceTransformerEmbedder)
 
 
