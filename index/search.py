@@ -15,11 +15,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from index.chunking import segment
 from index.embedders import Embedder, make_embedder
 from index.errors import QueryError, UnknownReportError
 from index.generations import fingerprint
 from index.keyword import KeywordIndex, tokenize
+from index.segmentation import segment
 from index.settings import Settings
 from index.statedb import DocRow
 from index.store import IndexStore
