@@ -70,12 +70,19 @@ def _walk(root: Path) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
-def scan(
-    corpus_dir: Path, paths: Sequence[Path], failed: list[tuple[str, str]], *, max_bytes: int | None = None
-) -> list[SourceFile]:
-    """Supported report files under `paths`; unreadable or too large ones are recorded in `failed`."""
+@dataclass(frozen=True)
+class ScanResult:
+    """The report files a scan found, and the paths it could not use with the reason."""
+
+    files: list[SourceFile]
+    failed: list[tuple[str, str]]
+
+
+def scan(corpus_dir: Path, paths: Sequence[Path], *, max_bytes: int | None = None) -> ScanResult:
+    """Supported report files under `paths`; unreadable or too large ones go to `failed`."""
     root = corpus_dir.resolve()
     found: list[SourceFile] = []
+    failed: list[tuple[str, str]] = []
     for given in paths:
         candidates = [given] if given.is_file() else list(_walk(given)) if given.is_dir() else []
         if not candidates and not given.exists():
@@ -99,7 +106,7 @@ def scan(
                 failed.append((rel, f"cannot be read ({exc.strerror or exc})"))
             except LoadError as exc:
                 failed.append((rel, exc.reason))
-    return found
+    return ScanResult(found, failed)
 
 
 def _not_regular(path: Path) -> str:
@@ -237,9 +244,9 @@ class Ingestor:
             gens.drop_retired()
             gens.collect_garbage(store)
             scan_paths = list(paths) if paths else [self.settings.corpus_dir]
-            files = scan(
-                self.settings.corpus_dir, scan_paths, summary.failed, max_bytes=self.settings.limits.max_file_bytes
-            )
+            scanned = scan(self.settings.corpus_dir, scan_paths, max_bytes=self.settings.limits.max_file_bytes)
+            summary.failed.extend(scanned.failed)
+            files = scanned.files
             prepared, removed = self._plan(store, files, scan_paths, summary)
             self._embed(store, prepared, summary)
             self.progress("keyword", 0, 1)
