@@ -88,14 +88,14 @@ class SearchSettings(_Group):
     rrf_k: int = Field(
         60, ge=1, description="Reciprocal-rank-fusion constant; larger flattens the gap between top ranks."
     )
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
-    keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
-    rerank_depth: int = Field(20, ge=0, description="Fused candidates re-ranked by their best sentence (0 = off).")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion (paraphrases, other wording).")
+    keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion (names, numbers, exact terms).")
+    rerank_depth: int = Field(20, ge=0, description="Fused candidates re-ranked by their best sentence (0 = off); deeper costs more per query.")
     sentence_weight: float = Field(
         2.0, ge=0, description="Weight of the best-sentence ranking against the fused ranking in the re-rank."
     )
     dedup_threshold: float = Field(
-        0.8, ge=0, le=1, description="Character-shingle overlap above which two hits collapse."
+        0.8, ge=0, le=1, description="Character-shingle overlap above which two hits collapse (reports repeat passages)."
     )
     max_query_chars: int = Field(
         2000, ge=10, description="Longer queries are refused (a pasted document, not a question)."
@@ -123,7 +123,7 @@ class LimitSettings(_Group):
 class LLMSettings(_Group):
     base_url: str = Field("", description="OpenAI-compatible endpoint; empty = extractive only.")
     model: str = Field("", description="Model name sent to the endpoint (the endpoint may serve several).")
-    timeout: float = Field(60.0, gt=0, description="Seconds before falling back to extractive.")
+    timeout: float = Field(60.0, gt=0, description="Seconds before falling back to extractive (an answer never hangs on the endpoint).")
     max_context_tokens: int = Field(
         3000, ge=256, description="Source budget in the prompt (leaves room for the answer in small models)."
     )
@@ -138,17 +138,17 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "reformqa",
-        description="Index state (Chroma, keyword index, manifest).",
+        description="Index state (Chroma, keyword index, manifest): generated, so outside the repository.",
     )
-    corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Where reports live.")
-    prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Prompt files.")
+    corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Where reports live (scanned by `ingest`).")
+    prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Prompt files (text, so they change without code).")
     cache_dir: Path = Field(
         default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "reformqa",
-        description="The converted embedding model and its ONNX exports.",
+        description="The converted embedding model and its ONNX exports (built once, shared by indexes).",
     )
-    chroma_url: str = Field("", description="Chroma server URL; empty = embedded store.")
-    llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the LLM endpoint.")
-    admin_password: SecretStr = Field(SecretStr(""), description="Enables library changes in the UI.")
+    chroma_url: str = Field("", description="Chroma server URL, for several app replicas on one store; empty = embedded store.")
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the LLM endpoint (environment only: never written out).")
+    admin_password: SecretStr = Field(SecretStr(""), description="Enables library changes in the UI (off unless set: the app may be public).")
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkSettings = ChunkSettings()
     search: SearchSettings = SearchSettings()
