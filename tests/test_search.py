@@ -13,14 +13,14 @@ from langchain_core.runnables import RunnableLambda
 
 from assistant.facade import Assistant
 from assistant.retriever import ReformRetriever, document_to_hit, hit_to_document
-from index.embedding import Embedder, HashingEmbedder, Vectors
+from index.embedders import Embedder, HashingEmbedder, Kind
 from index.errors import IndexMismatchError, QueryError, UnknownReportError
 from index.keyword import tokenize
 from index.search import SearchFilter, is_cross_report
 from index.settings import EmbeddingSettings, Settings
 from index.store import IndexStore
 from index.textnorm import normalize
-from index.types import Hit
+from index.types import Hit, Vectors
 
 Q_185 = "天津高新区承接了多少项市级权力事项"
 Q_185_HANT = "天津高新區承接了多少項市級權力事項"
@@ -292,10 +292,7 @@ class UnusableEmbedder(Embedder):
     def dim(self) -> int:
         raise AssertionError("the model was used")
 
-    def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        raise AssertionError("the model was used")
-
-    def embed_query(self, text: str) -> Vectors:
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> Vectors:
         raise AssertionError("the model was used")
 
 
