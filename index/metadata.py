@@ -190,8 +190,10 @@ def read_metadata(corpus_dir: Path) -> MetadataResult:
     try:
         whole = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        problems.append(str(_toml_error(path, exc)))
         entries = _parse_sections(path, text, problems)
+        if not problems:  # each table parses alone: say what the parser said of the whole
+            problems.append(f"{_toml_error(path, exc)}; the whole file is ignored")
+            entries = []
     else:
         lines = _header_lines(text)
         entries = [(lines.get(key, 0), key, table) for key, table in whole.items()]
