@@ -23,7 +23,7 @@ from index.cleaning import CLEANER_VERSION, clean_text, find_duplicate_reports, 
 from index.embedding import Embedder, make_embedder
 from index.errors import IngestLockedError, LoadError, ReformQAError
 from index.keyword import KeywordIndex, tokenize
-from index.loaders import SUPPORTED_SUFFIXES, check_size, load_file
+from index.loaders import SUPPORTED_SUFFIXES, ReadLimits, check_size, load_file
 from index.metadata import METADATA_FILE, read_metadata
 from index.settings import Settings
 from index.statedb import DocRow, StateDB
@@ -278,14 +278,10 @@ def content_hash(source: SourceFile, meta: ReportMeta | None) -> str:
 
 def prepare(source: SourceFile, doc_id: str, meta: ReportMeta | None, settings: Settings) -> CleanDocument:
     """Load, clean and normalize one file (raises LoadError)."""
-    loaded = load_file(source.path, source.rel, max_bytes=settings.limits.max_file_bytes)
-    limit = settings.limits.max_text_chars
-    if len(loaded.text) > limit:  # checked before cleaning and chunking, which take minutes on such text
-        raise LoadError(
-            source.rel,
-            f"has {len(loaded.text):,} characters of text, over the limit of {limit:,}; split the report "
-            "or raise the setting limits.max_text_chars (REFORMQA_LIMITS__MAX_TEXT_CHARS)",
-        )
+    # The character limit applies while reading, before cleaning and chunking, which take
+    # minutes on such text.
+    limits = ReadLimits(max_bytes=settings.limits.max_file_bytes, max_chars=settings.limits.max_text_chars)
+    loaded = load_file(source.path, source.rel, limits=limits)
     cleaned = clean_text(loaded.text)
     if not cleaned.text.strip():
         raise LoadError(source.rel, "has no text left after cleaning (only boilerplate or blank)")
@@ -297,7 +293,7 @@ def prepare(source: SourceFile, doc_id: str, meta: ReportMeta | None, settings: 
         norm=normalize(cleaned.text),
         meta=final_meta,
         content_hash=content_hash(source, meta),
-        notes=(f"encoding {loaded.encoding}", *cleaned.notes),
+        notes=(f"encoding {loaded.encoding}", *loaded.notes, *cleaned.notes),
     )
 
 
