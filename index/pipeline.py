@@ -95,6 +95,10 @@ _OUTSIDE = (
     "is outside the corpus folder: indexed as {rel}, and removed again by the next ingest of the whole corpus "
     "unless you copy it into the corpus folder"
 )
+_REMEMBERED = (
+    "skipped as previously rejected: this content was refused before and is not read again; "
+    "change the file or the limits to retry"
+)
 _HIDDEN = "has a hidden name (it starts with '.'), so it is not indexed; rename it if it is a report"
 
 
@@ -430,10 +434,18 @@ class Ingestor:
             if old is not None and old.content_hash == content_hash(source, meta):
                 summary.unchanged.append(old.doc_id)
                 continue
+            key = self._reject_key(source)
+            remembered = store.db.rejected_reason(key)
+            if remembered is not None:
+                summary.failed.append((source.rel, f"{remembered} ({_REMEMBERED})"))
+                continue
             try:
                 item = self._prepare(source, ids[source.rel], meta)
             except ReformQAError as exc:
-                summary.failed.append((source.rel, str(exc).removeprefix(f"{source.rel}: ")))
+                reason = str(exc).removeprefix(f"{source.rel}: ")
+                summary.failed.append((source.rel, reason))
+                if not reason.startswith("cannot be read"):  # a read error may pass; content does not
+                    store.db.remember_rejected(key, source.rel, reason)
                 continue
             except Exception as exc:  # noqa: BLE001 - a bug on one odd file must not stop the ingest
                 reason = f"could not be indexed ({type(exc).__name__}: {exc}); please report this file as a bug"
@@ -451,6 +463,12 @@ class Ingestor:
             }
         )
         return prepared, removed
+
+    def _reject_key(self, source: SourceFile) -> str:
+        """A refusal holds for these bytes under these limits and this cleaner and chunker."""
+        limits = self.settings.limits.model_dump_json()
+        blob = f"{source.sha256}|{source.rel.rsplit('.', 1)[-1].lower()}|{limits}|{fingerprint(self.settings)}"
+        return hashlib.sha256(blob.encode()).hexdigest()
 
     def _prepare(self, source: SourceFile, doc_id: str, meta: ReportMeta | None) -> _Prepared:
         doc = prepare(source, doc_id, meta, self.settings)

@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from assistant.cli import main
@@ -164,3 +165,42 @@ def test_a_broken_metadata_file_does_not_stop_serving(fake_settings: Settings) -
     (fake_settings.corpus_dir / "reports.toml").write_text('["a.txt"\ntitle = \n', encoding="utf-8")
     code, out = _cli(fake_settings, "ingest")
     assert code == 0 and "5 added" in out and "reports.toml" in out
+
+
+# -- rejected files are remembered (finding 6) ------------------------------------------------
+def test_a_rejected_file_is_not_read_again_until_it_changes(
+    fake_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.pipeline as pipeline
+
+    junk = fake_settings.corpus_dir / "junk.txt"
+    junk.write_bytes(bytes(range(256)) * 64)
+    first = dict(Assistant(fake_settings).ingest().failed)
+    assert "binary" in first["junk.txt"]
+
+    reads: list[str] = []
+    real = pipeline.load_file
+
+    def counting(path: Path, rel: str, **kwargs: object) -> object:
+        reads.append(rel)
+        return real(path, rel, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "load_file", counting)
+    again = dict(Assistant(fake_settings).ingest().failed)
+    assert reads == [] and "binary" in again["junk.txt"] and "skipped as previously rejected" in again["junk.txt"]
+
+    junk.write_bytes(bytes(range(255, -1, -1)) * 64)  # new content: read again
+    third = dict(Assistant(fake_settings).ingest().failed)
+    assert reads == ["junk.txt"] and "previously rejected" not in third["junk.txt"]
+
+
+def test_raising_a_limit_retries_a_file_rejected_under_the_old_one(fake_settings: Settings) -> None:
+    long = fake_settings.corpus_dir / "long.txt"
+    long.write_text("园区审批改革的进展。" * 300, encoding="utf-8")
+    tight = fake_settings.model_copy(
+        update={"limits": fake_settings.limits.model_copy(update={"max_text_chars": 1000})}
+    )
+    assert "over the limit of 1,000" in dict(Assistant(tight).ingest().failed)["long.txt"]
+    assert "previously rejected" in dict(Assistant(tight).ingest().failed)["long.txt"]
+    s = Assistant(fake_settings).ingest()
+    assert "long" in s.added
