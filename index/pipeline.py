@@ -297,7 +297,7 @@ def prepare(source: SourceFile, doc_id: str, meta: ReportMeta | None, settings: 
         norm=normalize(cleaned.text),
         meta=final_meta,
         content_hash=content_hash(source, meta),
-        notes=(f"encoding {loaded.encoding}", *loaded.notes, *cleaned.notes),
+        notes=(f"encoding {loaded.encoding}", *loaded.notes, *cleaned.notes, *cleaned.dropped),
     )
 
 
@@ -453,6 +453,9 @@ class Ingestor:
                 continue
             prepared.append(item)
             (summary.updated if old is not None else summary.added).append(item.doc.doc_id)
+            said = [n for n in item.doc.notes if n.startswith("removed") or n.endswith("replaced by �")]
+            if said:  # what reading and cleaning took out, per file (the lines: `reformqa show`)
+                summary.notes.append((source.rel, "; ".join(said)))
         removed = self._removed(known, files, scan_paths, summary)
         summary.duplicates = find_duplicate_reports(
             {p.doc.doc_id: p.doc.text for p in prepared}
