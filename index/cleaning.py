@@ -2,7 +2,10 @@
 
 The reports are scraped pages and office exports. What they carry besides the report is
 removed here, by LINE SHAPE (short, pattern-dominated lines), never by a substring alone:
-a sentence that mentions 来源 or 试点 in prose is the report's own text. Anonymization
+a sentence that mentions 来源 or 试点 in prose is the report's own text. Contact and URL
+lines are furniture only by POSITION (a page's header or footer, or a running footer):
+in a notice's body "咨询电话:…" is the answer. Copyright and source markers go alone, never
+with the news item that carries them. Anonymization
 placeholders (`xx`, `**`, `x月`) are also the report's own text and are kept.
 
 Every step is a pure `str -> str` function; `clean_text` runs them in order and says what
@@ -256,16 +259,25 @@ _REPEATED_FOOTER = 3
 """A contact line this often in one document is a running page footer."""
 
 
-def _edge_flags(lines: list[str], candidate: list[bool]) -> list[bool]:
-    """Lines in the leading or trailing run of candidates (blank lines do not break a run)."""
+_MAX_FOOTER_CONTACTS = 6
+"""A page header or footer has a few contact lines; a longer run is a directory (content)."""
+
+
+def _edge_flags(lines: list[str], candidate: list[bool], contact: list[bool]) -> list[bool]:
+    """Lines in the leading or trailing run of candidates (blank lines do not break a run),
+    unless the run holds more contact lines than a page footer does."""
     flags = [False] * len(lines)
     for order in (range(len(lines)), range(len(lines) - 1, -1, -1)):
+        run: list[int] = []
         for n in order:
             if not lines[n].strip():
                 continue
             if not candidate[n]:
                 break
-            flags[n] = True
+            run.append(n)
+        if sum(contact[n] for n in run) <= _MAX_FOOTER_CONTACTS:
+            for n in run:
+                flags[n] = True
     return flags
 
 
@@ -274,7 +286,8 @@ def _verdicts(lines: list[str]) -> list[_Verdict]:
     furniture = [bool(line.strip()) and _is_furniture(line.strip()) for line in lines]
     contact = [bool(line.strip()) and _is_contact(line.strip()) for line in lines]
     all_marker = [bool(line.strip()) and text == "" for line, (text, _) in zip(lines, stripped, strict=True)]
-    edge = _edge_flags(lines, [f or c or m for f, c, m in zip(furniture, contact, all_marker, strict=True)])
+    candidate = [f or c or m for f, c, m in zip(furniture, contact, all_marker, strict=True)]
+    edge = _edge_flags(lines, candidate, contact)
     counts = Counter(_key(line) for line, c in zip(lines, contact, strict=True) if c)
     out: list[_Verdict] = []
     for n, line in enumerate(lines):

@@ -121,7 +121,7 @@ def _walk(root: Path, top: Path, notes: Notes) -> Iterator[Path]:
                 continue
             if name.startswith("."):
                 notes.append((_rel(here / name, root), _HIDDEN))
-            elif Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
+            else:
                 yield here / name
 
 

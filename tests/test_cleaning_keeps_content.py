@@ -157,3 +157,10 @@ def test_cleaning_with_markers_is_idempotent() -> None:
     )
     once = clean_text(text).text
     assert clean_text(once).text == once and "举报电话:12320" in once
+
+
+def test_a_phone_directory_at_the_end_is_content_not_a_footer() -> None:
+    directory = [f"第{i}园区管委会 电话:022-6000{i:04d}" for i in range(1, 11)]
+    text = "\n".join([HEAD, P1, "各园区联系方式如下:", *directory])
+    cleaned = clean_text(text).text
+    assert all(line in cleaned for line in directory)

@@ -172,6 +172,7 @@ def test_a_rejected_file_is_not_read_again_until_it_changes(
     fake_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import index.pipeline as pipeline
+    from index.loaders import load_file
 
     junk = fake_settings.corpus_dir / "junk.txt"
     junk.write_bytes(bytes(range(256)) * 64)
@@ -179,7 +180,7 @@ def test_a_rejected_file_is_not_read_again_until_it_changes(
     assert "binary" in first["junk.txt"]
 
     reads: list[str] = []
-    real = pipeline.load_file
+    real = load_file
 
     def counting(path: Path, rel: str, **kwargs: object) -> object:
         reads.append(rel)

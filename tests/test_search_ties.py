@@ -38,7 +38,9 @@ def test_keyword_top_breaks_ties_by_row_at_the_cut(monkeypatch: pytest.MonkeyPat
     assert rows == sorted(range(200), key=lambda i: (-tied[i], i))[:32]
 
 
-def test_dense_ties_rank_the_same_whatever_order_the_store_returns(fake_settings: Settings) -> None:
+def test_dense_ties_rank_the_same_whatever_order_the_store_returns(
+    fake_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     Assistant(fake_settings).ingest()
     searcher = HybridSearcher(fake_settings)
     ids = sorted(searcher.store.db.chunk_ids())
@@ -46,10 +48,13 @@ def test_dense_ties_rank_the_same_whatever_order_the_store_returns(fake_settings
     for seed in (1, 2, 3):
         shuffled = ids[:]
         random.Random(seed).shuffle(shuffled)
-        searcher.store.vectors.query = lambda vector, k, doc_ids=None, order=shuffled: [  # type: ignore[method-assign]
-            (cid, 0.5)
-            for cid in order  # every chunk tied, in a different order each time
-        ]
+
+        def tied(
+            vector: object, k: int, doc_ids: object = None, order: list[str] = shuffled
+        ) -> list[tuple[str, float]]:
+            return [(cid, 0.5) for cid in order]  # every chunk tied, in a different order each time
+
+        monkeypatch.setattr(searcher.store.vectors, "query", tied)
         fused = searcher._fuse(QUERY, [], searcher.store.keyword(), None)
         results.append([(cid, dense_rank) for cid, _, dense_rank, _, _ in fused])
     assert results[0] == results[1] == results[2]
