@@ -99,6 +99,9 @@ _REMEMBERED = (
     "skipped as previously rejected: this content was refused before and is not read again; "
     "change the file or the limits to retry"
 )
+_HIDDEN_DIR = (
+    "is a hidden folder (its name starts with '.'), so its files are not indexed; rename it if it holds reports"
+)
 _HIDDEN = "has a hidden name (it starts with '.'), so it is not indexed; rename it if it is a report"
 
 
@@ -113,7 +116,9 @@ def _walk(root: Path, top: Path, notes: Notes) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(top):
         here = Path(dirpath)
         for d in sorted(dirnames):
-            if (here / d).is_symlink() and not d.startswith("."):
+            if d.startswith("."):
+                notes.append((_rel(here / d, root) + "/", _HIDDEN_DIR))
+            elif (here / d).is_symlink():
                 notes.append((_rel(here / d, root) + "/", "is a symbolic link to a folder; links are not followed"))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not (here / d).is_symlink())
         for name in sorted(filenames):

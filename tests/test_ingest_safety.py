@@ -130,8 +130,11 @@ def test_hidden_report_names_are_reported_not_silently_skipped(fake_settings: Se
     for name in ("..txt", ".draft.md", ".txt"):
         (fake_settings.corpus_dir / name).write_text("园区审批改革。\n", encoding="utf-8")
     (fake_settings.corpus_dir / ".DS_Store").write_bytes(b"\x00\x01")  # not a report type: no message
+    (fake_settings.corpus_dir / ".old").mkdir()
+    (fake_settings.corpus_dir / ".old" / "a.txt").write_text("园区审批改革。\n", encoding="utf-8")
     s = Assistant(fake_settings).ingest()
     notes = dict(s.notes)
+    assert "hidden folder" in notes[".old/"] and len(s.added) == 5
     assert {"..txt", ".draft.md", ".txt"} <= notes.keys() and ".DS_Store" not in notes
     assert all("hidden name" in notes[n] for n in ("..txt", ".draft.md", ".txt"))
 
@@ -205,3 +208,10 @@ def test_raising_a_limit_retries_a_file_rejected_under_the_old_one(fake_settings
     assert "previously rejected" in dict(Assistant(tight).ingest().failed)["long.txt"]
     s = Assistant(fake_settings).ingest()
     assert "long" in s.added
+
+
+def test_a_corpus_folder_that_is_itself_a_link_is_read(fake_settings: Settings, tmp_path: Path) -> None:
+    link = tmp_path / "corpus-link"
+    os.symlink(fake_settings.corpus_dir, link)
+    s = Assistant(fake_settings.model_copy(update={"corpus_dir": link})).ingest()
+    assert len(s.added) == 5 and not s.failed and not any("link" in why for _, why in s.notes)
