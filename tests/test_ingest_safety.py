@@ -215,3 +215,16 @@ def test_a_corpus_folder_that_is_itself_a_link_is_read(fake_settings: Settings, 
     os.symlink(fake_settings.corpus_dir, link)
     s = Assistant(fake_settings.model_copy(update={"corpus_dir": link})).ingest()
     assert len(s.added) == 5 and not s.failed and not any("link" in why for _, why in s.notes)
+
+
+def test_the_summary_says_what_reading_and_cleaning_removed_per_file(fake_settings: Settings) -> None:
+    body = "园区审批改革取得进展,企业办事时间缩短一半。\n" * 30
+    data = body.encode() + "联系人张三".encode("gbk") + b"\x00\n" + body.encode()
+    (fake_settings.corpus_dir / "mixed.txt").write_bytes(data)
+    s = Assistant(fake_settings).ingest()
+    notes = dict(s.notes)
+    assert "mixed" in s.added and "bytes that are not valid utf-8 replaced" in notes["mixed.txt"]
+    assert notes["001_5fecd174d6647819.txt"] == "removed 5 boilerplate lines"
+    code, out = _cli(fake_settings, "show", "001", "--json")
+    shown = json.loads(out)
+    assert code == 0 and "boilerplate: “............试读结束............”" in shown["notes"]
