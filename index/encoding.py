@@ -160,7 +160,7 @@ def _sample(data: bytes) -> bytes:
 
 
 def _choose(sample: bytes) -> str | None:
-    """The codec for a file that starts with `sample`."""
+    """The codec to decode the whole file with, judged by its `sample`."""
     if b"\x00" in sample:  # UTF-16's NULs are the zero halves of ASCII (and of 一, 开, …)
         trials = [t for c in ("utf-16-le", "utf-16-be") if (t := _trial(sample, c)) is not None]
         clean = [t for t in trials if t.bad == 0 and t.plausible >= MIN_PLAUSIBLE]
