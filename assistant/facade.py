@@ -101,8 +101,10 @@ class Assistant:
         rel = next(d.rel for d in self.docs() if d.doc_id == resolved)
         self.remove(resolved)
         root = self.settings.corpus_dir.resolve()
-        path = (root / rel).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
+        path = root / rel
+        # The file itself, not what a link points to: resolving the last part would look for
+        # a linked report's target (outside the corpus) and leave the link to come back.
+        if not path.parent.resolve().is_relative_to(root) or not (path.is_symlink() or path.is_file()):
             return None
         path.unlink()
         return path

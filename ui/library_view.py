@@ -53,6 +53,7 @@ def summary_html(s: IngestSummary) -> str:
         f"索引共 {s.chunks_total} 个段落（本次嵌入 {s.chunks_embedded}，复用 {s.chunks_reused}）",
     ]
     lines += [f"失败：{rel}：{why}" for rel, why in s.failed]
+    lines += [f"提示：{rel}：{why}" for rel, why in s.notes]
     lines += [f"疑似重复：{a} ≈ {b}（{score:.0%} 段落相同）" for a, b, score in s.duplicates]
     kind = "warn" if s.failed else "ok"
     return notice(kind, "索引已更新", "\n".join(lines))
