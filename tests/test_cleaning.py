@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import index.pipeline
+import index.generations
 from assistant.facade import Assistant
 from index.cleaning import (
     CLEANER_VERSION,
@@ -337,7 +337,7 @@ def test_a_new_cleaner_version_makes_an_index_built_before_it_stale(
     """Bumping CLEANER_VERSION (whenever cleaning output changes) must stop an index of the old
     cleaning from being used or extended: chunks of two cleanings would mix."""
     Assistant(fake_settings).ingest()
-    monkeypatch.setattr(index.pipeline, "CLEANER_VERSION", CLEANER_VERSION + "+changed")
+    monkeypatch.setattr(index.generations, "CLEANER_VERSION", CLEANER_VERSION + "+changed")
     with pytest.raises(IndexMismatchError, match="--rebuild"):
         Assistant(fake_settings).search("天津高新区承接了多少项市级权力事项")
     assert Assistant(fake_settings).ingest(rebuild=True).rebuilt
