@@ -48,6 +48,7 @@ XSS_REPORT = """<script>alert(1)</script>开发区安全测试报告
 本报告检验开发区管理平台的网页显示安全。<img src=x onerror=alert(1)>开发区管委会推行网页安全审查制度。
 二、测试内容
 开发区网页安全审查包括链接检查，例如[点我](javascript:alert(1))这样的链接必须显示为文字。
+开发区网页安全审查的网址是 https://gov.example.cn/a_b 和 www.example.cn，邮箱 audit@example.cn。
 """
 UPLOAD = "极简审批新区改革报告\n一、做法\n某新区推行极简审批改革，企业开办审批时限压缩到一天。\n"
 WAIT = 60_000  # ms; a 2-core machine shared with others
@@ -204,24 +205,39 @@ def test_search_highlights_terms_and_exports_csv(page: Page) -> None:
     assert all(int(r["end"]) > int(r["start"]) >= 0 and r["doc_id"] for r in rows)
 
 
-def test_admin_upload_needs_the_password(page: Page, tmp_path: Path) -> None:
+def test_admin_signs_in_then_uploads(page: Page, tmp_path: Path) -> None:
     pg = page.page
     page.tab("资料库")
     pg.wait_for_selector("#rq-library table")
+    assert not pg.locator("#rq-upload").is_visible()  # no upload box before signing in
+
+    pg.click("#rq-login")
+    pg.wait_for_selector("#rq-admin-status :text('请输入管理员密码')")
+    pg.fill("#rq-password input", "wrong password")
+    pg.click("#rq-login")
+    pg.wait_for_selector("#rq-admin-status :text('管理员密码不正确')")
+    assert not pg.locator("#rq-upload").is_visible()
+    pg.wait_for_timeout(1200)  # the back-off after one failure is one second
+
+    pg.fill("#rq-password input", PASSWORD)
+    pg.click("#rq-login")
+    pg.wait_for_selector("#rq-admin-status :text('已登录')")
     upload = tmp_path / "极简审批新区改革报告.txt"
     upload.write_text(UPLOAD, encoding="utf-8")
     pg.set_input_files("#rq-upload input[type=file]", str(upload))
     pg.wait_for_selector("#rq-upload :text('极简审批新区改革报告.txt')")
-
-    pg.fill("#rq-password input", "wrong password")
-    pg.click("#rq-upload-btn")
-    pg.wait_for_selector("#rq-admin-status :text('管理员密码不正确')")
-    assert "极简审批新区改革报告" not in pg.locator("#rq-library").inner_text()
-
-    pg.fill("#rq-password input", PASSWORD)
     pg.click("#rq-upload-btn")
     pg.wait_for_selector("#rq-admin-status :text('索引已更新')")
     assert "极简审批新区改革报告" in pg.locator("#rq-library").inner_text()
+
+
+def test_bare_urls_in_reports_are_not_links(page: Page) -> None:
+    pg = page.page
+    page.ask("开发区网页安全审查的网址是什么？")
+    pg.wait_for_timeout(300)
+    chat = pg.locator("#rq-chatbot")
+    assert "https://gov.example.cn/a_b" in chat.inner_text() and "audit@example.cn" in chat.inner_text()
+    assert pg.locator("#rq-chatbot a[href*='example.cn'], #rq-chatbot a[href*='%5C']").count() == 0
 
 
 def test_hostile_report_renders_as_text(page: Page) -> None:
