@@ -38,13 +38,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import environment, server  # noqa: E402 - the same private server as the load test
+from load import environment, server  # the same private server as the load test
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET = 1.0  # seconds for /api/docs during an attack
@@ -81,7 +80,7 @@ class Result:
 def require_loopback(url: str) -> None:
     host = urlsplit(url).hostname or ""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
     except OSError as exc:
         raise SystemExit(f"cannot resolve {host!r}: {exc}") from exc
     if not addresses or not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
