@@ -127,10 +127,14 @@ def upload_event(base: str) -> tuple[int, list[str]]:
     return dep["id"], [types.get(i, "") for i in dep["inputs"]]
 
 
-def join(base: str, event: tuple[int, list[str]], paths: list[str], cookies: dict[str, str] | None) -> httpx.Response:
+def join(
+    base: str, event: tuple[int, list[str]], paths: list[str], cookies: dict[str, str] | None, filler: str
+) -> httpx.Response:
+    """The upload event with `paths` for its file input and `filler` for the others (a wrong
+    password when replaying the attack; empty metadata fields for a real upload)."""
     fn_index, inputs = event
     files = [{"path": p, "orig_name": Path(p).name, "meta": {"_type": "gradio.FileData"}} for p in paths]
-    data = [files if kind == "file" else "wrong password" for kind in inputs]
+    data = [files if kind == "file" else filler for kind in inputs]
     body = {"data": data, "fn_index": fn_index, "session_hash": secrets.token_hex(5), "event_data": None}
     return httpx.post(f"{base}/gradio_api/queue/join", json=body, cookies=cookies, timeout=30)
 
@@ -142,7 +146,7 @@ def server_paths(base: str, seconds: float) -> Result:
     with probe(base, r, seconds):
         for cookies in (None, {COOKIE: "9999999999.00.forged"}):
             for path in ("/etc/passwd", "/dev/zero"):
-                reply = join(base, event, [path], cookies)
+                reply = join(base, event, [path], cookies, "wrong password")
                 r.statuses[str(reply.status_code)] += 1
     r.refused_ok = set(r.statuses) == {"403"}
     return r
@@ -224,7 +228,7 @@ def heavy_uploads(base: str, seconds: float, password: str, gbk_bytes: int) -> R
         up = httpx.post(f"{base}/gradio_api/upload", files=files, cookies=cookies, timeout=seconds)
         r.statuses[f"upload {up.status_code}"] += 1
         if up.status_code == 200:
-            reply = join(base, upload_event(base), up.json(), cookies)
+            reply = join(base, upload_event(base), up.json(), cookies, "")
             r.statuses[f"event {reply.status_code}"] += 1
             # Keep probing while the background ingest reads the two files.
             time.sleep(min(seconds, 20))

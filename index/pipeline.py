@@ -29,6 +29,7 @@ from index.statedb import DocRow, StateDB
 from index.store import CURRENT, IndexStore, collection_name, current_index_dir, new_index_dir, write_atomic
 from index.textnorm import normalize
 from index.types import Chunk, CleanDocument, ReportMeta, SourceFile
+from index.uploads import upload_metadata, uploads_inside_corpus, uploads_prefix
 from index.vectorstore import ChromaVectorStore, Metadata, VectorStore
 
 Progress = Callable[[str, int, int], None]
@@ -122,6 +123,26 @@ def scan(
             except LoadError as exc:
                 failed.append((rel, exc.reason))
     return found
+
+
+def scan_uploads(settings: Settings, taken: set[str], failed: list[tuple[str, str]]) -> list[SourceFile]:
+    """The upload folder's reports, named `uploads/<file>` (nothing extra when the folder lies
+    inside the corpus: the corpus scan found them)."""
+    folder = settings.uploads
+    if uploads_inside_corpus(settings) or not folder.is_dir():
+        return []
+    prefix = uploads_prefix(settings)
+    mine: list[tuple[str, str]] = []
+    found = scan(folder, [folder], mine, max_bytes=settings.limits.max_file_bytes)
+    failed.extend((prefix + rel, why) for rel, why in mine)
+    out = []
+    for f in found:
+        rel = prefix + f.rel
+        if rel in taken:  # corpus/uploads/<same name> from before uploads left the checkout
+            failed.append((rel, f"has the same name as a file in the corpus ({settings.corpus_dir}); rename one"))
+            continue
+        out.append(SourceFile(path=f.path, rel=rel, sha256=f.sha256, size=f.size))
+    return out
 
 
 def _not_regular(path: Path) -> str:
@@ -226,11 +247,14 @@ class Ingestor:
         embedder: Embedder | None = None,
         vectors: VectorStore | None = None,
         progress: Progress | None = None,
+        on_file: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
         self._vectors = vectors
         self.progress = progress or (lambda stage, done, total: None)
+        self.on_file = on_file or (lambda rel: None)
+        """Told the name of each file as it is read (the web app shows per-file progress)."""
 
     @property
     def embedder(self) -> Embedder:
@@ -287,6 +311,8 @@ class Ingestor:
             files = scan(
                 self.settings.corpus_dir, scan_paths, summary.failed, max_bytes=self.settings.limits.max_file_bytes
             )
+            if not paths:  # the whole library: the web app's upload folder too
+                files += scan_uploads(self.settings, {f.rel for f in files}, summary.failed)
             prepared, removed = self._plan(store, files, scan_paths, summary)
             self._embed(store, prepared, summary)
             self._commit(store, prepared, removed, summary)
@@ -304,11 +330,12 @@ class Ingestor:
     def _plan(
         self, store: IndexStore, files: list[SourceFile], scan_paths: list[Path], summary: IngestSummary
     ) -> tuple[list[_Prepared], list[str]]:
-        metas = load_metadata(self.settings.corpus_dir)
+        metas = load_metadata(self.settings.corpus_dir) | upload_metadata(self.settings)
         known = {d.rel: d for d in store.db.docs()}
         ids = doc_ids_for([*files, *(SourceFile(Path(r), r, "", 0) for r in known if r not in {f.rel for f in files})])
         prepared: list[_Prepared] = []
         for n, source in enumerate(files, 1):
+            self.on_file(source.rel)
             self.progress("read", n, len(files))
             meta = metas.get(source.rel)
             old = known.get(source.rel)

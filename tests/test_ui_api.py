@@ -222,7 +222,8 @@ def test_library_handlers_need_a_session(tmp_path: Path) -> None:
 
         token = h.gate.issue()
         status, notes, _files, timer = h.upload(token, [str(upload)])
-        assert "已保存 1 个文件" in notes and timer.active  # the tab polls while the worker ingests
+        assert "已保存 1 个文件" in notes and timer.active
+        assert (a.settings.data_dir / "corpus" / "新报告.txt").is_file()  # the data dir, not the checkout  # the tab polls while the worker ingests
         assert h.worker.wait(120).summary is not None
         status, _timer, runs = h.poll(notes)
         assert "索引已更新" in status and "新增 1" in status and runs == 1 and len(a.docs()) == 6
@@ -233,7 +234,7 @@ def test_library_handlers_need_a_session(tmp_path: Path) -> None:
         assert NOT_SIGNED_IN in status and len(a.docs()) == 6
         status, _table, _pick = h.remove(token, new.doc_id)
         assert "已从索引中移除" in status and len(a.docs()) == 5
-        assert not (a.settings.corpus_dir / new.rel).exists()
+        assert new.rel == "uploads/新报告.txt" and not (a.settings.uploads / "新报告.txt").exists()
         assert len(a.ingest().added) == 0  # the file is gone, so it does not come back
     finally:
         shutil.rmtree(staged, ignore_errors=True)

@@ -81,12 +81,16 @@ def _file(path: str) -> dict[str, Any]:
 
 
 def _join(
-    base: str, event: tuple[int, list[str]], paths: list[str], cookies: dict[str, str] | None = None
+    base: str,
+    event: tuple[int, list[str]],
+    paths: list[str],
+    cookies: dict[str, str] | None = None,
+    filler: str = "wrong password",
 ) -> httpx.Response:
     """Call the event as the attack did: the files for the file input, a wrong password for
     any text input (the old upload event took both)."""
     fn_index, inputs = event
-    data = [[_file(p) for p in paths] if kind == "file" else "wrong password" for kind in inputs]
+    data = [[_file(p) for p in paths] if kind == "file" else filler for kind in inputs]
     body = {"data": data, "fn_index": fn_index, "session_hash": "attacker", "event_data": None}
     return httpx.post(f"{base}/gradio_api/queue/join", json=body, cookies=cookies, timeout=30)
 
@@ -177,7 +181,7 @@ def test_admin_upload_then_event_indexes_in_the_background(server: str, assistan
     )
     assert r.status_code == 200, r.text
     [uploaded] = r.json()
-    joined = _join(server, _dependency(server, "rq-upload-btn"), [uploaded], cookies)
+    joined = _join(server, _dependency(server, "rq-upload-btn"), [uploaded], cookies, filler="")
     assert joined.status_code == 200 and "event_id" in joined.json()
     for _ in range(600):  # the event runs in the queue, the ingest in the worker thread
         if any("极简审批" in d["title"] for d in httpx.get(f"{server}/api/docs", timeout=30).json()):
@@ -323,7 +327,7 @@ def test_upload_handler_refuses_without_a_session_and_reads_no_server_file(tmp_p
     status, *_ = h.upload(None, ["/etc/passwd"])
     assert "请先输入管理员密码" in status
     status, *_ = h.upload(h.gate.issue(), ["/etc/passwd", "/dev/zero"])
-    assert "不是通过本页面上传的文件" in status and not (a.settings.corpus_dir / "uploads").exists()
+    assert "不是通过本页面上传的文件" in status and not a.settings.uploads.exists()
 
 
 # -- finding 3: exports bounded by age ----------------------------------------------------------

@@ -15,6 +15,7 @@ from ui import chat_tab, library_tab, search_tab
 from ui.admin import AdminGate
 from ui.api import add_api
 from ui.guard import GradioGuard, UploadCaps
+from ui.library_view import LIBRARY_CSS
 from ui.theme import CSS, theme
 
 TITLE = "ReformQA · 开发区改革报告问答"
@@ -66,7 +67,7 @@ def create_app(assistant: Assistant) -> FastAPI:
         ssr_mode=False,
         mcp_server=False,
         theme=theme(),
-        css=CSS,
+        css=CSS + LIBRARY_CSS,
     )
     secure_mount(mounted, blocks, gate)
     return mounted

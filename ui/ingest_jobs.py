@@ -31,13 +31,22 @@ class JobSnapshot:
     stage: str = ""
     done: int = 0
     total: int = 0
+    file: str = ""
+    """The report being read (per-file progress)."""
     summary: IngestSummary | None = None
     error: str = ""
 
     @property
     def progress_text(self) -> str:
         label = STAGES.get(self.stage, "准备中")
-        return f"{label}：{self.done}/{self.total}" if self.total else f"{label}…"
+        if not self.total:
+            return f"{label}…"
+        where = f"（{self.file}）" if self.stage == "read" and self.file else ""
+        return (
+            f"{label}：第 {self.done}/{self.total} 个{where}"
+            if self.stage == "read"
+            else f"{label}：{self.done}/{self.total}"
+        )
 
 
 class IngestWorker:
@@ -56,7 +65,7 @@ class IngestWorker:
             if self._state.running:  # set and cleared under the lock, unlike is_alive()
                 self._again = True
                 return
-            self._state = replace(self._state, running=True, stage="", done=0, total=0, error="")
+            self._state = replace(self._state, running=True, stage="", done=0, total=0, file="", error="")
             self._thread = threading.Thread(target=self._loop, name="reformqa-ingest", daemon=True)
             self._thread.start()
 
@@ -75,11 +84,15 @@ class IngestWorker:
         with self._lock:
             self._state = replace(self._state, stage=stage, done=done, total=total)
 
+    def _file(self, rel: str) -> None:
+        with self._lock:
+            self._state = replace(self._state, file=rel)
+
     def _loop(self) -> None:
         while True:
             summary, error = None, ""
             try:
-                summary = self.assistant.ingest(wait=60, progress=self._progress)
+                summary = self.assistant.ingest(wait=60, progress=self._progress, on_file=self._file)
             except ReformQAError as exc:
                 error = str(exc)
             except Exception as exc:  # the worker must report, never die silently

@@ -9,6 +9,7 @@ Ingests run in a background worker (`ui.ingest_jobs`) that the tab polls on a ti
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,33 @@ from ui.admin import COOKIE, NOT_SIGNED_IN, WRONG_PASSWORD, AdminGate
 from ui.guard import UploadCaps, is_uploaded_file
 from ui.html import notice
 from ui.ingest_jobs import IngestWorker, JobSnapshot
-from ui.library_view import access_notice, library_table, summary_html
+from ui.library_view import KIND_LABELS, access_notice, failed_html, library_table, reason_zh, summary_html
 from ui.search_view import report_choices
 
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".docx", ".pdf"]
+KIND_CHOICES = [("未填写", ""), *((zh, en) for en, zh in KIND_LABELS.items())]
+_REGION_SPLIT = re.compile(r"[、,，;；\s]+")
+
+
+class MetaError(ValueError):
+    """A metadata field the admin typed that cannot be saved (message in Chinese)."""
+
+
+def meta_fields(title: str, regions: str, year: str, kind: str) -> dict[str, Any]:
+    """The metadata form as a `reports.toml` table (empty fields left out)."""
+    fields: dict[str, Any] = {"title": " ".join((title or "").split())}
+    fields["regions"] = [r for r in _REGION_SPLIT.split(regions or "") if r]
+    text = (year or "").strip()
+    if text:
+        if not text.isdigit() or not 1950 <= int(text) <= 2100:
+            raise MetaError("年份须为 1950–2100 之间的整数，例如 2021。")
+        fields["year"] = int(text)
+    if kind:
+        if kind not in KIND_LABELS:
+            raise MetaError("请从列表中选择报告类型。")
+        fields["kind"] = kind
+    return fields
+
 
 # The password goes straight to the sign-in route (which sets the HttpOnly cookie); the
 # Python handler then only sees the route's message, never the password.
@@ -63,6 +87,8 @@ class LibraryHandlers:
         self.assistant = assistant
         self.gate = gate or AdminGate(assistant)
         self.worker = worker or IngestWorker(assistant)
+        self._gone: set[str] = set()  # failed files removed since the last ingest
+        self._gone_run = 0
 
     # -- views ------------------------------------------------------------------------------
     def table(self) -> str:
@@ -91,8 +117,16 @@ class LibraryHandlers:
         return "" if self.gate.valid(token) else notice("error", NOT_SIGNED_IN)
 
     # -- changes ----------------------------------------------------------------------------
-    def upload(self, token: str | None, files: list[str] | None) -> tuple[Any, ...]:
-        """Store the uploaded files and start a background ingest.
+    def upload(
+        self,
+        token: str | None,
+        files: list[str] | None,
+        title: str = "",
+        regions: str = "",
+        year: str = "",
+        kind: str = "",
+    ) -> tuple[Any, ...]:
+        """Store the uploaded files with their metadata and start a background ingest.
         Outputs: status, notes (kept for the poll), upload box, timer."""
         refusal = self._refusal(token)
         if refusal:
@@ -102,7 +136,13 @@ class LibraryHandlers:
         caps = UploadCaps()
         if len(files) > caps.max_files:
             return notice("error", f"一次最多上传 {caps.max_files} 个文件。"), "", gr.skip(), gr.skip()
-        stored, problems = self._store(files)
+        if title.strip() and len(files) > 1:
+            return notice("error", "标题只能给一份报告：一次上传多个文件时请把标题留空。"), "", gr.skip(), gr.skip()
+        try:
+            meta = meta_fields(title, regions, year, kind)
+        except MetaError as exc:
+            return notice("error", str(exc)), "", gr.skip(), gr.skip()
+        stored, problems = self._store(files, meta)
         if not stored:
             return notice("error", "没有可以保存的报告", "\n".join(problems)), "", None, gr.skip()
         notes = notice("ok", f"已保存 {len(stored)} 个文件", "\n".join(stored))
@@ -111,8 +151,11 @@ class LibraryHandlers:
         self.worker.start()
         return job_html(self.worker.snapshot(), notes), notes, None, gr.Timer(active=True)
 
-    def _store(self, files: list[str]) -> tuple[list[str], list[str]]:
-        """Copy each upload into the library; a name that was taken is said so."""
+    def _store(self, files: list[str], meta: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """Copy each upload into the library with its metadata; a name that was taken is said so.
+
+        Without a title the file name is the title whenever other fields were given (a
+        metadata table needs one); with no fields at all the title is guessed from the text."""
         stored: list[str] = []
         problems: list[str] = []
         limit = self.assistant.settings.limits.max_upload_bytes
@@ -125,10 +168,12 @@ class LibraryHandlers:
             if path.stat().st_size > limit:
                 problems.append(f"{path.name}：超过 {limit:,} 字节的上传上限。")
                 continue
+            described = any(meta.get(k) for k in ("regions", "year", "kind", "title"))
+            table = {**meta, "title": meta["title"] or path.stem} if described else None
             try:
-                target = self.assistant.add_report(path.name, path.read_bytes())
+                target = self.assistant.add_report(path.name, path.read_bytes(), table)
             except ReformQAError as exc:
-                problems.append(str(exc))
+                problems.append(f"{path.name}：{reason_zh(str(exc))}")
                 continue
             finally:
                 path.unlink(missing_ok=True)  # Gradio's copy is not needed any more
@@ -149,6 +194,83 @@ class LibraryHandlers:
         job = self.worker.snapshot()
         return job_html(job, notes or ""), gr.Timer(active=job.running), job.runs
 
+    def failed(self) -> list[tuple[str, str]]:
+        """Files the last background ingest could not index and that were not removed since."""
+        job = self.worker.snapshot()
+        if job.runs != self._gone_run:  # a new ingest reports afresh
+            self._gone, self._gone_run = set(), job.runs
+        return [(rel, why) for rel, why in (job.summary.failed if job.summary else []) if rel not in self._gone]
+
+    def failed_view(self) -> tuple[str, Any]:
+        """Outputs: the failed-files list, its picker."""
+        rows = self.failed()
+        return failed_html(rows), gr.update(choices=[rel for rel, _ in rows], value=None, visible=bool(rows))
+
+    def remove_failed(self, token: str | None, rel: str | None) -> tuple[Any, ...]:
+        """Delete a file that failed to index. Outputs: status, failed list, its picker."""
+        refusal = self._refusal(token)
+        if refusal:
+            return refusal, gr.skip(), gr.skip()
+        if not rel or rel not in {r for r, _ in self.failed()}:
+            return notice("warn", "请先选择要移除的失败文件。"), gr.skip(), gr.skip()
+        try:
+            deleted = self.assistant.delete_file(rel)
+        except (ReformQAError, OSError) as exc:
+            return notice("error", f"无法移除 {rel}", reason_zh(str(exc))), gr.skip(), gr.skip()
+        self._gone.add(rel)
+        said = f"已删除文件 {rel}" if deleted else f"文件 {rel} 已不存在"
+        return notice("ok", said), *self.failed_view()
+
+    def meta_form(self, doc_id: str | None) -> tuple[Any, ...]:
+        """The edit form filled with a report's metadata. Outputs: title, regions, year, kind."""
+        row = next((d for d in self._docs() if d.doc_id == doc_id), None)
+        if row is None:
+            return "", "", "", ""
+        m = row.meta
+        return m.title, "、".join(m.regions), str(m.year or ""), m.kind if m.kind in KIND_LABELS else ""
+
+    def save_meta(
+        self, token: str | None, doc_id: str | None, title: str, regions: str, year: str, kind: str
+    ) -> tuple[Any, ...]:
+        """Write a report's metadata and re-index. Outputs: status, notes, timer."""
+        refusal = self._refusal(token)
+        if refusal:
+            return refusal, "", gr.skip()
+        if not doc_id:
+            return notice("warn", "请先选择要修改的报告。"), "", gr.skip()
+        if not (title or "").strip():
+            return notice("error", "请填写标题。"), "", gr.skip()
+        try:
+            path = self.assistant.set_report_meta(doc_id, meta_fields(title, regions, year, kind))
+        except MetaError as exc:
+            return notice("error", str(exc)), "", gr.skip()
+        except ReformQAError as exc:
+            return notice("error", "报告信息未能保存", str(exc)), "", gr.skip()
+        notes = notice("ok", "报告信息已保存", f"写入 {path.name}；正在重新索引以生效。")
+        self.worker.start()
+        return job_html(self.worker.snapshot(), notes), notes, gr.Timer(active=True)
+
+    def ask_delete(self, token: str | None, doc_id: str | None) -> tuple[Any, ...]:
+        """Step one of deleting: name the report and its file. Outputs: status, confirm box, its text."""
+        refusal = self._refusal(token)
+        if refusal:
+            return refusal, gr.update(visible=False), ""
+        row = next((d for d in self._docs() if d.doc_id == doc_id), None)
+        if row is None:
+            return notice("warn", "请先选择要删除的报告。"), gr.update(visible=False), ""
+        question = notice(
+            "warn",
+            f"确定删除《{row.meta.title}》吗？",
+            f"将从索引中移除，并删除文件 {row.rel}。此操作不能撤销。",
+        )
+        return "", gr.update(visible=True), question
+
+    def _docs(self) -> list[Any]:
+        try:
+            return list(self.assistant.docs())
+        except ReformQAError:
+            return []
+
     def remove(self, token: str | None, doc_id: str | None) -> tuple[Any, ...]:
         """Outputs: status, table, remove picker."""
         refusal = self._refusal(token)
@@ -162,6 +284,24 @@ class LibraryHandlers:
             return notice("error", "删除失败", str(exc)), gr.skip(), gr.skip()
         where = f"已删除文件 {deleted.name}" if deleted else "源文件已不存在"
         return notice("ok", f"已从索引中移除 {doc_id}", where), *self.refreshed()
+
+    def pickers(self) -> tuple[Any, Any]:
+        return self.choices(), self.choices()
+
+    def refreshed_all(self) -> tuple[Any, ...]:
+        """After an ingest: table, both report pickers, failed list and its picker."""
+        table, choices = self.refreshed()
+        return table, choices, choices, *self.failed_view()
+
+
+def _meta_inputs(prefix: str) -> tuple[Any, ...]:
+    """Title, regions, year and kind fields (ids `<prefix>-title` …)."""
+    title = gr.Textbox(label="标题", max_lines=1, elem_id=f"{prefix}-title")
+    with gr.Row():
+        regions = gr.Textbox(label="地区（用顿号或逗号分隔）", max_lines=1, elem_id=f"{prefix}-regions")
+        year = gr.Textbox(label="年份", max_lines=1, elem_id=f"{prefix}-year")
+    kind = gr.Dropdown(choices=KIND_CHOICES, value="", label="类型", elem_id=f"{prefix}-kind")
+    return title, regions, year, kind
 
 
 @dataclass
@@ -189,21 +329,42 @@ def build(assistant: Assistant, gate: AdminGate | None = None) -> LibraryTab:
             password = gr.Textbox(label="管理员密码", type="password", elem_id="rq-password", max_lines=1, scale=3)
             login = gr.Button("登录", scale=0, min_width=100, elem_id="rq-login")
         status = gr.HTML(elem_id="rq-admin-status", padding=True)
-        with gr.Row(visible=False, elem_id="rq-admin-panel") as panel:
-            with gr.Column():
-                files = gr.File(
-                    label="上传报告（txt、md、html、docx、pdf）",
-                    file_count="multiple",
-                    file_types=UPLOAD_TYPES,
-                    type="filepath",
-                    elem_id="rq-upload",
-                )
-                with gr.Row():
+        with gr.Column(visible=False, elem_id="rq-admin-panel") as panel:
+            with gr.Row():
+                with gr.Column(elem_id="rq-upload-form"):
+                    gr.Markdown("##### 上传报告")
+                    files = gr.File(
+                        label="报告文件（txt、md、html、docx、pdf）",
+                        file_count="multiple",
+                        file_types=UPLOAD_TYPES,
+                        type="filepath",
+                        elem_id="rq-upload",
+                    )
+                    up_title, up_regions, up_year, up_kind = _meta_inputs("rq-up")
                     upload = gr.Button("上传并索引", variant="primary", elem_id="rq-upload-btn")
+                with gr.Column(elem_id="rq-edit-form"):
+                    gr.Markdown("##### 修改报告信息")
+                    edit_pick = gr.Dropdown(choices=[], label="选择报告", elem_id="rq-edit-pick")
+                    ed_title, ed_regions, ed_year, ed_kind = _meta_inputs("rq-ed")
+                    save = gr.Button("保存并重新索引", elem_id="rq-save-meta")
+            with gr.Row():
+                with gr.Column():
+                    gr.Markdown("##### 删除报告")
+                    pick = gr.Dropdown(choices=[], label="选择要删除的报告（同时删除其文件）", elem_id="rq-remove-pick")
+                    remove = gr.Button("删除所选报告…", variant="stop", elem_id="rq-remove")
+                    with gr.Column(visible=False, elem_id="rq-confirm") as confirm_box:
+                        confirm_text = gr.HTML(elem_id="rq-confirm-text")
+                        with gr.Row():
+                            confirm = gr.Button("确认删除", variant="stop", elem_id="rq-confirm-delete")
+                            cancel = gr.Button("取消", elem_id="rq-cancel-delete")
+                with gr.Column():
+                    gr.Markdown("##### 索引")
                     reindex = gr.Button("重新索引全部", elem_id="rq-reindex")
-            with gr.Column():
-                pick = gr.Dropdown(choices=[], label="删除报告（同时删除其文件）", elem_id="rq-remove-pick")
-                remove = gr.Button("删除所选报告", variant="stop", elem_id="rq-remove")
+                    failed_list = gr.HTML(elem_id="rq-failed")
+                    failed_pick = gr.Dropdown(
+                        choices=[], label="选择失败的文件", visible=False, elem_id="rq-failed-pick"
+                    )
+                    remove_failed = gr.Button("移除所选失败文件", elem_id="rq-remove-failed")
     notes = gr.State("")
     runs = gr.State(0)
     timer = gr.Timer(1.0, active=False)
@@ -211,23 +372,51 @@ def build(assistant: Assistant, gate: AdminGate | None = None) -> LibraryTab:
     def login_fn(message: str, request: gr.Request) -> tuple[Any, ...]:
         return h.after_login(message, session_token(request))
 
-    def upload_fn(paths: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
-        return h.upload(session_token(request), paths)
+    def upload_fn(
+        paths: list[str] | None, title: str, regions: str, year: str, kind: str, request: gr.Request
+    ) -> tuple[Any, ...]:
+        return h.upload(session_token(request), paths, title, regions, year, kind)
 
     def reindex_fn(request: gr.Request) -> tuple[Any, ...]:
         return h.reindex(session_token(request))
 
-    def remove_fn(doc_id: str | None, request: gr.Request) -> tuple[Any, ...]:
-        return h.remove(session_token(request), doc_id)
+    def save_fn(
+        doc_id: str | None, title: str, regions: str, year: str, kind: str, request: gr.Request
+    ) -> tuple[Any, ...]:
+        return h.save_meta(session_token(request), doc_id, title, regions, year, kind)
 
-    login.click(login_fn, [password], [status, panel, password], js=LOGIN_JS, api_visibility="private")
-    password.submit(login_fn, [password], [status, panel, password], js=LOGIN_JS, api_visibility="private")
-    upload.click(upload_fn, [files], [status, notes, files, timer], api_visibility="private")
+    def ask_fn(doc_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        return h.ask_delete(session_token(request), doc_id)
+
+    def remove_fn(doc_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        return (*h.remove(session_token(request), doc_id), gr.update(visible=False))
+
+    def remove_failed_fn(rel: str | None, request: gr.Request) -> tuple[Any, ...]:
+        return h.remove_failed(session_token(request), rel)
+
+    login_io = ([password], [status, panel, password])
+    for signed in (
+        login.click(login_fn, *login_io, js=LOGIN_JS, api_visibility="private"),
+        password.submit(login_fn, *login_io, js=LOGIN_JS, api_visibility="private"),
+    ):
+        signed.then(h.pickers, None, [pick, edit_pick], api_visibility="private")
+    upload_in = [files, up_title, up_regions, up_year, up_kind]
+    upload.click(upload_fn, upload_in, [status, notes, files, timer], api_visibility="private")
     reindex.click(reindex_fn, None, [status, notes, timer], api_visibility="private")
+    edit_pick.change(h.meta_form, [edit_pick], [ed_title, ed_regions, ed_year, ed_kind], api_visibility="private")
+    save.click(
+        save_fn, [edit_pick, ed_title, ed_regions, ed_year, ed_kind], [status, notes, timer], api_visibility="private"
+    )
+    remove.click(ask_fn, [pick], [status, confirm_box, confirm_text], api_visibility="private")
+    for closes in (cancel.click, pick.change):  # a changed pick must be asked about again
+        closes(lambda: gr.update(visible=False), None, confirm_box, api_visibility="private")
+    remove_failed.click(remove_failed_fn, [failed_pick], [status, failed_list, failed_pick], api_visibility="private")
     timer.tick(h.poll, [notes], [status, timer, runs], api_visibility="private")
     changed = [
-        runs.change(h.refreshed, None, [table, pick], api_visibility="private"),
-        remove.click(remove_fn, [pick], [status, table, pick], api_visibility="private"),
+        runs.change(
+            h.refreshed_all, None, [table, pick, edit_pick, failed_list, failed_pick], api_visibility="private"
+        ),
+        confirm.click(remove_fn, [pick], [status, table, pick, confirm_box], api_visibility="private"),
     ]
     return LibraryTab(h, table, pick, changed)
 
