@@ -118,9 +118,9 @@ def browser() -> Iterator[Any]:
 class Page:
     """A page on the app that records dialogs and only talks to loopback."""
 
-    def __init__(self, browser: Any, url: str) -> None:
+    def __init__(self, browser: Any, url: str, viewport: tuple[int, int] = (1400, 1000)) -> None:
         self.context = browser.new_context(
-            locale="zh-CN", viewport={"width": 1400, "height": 1000}, accept_downloads=True
+            locale="zh-CN", viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True
         )
         self.dialogs: list[str] = []
         self.page = self.context.new_page()
@@ -149,6 +149,17 @@ class Page:
 
     def last_bot_message(self) -> str:
         return str(self.page.locator("#rq-chatbot .message.bot").last.inner_text())
+
+    def sign_in(self) -> None:
+        self.tab("资料库")
+        self.page.fill("#rq-password input", PASSWORD)
+        self.page.click("#rq-login")
+        self.page.wait_for_selector("#rq-admin-status :text('已登录')")
+
+    def choose(self, elem_id: str, option: str) -> None:
+        """Pick the option containing `option` in a Gradio dropdown."""
+        self.page.click(f"#{elem_id} input")
+        self.page.get_by_role("option", name=option).first.click()
 
     def download(self, selector: str) -> Path:
         with self.page.expect_download() as info:
@@ -265,3 +276,83 @@ def test_hostile_report_renders_as_text(page: Page) -> None:
     assert pg.locator("a[href^='javascript']").count() == 0
     injected = pg.evaluate("[...document.scripts].filter(s => s.textContent.includes('alert(1)')).length")
     assert injected == 0 and pg.evaluate("window.__xss") == 0
+
+
+def _corrupt_docx() -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+    return buf.getvalue()[:-10]
+
+
+def test_library_upload_with_metadata_edit_and_confirm_delete(page: Page, tmp_path: Path) -> None:
+    pg = page.page
+    pg.wait_for_timeout(1200)  # another test's wrong password may still hold the back-off
+    page.sign_in()
+    upload = tmp_path / "海南营商报告.txt"
+    upload.write_text("海南自贸港营商环境报告\n一、做法\n三亚推行承诺即入制，审批时限压缩到三天。\n", encoding="utf-8")
+    pg.set_input_files("#rq-upload input[type=file]", str(upload))
+    pg.wait_for_selector("#rq-upload :text('海南营商报告.txt')")
+    pg.fill("#rq-up-title input", "三亚承诺即入制调研")
+    pg.fill("#rq-up-regions input", "海南省、三亚市")
+    pg.fill("#rq-up-year input", "2023")
+    page.choose("rq-up-kind", "调研报告")
+    pg.click("#rq-upload-btn")
+    row = pg.locator("#rq-library tr", has_text="三亚承诺即入制调研")
+    row.wait_for()
+    assert "海南省、三亚市" in row.inner_text() and "2023" in row.inner_text() and "调研报告" in row.inner_text()
+    assert "uploads/海南营商报告.txt" in row.inner_text()
+
+    page.choose("rq-edit-pick", "三亚承诺即入制调研")
+    pg.wait_for_function("document.querySelector('#rq-ed-title input').value === '三亚承诺即入制调研'")
+    pg.fill("#rq-ed-title input", "三亚承诺即入制调研（修订）")
+    pg.click("#rq-save-meta")
+    pg.locator("#rq-library tr", has_text="三亚承诺即入制调研（修订）").wait_for()
+
+    page.choose("rq-remove-pick", "三亚承诺即入制调研（修订）")
+    pg.click("#rq-remove")
+    question = pg.locator("#rq-confirm-text")
+    question.get_by_text("确定删除《三亚承诺即入制调研（修订）》吗？").wait_for()
+    assert "uploads/海南营商报告.txt" in question.inner_text()
+    assert "三亚承诺即入制调研（修订）" in pg.locator("#rq-library").inner_text()  # nothing gone yet
+    pg.click("#rq-confirm-delete")
+    pg.wait_for_selector("#rq-admin-status :text('已从索引中移除')")
+    assert "三亚承诺即入制调研" not in pg.locator("#rq-library").inner_text()
+
+
+def test_library_lists_a_failed_file_in_chinese_and_removes_it(page: Page, tmp_path: Path) -> None:
+    pg = page.page
+    pg.wait_for_timeout(1200)
+    page.sign_in()
+    bad = tmp_path / "损坏的报告.docx"
+    bad.write_bytes(_corrupt_docx())
+    pg.set_input_files("#rq-upload input[type=file]", str(bad))
+    pg.wait_for_selector("#rq-upload :text('损坏的报告.docx')")
+    pg.click("#rq-upload-btn")
+    failed = pg.locator("#rq-failed")
+    failed.get_by_text("uploads/损坏的报告.docx").wait_for()
+    assert "文件已损坏或不完整" in failed.inner_text()
+    page.choose("rq-failed-pick", "uploads/损坏的报告.docx")
+    pg.click("#rq-remove-failed")
+    pg.wait_for_selector("#rq-admin-status :text('已删除文件 uploads/损坏的报告.docx')")
+    assert "损坏的报告" not in pg.locator("#rq-failed").inner_text()
+
+
+def test_library_table_scrolls_inside_its_box_on_a_phone(browser: Any, server: str) -> None:
+    phone = Page(browser, server, viewport=(390, 844))
+    try:
+        phone.tab("资料库")
+        phone.page.wait_for_selector("#rq-library table")
+        page_width = phone.page.evaluate("document.documentElement.scrollWidth")
+        box = phone.page.evaluate(
+            "(() => { const w = document.querySelector('#rq-library .rq-table-wrap');"
+            " return [w.scrollWidth, w.clientWidth]; })()"
+        )
+        assert page_width <= 390, f"the page overflows sideways: {page_width}px"
+        assert box[0] > box[1], "the table should scroll inside its box"
+        assert phone.dialogs == []
+    finally:
+        phone.context.close()
