@@ -347,12 +347,15 @@ def test_library_table_scrolls_inside_its_box_on_a_phone(browser: Any, server: s
         phone.tab("资料库")
         phone.page.wait_for_selector("#rq-library table")
         page_width = phone.page.evaluate("document.documentElement.scrollWidth")
-        box = phone.page.evaluate(
+        # The table is wider than the phone and scrolls inside its own box: scrolling moves it.
+        scrolled = phone.page.evaluate(
             "(() => { const w = document.querySelector('#rq-library .rq-table-wrap');"
-            " return [w.scrollWidth, w.clientWidth]; })()"
+            " w.scrollLeft = 120; return [w.scrollWidth, w.clientWidth, w.scrollLeft,"
+            " w.getBoundingClientRect().right]; })()"
         )
         assert page_width <= 390, f"the page overflows sideways: {page_width}px"
-        assert box[0] > box[1], "the table should scroll inside its box"
+        assert scrolled[0] > scrolled[1] and scrolled[2] > 0, f"the table does not scroll in its box: {scrolled}"
+        assert scrolled[3] <= 390, "the box itself must fit the screen"
         assert phone.dialogs == []
     finally:
         phone.context.close()

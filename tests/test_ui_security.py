@@ -196,6 +196,12 @@ def test_unused_gradio_post_routes_are_refused(server: str) -> None:
         assert httpx.post(f"{server}/gradio_api/{route}", content=b"{}", timeout=30).status_code == 403
 
 
+def test_gradio_file_route_serves_no_server_file(server: str) -> None:
+    for path in ("/etc/passwd", "/proc/self/environ"):
+        r = httpx.get(f"{server}/gradio_api/file={path}", timeout=30)
+        assert r.status_code in (403, 404) and "root:" not in r.text
+
+
 def test_file_paths_finds_nested_file_objects() -> None:
     data = {"data": [[{"path": "/a"}], {"x": {"path": "/b"}}, "path"], "fn_index": 1}
     assert sorted(file_paths(data) or []) == ["/a", "/b"]
