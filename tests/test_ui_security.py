@@ -132,7 +132,7 @@ def test_event_naming_server_files_is_refused_and_the_app_stays_up(server: str) 
 def test_even_an_admin_cannot_name_a_server_file(server: str) -> None:
     started = time.time()
     r = _join(server, _dependency(server, "rq-upload-btn"), ["/etc/passwd"], _login(server))
-    assert r.status_code == 403 and "uploaded through this app" in r.json()["error"]
+    assert r.status_code == 403 and "通过本页面上传的文件" in r.json()["error"]
     assert _cached_copies("passwd", started) == []
 
 
@@ -150,14 +150,14 @@ def test_uploads_are_refused_when_admin_is_off(tmp_path: Path) -> None:
     a = Assistant(_settings(tmp_path))
     with TestClient(create_app(a)) as c:
         r = c.post("/gradio_api/upload", files={"files": ("a.txt", b"hello")})
-    assert r.status_code == 403 and "no admin password" in r.json()["error"]
+    assert r.status_code == 403 and "未设置管理员密码" in r.json()["error"]
 
 
 def test_admin_upload_is_capped_in_count_and_size(server: str) -> None:
     cookies = _login(server)
     files = [("files", (f"f{i}.txt", b"x")) for i in range(21)]
     r = httpx.post(f"{server}/gradio_api/upload", files=files, cookies=cookies, timeout=30)
-    assert r.status_code == 413 and "more than 20 files" in r.json()["error"]
+    assert r.status_code == 413 and "一次最多上传 20 个文件" in r.json()["error"]
     # A declared 10 GB body is refused from its headers alone (raw socket: clients will not lie).
     host, port = server.removeprefix("http://").split(":")
     head = (

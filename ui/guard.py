@@ -15,6 +15,8 @@ middleware sees each request before Gradio does:
   valid admin session; otherwise the request is refused before Gradio touches the path.
 - Other POST routes of Gradio that this app does not use (recording uploads, component
   servers, streams, code editing) are refused.
+
+Refusals are `{"ok": false, "error": …}` in Chinese: the browser shows them to the admin.
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ class GradioGuard:
         elif route.rstrip("/") in OTHER_ALLOWED:
             await self.app(scope, receive, send)
         else:
-            await _respond(send, 403, f"/{PREFIX.strip('/')}/{route} is not used by this app")
+            await _respond(send, 403, f"本应用不使用 /{PREFIX.strip('/')}/{route}")
 
     async def _event(self, scope: Scope, receive: Receive, send: Send, admin: bool, client: str) -> None:
         body = bytearray()
@@ -140,7 +142,7 @@ class GradioGuard:
                 return  # the client went away
             body += message.get("body", b"")
             if len(body) > MAX_EVENT_BODY:
-                await _respond(send, 413, f"request body over {MAX_EVENT_BODY:,} bytes")
+                await _respond(send, 413, f"请求内容超过 {MAX_EVENT_BODY:,} 字节")
                 return
             if not message.get("more_body", False):
                 break
@@ -158,34 +160,34 @@ class GradioGuard:
             return ""  # not JSON: Gradio answers it with its own error, no file is named
         paths = file_paths(data)
         if paths is None:
-            return "request nested too deeply"
+            return "请求的数据嵌套过深"
         if not paths:
             return ""
         if not admin:
-            return "file data needs a signed-in admin session (log in on the 资料库 tab)"
+            return "文件数据需要管理员登录（在“资料库”页登录）"
         for p in paths:
             if not isinstance(p, str) or not is_uploaded_file(p, self.created):
-                return "file data may only name files uploaded through this app"
+                return "只能使用通过本页面上传的文件"
         return ""
 
     async def _upload(self, scope: Scope, receive: Receive, send: Send, admin: bool, client: str) -> None:
         if not self.gate.enabled:
-            await _respond(send, 403, "uploads are off: no admin password is set (REFORMQA_ADMIN_PASSWORD)")
+            await _respond(send, 403, "未设置管理员密码（REFORMQA_ADMIN_PASSWORD），不能上传文件")
             return
         if not admin:
             log.warning("refused an upload from %s: no admin session", client)
-            await _respond(send, 403, "uploads need a signed-in admin session (log in on the 资料库 tab)")
+            await _respond(send, 403, "上传需要管理员登录（在“资料库”页登录）")
             return
         declared = HTTPConnection(scope).headers.get("content-length", "")
         if not declared.isdigit():
-            await _respond(send, 411, "an upload must declare its Content-Length")
+            await _respond(send, 411, "上传请求必须声明 Content-Length")
             return
         if int(declared) > self.caps.max_bytes:
-            await _respond(send, 413, f"upload of {int(declared):,} bytes is over the limit of {self.caps.max_bytes:,}")
+            await _respond(send, 413, f"上传内容 {int(declared):,} 字节，超过上限 {self.caps.max_bytes:,} 字节")
             return
         boundary = _boundary(HTTPConnection(scope).headers.get("content-type", ""))
         if not boundary:
-            await _respond(send, 400, "an upload must be multipart/form-data")
+            await _respond(send, 400, "上传请求必须是 multipart/form-data")
             return
         with tempfile.SpooledTemporaryFile(max_size=1 << 20) as spool:
             counter = _PartCounter(boundary)
@@ -197,10 +199,10 @@ class GradioGuard:
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > int(declared):
-                    await _respond(send, 400, "upload body longer than its Content-Length")
+                    await _respond(send, 400, "上传内容比声明的 Content-Length 长")
                     return
                 if counter.feed(chunk) > self.caps.max_files:
-                    await _respond(send, 413, f"more than {self.caps.max_files} files in one upload")
+                    await _respond(send, 413, f"一次最多上传 {self.caps.max_files} 个文件")
                     return
                 spool.write(chunk)
                 if not message.get("more_body", False):

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, replace
 
 from assistant.facade import Assistant
-from index.errors import ReformQAError
+from index.errors import IngestLockedError, ReformQAError
 from index.pipeline import IngestSummary
 
 log = logging.getLogger("reformqa.ingest_jobs")
@@ -93,6 +93,8 @@ class IngestWorker:
             summary, error = None, ""
             try:
                 summary = self.assistant.ingest(wait=60, progress=self._progress, on_file=self._file)
+            except IngestLockedError:
+                error = "另一个索引任务（例如命令行的 reformqa ingest）正在运行；请等它结束后再点“重新索引全部”。"
             except ReformQAError as exc:
                 error = str(exc)
             except Exception as exc:  # the worker must report, never die silently
