@@ -180,3 +180,16 @@ def test_reasons_are_chinese() -> None:
     )
     assert reason_zh("something new") == "无法索引这个文件；详情见服务器日志。"
     assert "<script>" not in failed_html([("<script>.txt", "is empty")])
+
+
+def test_a_locked_ingest_is_reported_in_chinese(handlers: LibraryHandlers, monkeypatch: pytest.MonkeyPatch) -> None:
+    from index.errors import IngestLockedError
+
+    def locked(**_kw: object) -> None:
+        raise IngestLockedError("another ingest is running")
+
+    monkeypatch.setattr(handlers.assistant, "ingest", locked)
+    handlers.reindex(handlers.gate.issue())
+    job = handlers.worker.wait(30)
+    assert not job.running and "另一个索引任务" in job.error
+    assert "另一个索引任务" in handlers.poll("")[0]
