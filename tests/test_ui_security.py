@@ -100,7 +100,8 @@ def _cached_copies(name: str, since: float) -> list[Path]:
     root = upload_folder()
     if not root.is_dir():
         return []
-    return [p for p in root.glob(f"*/{name}") if p.stat().st_mtime >= since - 1]
+    # ctime: a copy may keep the source's mtime (copy2), never its change time.
+    return [p for p in root.glob(f"*/{name}") if p.stat().st_ctime >= since - 1]
 
 
 def _login(base: str) -> dict[str, str]:
