@@ -311,7 +311,8 @@ class Ingestor:
             files = scan(
                 self.settings.corpus_dir, scan_paths, summary.failed, max_bytes=self.settings.limits.max_file_bytes
             )
-            if not paths:  # the whole library: the web app's upload folder too
+            corpus = self.settings.corpus_dir.resolve()
+            if not paths or any(Path(p).resolve() == corpus for p in paths):  # the whole library: uploads too
                 files += scan_uploads(self.settings, {f.rel for f in files}, summary.failed)
             prepared, removed = self._plan(store, files, scan_paths, summary)
             self._embed(store, prepared, summary)

@@ -193,3 +193,11 @@ def test_a_locked_ingest_is_reported_in_chinese(handlers: LibraryHandlers, monke
     job = handlers.worker.wait(30)
     assert not job.running and "另一个索引任务" in job.error
     assert "另一个索引任务" in handlers.poll("")[0]
+
+
+def test_ingesting_the_corpus_folder_by_path_keeps_the_uploads(handlers: LibraryHandlers, staged: Path) -> None:
+    h, a = handlers, handlers.assistant
+    h.upload(h.gate.issue(), [_stage(staged, "留存报告.txt", REPORT.encode())])
+    _ingested(h)
+    summary = a.ingest([a.settings.corpus_dir])  # `reformqa ingest corpus/`
+    assert summary.removed == [] and any(d.rel == "uploads/留存报告.txt" for d in a.docs())
