@@ -27,6 +27,7 @@ from index.statedb import DocRow
 from index.store import IndexStore
 from index.textnorm import normalize
 from index.types import Chunk, CleanDocument, ReportMeta, SourceFile
+from index.uploads import upload_metadata, uploads_inside_corpus, uploads_prefix
 from index.vectorstore import Metadata, VectorStore
 
 Progress = Callable[[str, int, int], None]
@@ -60,6 +61,26 @@ _REMEMBERED = (
     "skipped as previously rejected: this content was refused before and is not read again; "
     "change the file or the limits to retry"
 )
+
+
+def scan_uploads(settings: Settings, taken: set[str], summary: IngestSummary) -> list[SourceFile]:
+    """The upload folder's reports, named `uploads/<file>` (nothing extra when the folder lies
+    inside the corpus: the corpus scan found them)."""
+    folder = settings.uploads
+    if uploads_inside_corpus(settings) or not folder.is_dir():
+        return []
+    prefix = uploads_prefix(settings)
+    scanned = scan(folder, [folder], max_bytes=settings.limits.max_file_bytes)
+    summary.failed.extend((prefix + rel, why) for rel, why in scanned.failed)
+    summary.notes.extend((prefix + rel, why) for rel, why in scanned.notes)
+    out = []
+    for f in scanned.files:
+        rel = prefix + f.rel
+        if rel in taken:  # corpus/uploads/<same name> from before uploads left the checkout
+            summary.failed.append((rel, f"has the same name as a file in the corpus ({settings.corpus_dir}); rename one"))
+            continue
+        out.append(SourceFile(path=f.path, rel=rel, sha256=f.sha256, size=f.size))
+    return out
 
 
 def doc_ids_for(files: Sequence[SourceFile]) -> dict[str, str]:
@@ -135,11 +156,14 @@ class Ingestor:
         embedder: Embedder | None = None,
         vectors: VectorStore | None = None,
         progress: Progress | None = None,
+        on_file: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)  # cheap: the model loads on first use
         self.generations = Generations(settings, vectors)
         self.progress = progress or (lambda stage, done, total: None)
+        self.on_file = on_file or (lambda rel: None)
+        """Told the name of each file as it is read (the web app shows per-file progress)."""
 
     def run(
         self,
@@ -171,6 +195,9 @@ class Ingestor:
             summary.failed.extend(scanned.failed)
             summary.notes.extend(scanned.notes)
             files = scanned.files
+            corpus = self.settings.corpus_dir.resolve()
+            if not paths or any(Path(p).resolve() == corpus for p in paths):  # the whole library: uploads too
+                files += scan_uploads(self.settings, {f.rel for f in files}, summary)
             prepared, removed = self._plan(store, files, scan_paths, summary)
             self._embed(store, prepared, summary)
             self.progress("keyword", 0, 1)
@@ -189,14 +216,16 @@ class Ingestor:
     def _plan(
         self, store: IndexStore, files: list[SourceFile], scan_paths: list[Path], summary: IngestSummary
     ) -> tuple[list[_Prepared], list[str]]:
-        metadata = read_metadata(self.settings.corpus_dir)
-        where = f"{self.settings.corpus_dir / METADATA_FILE}: "
-        summary.failed.extend((METADATA_FILE, why.removeprefix(where)) for why in metadata.problems)
-        metas = metadata.metas
+        metas: dict[str, ReportMeta] = {}
+        for folder, metadata in upload_metadata(self.settings, read_metadata(self.settings.corpus_dir)):
+            where = f"{folder / METADATA_FILE}: "
+            summary.failed.extend((METADATA_FILE, why.removeprefix(where)) for why in metadata.problems)
+            metas |= metadata.metas
         known = {d.rel: d for d in store.db.docs()}
         ids = doc_ids_for([*files, *(SourceFile(Path(r), r, "", 0) for r in known if r not in {f.rel for f in files})])
         prepared: list[_Prepared] = []
         for n, source in enumerate(files, 1):
+            self.on_file(source.rel)
             self.progress("read", n, len(files))
             meta = metas.get(source.rel)
             old = known.get(source.rel)
