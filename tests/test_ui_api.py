@@ -240,3 +240,15 @@ def test_library_handlers_need_a_session(tmp_path: Path) -> None:
 
 def esc_free(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_history_turns_are_cut_to_the_question_cap_and_keep_their_citations() -> None:
+    """A pasted 20,000-character history question costs no more than a question: it is read
+    up to the question cap; the earlier answer's citations come through (for follow-ups)."""
+    from ui.api import HISTORY_CITATIONS, HISTORY_TURN_CHARS, HistoryTurn
+
+    turn = HistoryTurn.model_validate(
+        {"question": "天津" * 9999, "answer": "x" * 50_000, "citations": [{"doc_id": f"00{i}"} for i in range(40)]}
+    )
+    assert len(turn.question) == HISTORY_TURN_CHARS and len(turn.answer) == HISTORY_TURN_CHARS
+    assert len(turn.citations) == HISTORY_CITATIONS and turn.citations[0] == {"doc_id": "000"}

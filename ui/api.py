@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.answer_types import Turn
@@ -32,6 +32,8 @@ from ui.admin import COOKIE, SESSION_SECONDS, AdminGate, Outcome
 log = logging.getLogger("reformqa.api")
 
 MAX_HISTORY = 20
+HISTORY_TURN_CHARS = 2_000  # the same cap as a question
+HISTORY_CITATIONS = 10
 MAX_K = 50
 
 
@@ -40,10 +42,23 @@ class HistoryTurn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    question: str = Field(max_length=20_000)
-    resolved_question: str = Field("", max_length=20_000)
+    question: str = Field(max_length=100_000)
+    resolved_question: str = Field("", max_length=100_000)
     answer: str = Field("", max_length=200_000, description="The earlier answer text.")
     grounded: bool = True
+    citations: list[dict[str, Any]] = Field(default_factory=list, description="The earlier answer's citations.")
+
+    # An earlier turn only helps resolve a follow-up: read a bounded part of it, so a
+    # pasted history costs no more than a question (the resolver reads the last turns only).
+    @field_validator("question", "resolved_question", "answer")
+    @classmethod
+    def _cut_text(cls, v: str) -> str:
+        return v[:HISTORY_TURN_CHARS]
+
+    @field_validator("citations", mode="before")
+    @classmethod
+    def _cut_citations(cls, v: Any) -> Any:
+        return v[:HISTORY_CITATIONS] if isinstance(v, list) else v
 
 
 class AskRequest(BaseModel):
