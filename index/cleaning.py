@@ -18,7 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
-CLEANER_VERSION = "1"
+from index.mojibake import GAP, repair_mojibake_count
+
+CLEANER_VERSION = "2"
 """Part of the index fingerprint: bump it whenever cleaning output changes."""
 
 
@@ -344,12 +346,15 @@ def clean_text(text: str) -> CleanResult:
     """whitespace → pinyin → boilerplate → repeats → whitespace, with notes on what went."""
     text = normalize_whitespace(text)
     text, n_pinyin = _pinyin_subn(text)
+    text, n_fixed, n_gaps = repair_mojibake_count(text)
     text, n_boiler = _boilerplate_subn(text)
     text, runs = _repeats_subn(text)
     text = normalize_whitespace(text)
     notes: list[str] = []
     if n_pinyin:
         notes.append(f"removed {n_pinyin} pinyin annotations")
+    if n_fixed or n_gaps:
+        notes.append(f"mojibake: {n_fixed} runs repaired, {n_gaps} marked as {GAP}")
     if n_boiler:
         notes.append(f"removed {n_boiler} boilerplate line{'s' if n_boiler > 1 else ''}")
     notes.extend(_repeat_notes(runs))

@@ -293,7 +293,11 @@ def test_seed_004_loses_its_pinyin_but_keeps_the_author_unit() -> None:
     assert result.text.endswith("(作者單位:昆明高新區發展戰略研究院)")
     for furniture in ("友情鏈接", "Copyright", "ICP", "許可證"):
         assert furniture not in result.text
-    assert result.notes == ("removed 614 pinyin annotations", "removed 3 boilerplate lines")
+    assert result.notes == (
+        "removed 614 pinyin annotations",
+        "mojibake: 1 runs repaired, 2 marked as 〔原文乱码〕",
+        "removed 3 boilerplate lines",
+    )
 
 
 def test_seed_000_single_line_and_placeholders_are_untouched() -> None:
