@@ -26,6 +26,8 @@ from index.vectorstore import VectorStore
 if TYPE_CHECKING:
     from assistant.answer_types import Answer, Turn
     from assistant.answering import AnswerEngine
+    from assistant.feedback import Feedback
+    from assistant.suggestions import Suggester
 
 
 class Assistant:
@@ -44,6 +46,7 @@ class Assistant:
         self._searcher: HybridSearcher | None = None
         self._engine: AnswerEngine | None = None
         self._lock = threading.Lock()
+        self._suggester: Suggester | None = None
 
     # -- shared resources -----------------------------------------------------------------
     @property
@@ -162,3 +165,24 @@ class Assistant:
     ) -> Iterator[Answer]:
         """Partial answers as they are produced; the last one is final."""
         return self.engine.ask_stream(question, history, use_llm=use_llm, flt=flt)
+
+    # -- feedback and suggested questions (issue 13) ----------------------------------------
+    def record_feedback(self, entry_id: str, answer: Answer, vote: str, comment: str = "") -> Feedback:
+        """Store 👍/👎 and an optional comment on an answer (`reformqa feedback` lists them)."""
+        from assistant.feedback import FeedbackStore
+
+        return FeedbackStore(self.settings.data_dir).record(entry_id, answer, vote, comment)
+
+    def feedback(self) -> list[Feedback]:
+        """All feedback on answers, newest first."""
+        from assistant.feedback import FeedbackStore
+
+        return FeedbackStore(self.settings.data_dir).list()
+
+    def suggest_questions(self, answer: Answer, limit: int = 3) -> list[str]:
+        """Follow-up questions the reports answer (each one checked by asking it)."""
+        from assistant.suggestions import Suggester
+
+        if self._suggester is None:
+            self._suggester = Suggester(self)
+        return self._suggester.suggest(answer, limit)
