@@ -186,3 +186,26 @@ class Assistant:
         if self._suggester is None:
             self._suggester = Suggester(self)
         return self._suggester.suggest(answer, limit)
+
+    @staticmethod
+    def absent_terms(query: str, hits: Sequence[Hit]) -> list[str]:
+        """Content words of the query that no hit holds (names, terms): `深圳前海` when only 前 matched.
+
+        A space-separated part of the query counts as found when some hit's text holds it
+        whole; a longer part (a question) is checked word by word (jieba, two characters or more).
+        """
+        from index.keyword import tokenize
+        from index.textnorm import normalize
+
+        texts = [h.chunk.norm for h in hits]
+        matched = {t for h in hits for t in h.matched_terms}
+        missing: list[str] = []
+        for part in query.split():
+            norm = normalize(part)
+            if any(norm in t for t in texts):
+                continue
+            words = [w for w in tokenize(norm) if len(w) >= 2] if len(norm) > 6 else [norm]
+            for word in words:
+                if word not in matched and not any(word in t for t in texts) and word not in missing:
+                    missing.append(word)
+        return missing

@@ -29,7 +29,7 @@ def build_blocks(assistant: Assistant) -> gr.Blocks:
         gr.Markdown(INTRO, elem_classes=["rq-header"])
         with gr.Tabs(elem_id="rq-tabs"):
             with gr.Tab("问答", id="chat", elem_id="rq-tab-chat"):
-                chat_tab.build(assistant)
+                chat = chat_tab.build(assistant)
             with gr.Tab("检索", id="search", elem_id="rq-tab-search"):
                 search = search_tab.build(assistant)
             with gr.Tab("资料库", id="library", elem_id="rq-tab-library"):
@@ -37,6 +37,7 @@ def build_blocks(assistant: Assistant) -> gr.Blocks:
 
         for event in library.changed:
             event.then(search.handlers.filters, None, search.filters, api_visibility="private")
+        demo.load(*chat.on_load, api_visibility="private")  # the conversation kept in the browser
         demo.load(search.handlers.filters, None, search.filters, api_visibility="private")
         demo.load(library.handlers.table, None, library.table, api_visibility="private")
         if library.remove_pick is not None:

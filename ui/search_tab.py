@@ -33,7 +33,7 @@ class SearchHandlers:
             hits = self.assistant.search(query, int(k), flt)
         except ReformQAError as exc:
             return notice("error", "检索失败", str(exc)), off, off, off
-        return hits_html(query, hits), *self.exports(query, hits)
+        return hits_html(query, hits, self.assistant.absent_terms(query, hits)), *self.exports(query, hits)
 
     @staticmethod
     def exports(query: str, hits: list[Hit]) -> tuple[Any, Any, Any]:
