@@ -123,7 +123,4 @@ class FeedbackStore:
             return []
         with self._connect() as db:
             rows = db.execute("SELECT * FROM feedback ORDER BY time DESC, rowid DESC").fetchall()
-        return [
-            Feedback(e, q, rq, a, bool(g), tuple(json.loads(c)), v, cm, t)
-            for e, q, rq, a, g, c, v, cm, t in rows
-        ]
+        return [Feedback(e, q, rq, a, bool(g), tuple(json.loads(c)), v, cm, t) for e, q, rq, a, g, c, v, cm, t in rows]

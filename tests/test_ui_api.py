@@ -200,7 +200,7 @@ def test_chat_handler_streams_then_keeps_the_conversation_and_exports(assistant:
 def test_a_kept_conversation_is_restored_from_the_browser_store(assistant: Assistant) -> None:
     h = ChatHandlers(assistant)
     store = _ask(h, QUESTION)[3]
-    chat, entries, conv_id, convs, *_exports = h.restore(json.loads(json.dumps(store)))
+    chat, entries, conv_id, _convs, *_exports = h.restore(json.loads(json.dumps(store)))
     assert conv_id == "conv-1" and entries[0].answer.citations and QUESTION in chat
     # A new conversation keeps the old one in the list; deleting it removes it.
     fresh = h.new_conversation(store)
