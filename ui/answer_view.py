@@ -117,8 +117,10 @@ def paragraphs(text: str) -> list[str]:
 
 def blocks_of(answer: Answer) -> tuple[AnswerBlock, ...]:
     """The answer's blocks; for an answer without them, built from `comparison` or `text`."""
-    if answer.blocks:
-        return answer.blocks
+    # Only real blocks: an answerer that still passes `related` positionally lands it here.
+    blocks = tuple(b for b in answer.blocks if isinstance(b, AnswerBlock))
+    if blocks:
+        return blocks
     if answer.comparison:
         return tuple(AnswerBlock("place", (r.text,), r.place) for r in answer.comparison)
     return tuple(AnswerBlock("paragraph", (p,)) for p in paragraphs(answer.text))

@@ -222,6 +222,7 @@ def build(assistant: Assistant) -> ChatTab:
             chat = gr.HTML(conversation_html([]), elem_id="rq-chatbot", js_on_load=CHAT_JS, padding=False)
             with gr.Row(elem_id="rq-ask-row"):
                 textbox = gr.Textbox(
+                    label="问题",
                     show_label=False,
                     placeholder="输入问题，回车发送；可以追问，例如“那衡阳呢？”",
                     elem_id="rq-question",
@@ -235,7 +236,7 @@ def build(assistant: Assistant) -> ChatTab:
                     "导出对话（Markdown）", size="sm", interactive=False, elem_id="rq-export-answer"
                 )
                 export_docx = gr.DownloadButton(
-                    "导出对话（Word）", size="sm", interactive=False, elem_id="rq-export-docx"
+                    "导出对话（docx）", size="sm", interactive=False, elem_id="rq-export-docx"
                 )
         with gr.Column(scale=3, min_width=300, elem_id="rq-source-col"):
             source = gr.HTML(

@@ -66,7 +66,11 @@ def answer_to_json(a: Answer) -> dict[str, Any]:
         "citations": [_citation(c) for c in a.citations],
         "related": [_citation(c) for c in a.related],
         "comparison": [{"place": r.place, "text": r.text, "citations": list(r.citations)} for r in a.comparison],
-        "blocks": [{"kind": b.kind, "items": list(b.items), "heading": b.heading} for b in a.blocks],
+        "blocks": [
+            {"kind": b.kind, "items": list(b.items), "heading": b.heading}
+            for b in a.blocks
+            if isinstance(b, AnswerBlock)
+        ],
     }
 
 

@@ -95,7 +95,7 @@ mark.rq-term { background: #bfdbfe; color: #111827; padding: 0 .05em; border-rad
 @media (hover: hover) { .rq-cite-wrap:hover .rq-pop, .rq-cite-wrap:focus-within .rq-pop { display: block; } }
 .rq-cite-wrap.rq-open .rq-pop { display: block; }
 .rq-pop.rq-pop-left { left: auto; right: 0; }
-.rq-vote svg { vertical-align: -2px; }
+.rq-vote { display: inline-flex; align-items: center; gap: .25em; white-space: nowrap; }
 .rq-actions { display: flex; flex-wrap: wrap; gap: .4em; align-items: center; margin-top: .3em; }
 .rq-actions > button, .rq-comment button, .rq-suggest, .rq-conv button { border: 1px solid var(--border-color-primary);
   background: var(--background-fill-secondary); color: var(--body-text-color); border-radius: 6px; padding: .1em .6em;
@@ -116,6 +116,8 @@ mark.rq-term { background: #bfdbfe; color: #111827; padding: 0 .05em; border-rad
 .rq-comparison th.rq-row-place { font-weight: 600; background: transparent; overflow-wrap: anywhere; }
 .rq-comparison td p { margin: 0 0 .3em; }
 @media (max-width: 640px) {
+  #rq-chatbot .html-container { padding: 0 !important; }
+  #rq-chatbot .rq-chat { border: none; padding: 0; }
   .rq-comparison, .rq-comparison tbody, .rq-comparison tr, .rq-comparison th, .rq-comparison td { display: block; width: auto; }
   .rq-comparison thead, .rq-comparison colgroup { display: none; }
   .rq-comparison tr.rq-place-row { border: 1px solid var(--border-color-primary); border-radius: 8px; margin: .5em 0;
@@ -132,6 +134,8 @@ mark.rq-term { background: #bfdbfe; color: #111827; padding: 0 .05em; border-rad
 .rq-close { display: none; float: right; border: none; background: transparent; font-size: 1.4em; line-height: 1;
   cursor: pointer; color: var(--body-text-color); }
 @media (max-width: 820px) {
+  .rq-cite-wrap.rq-open .rq-pop { position: fixed; left: 8px; right: 8px; top: auto; bottom: 12px; width: auto;
+    z-index: 900; font-size: .95em; }
   #rq-chatbot .rq-chat { max-height: none; }
   .rq-convs { max-height: 7.5em; }
   #rq-source-col { min-width: 0 !important; }
@@ -145,6 +149,13 @@ mark.rq-term { background: #bfdbfe; color: #111827; padding: 0 .05em; border-rad
 /* progress and toasts: our own Chinese status text instead of Gradio's English timer */
 .progress-text, .meta-text, .meta-text-center { display: none !important; }
 .rq-notice-body, .rq-search-notice { overflow-wrap: anywhere; }
+/* Gradio titles its toasts with the level in English ("Warning", "Info"): show Chinese instead. */
+.toast-title { font-size: 0 !important; visibility: hidden; }
+.toast-title::after { font-size: var(--text-md); visibility: visible; content: "提示"; }
+.toast-title.error::after { content: "出错了"; }
+.toast-title.success::after { content: "完成"; }
+[data-testid="status-tracker"] span.error { font-size: 0 !important; visibility: hidden; }
+[data-testid="status-tracker"] span.error::after { font-size: var(--text-md); visibility: visible; content: "出错了"; }
 """
 
 # The chat's interactive markup (ui/chat_view.py) as events, delegated from the component's
