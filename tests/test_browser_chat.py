@@ -20,27 +20,28 @@ pytestmark = pytest.mark.browser
 
 COMPARE = "各地开发区如何推行“管委会+公司”模式？"
 ABSENT = "深圳前海 自贸区"
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844, "phone": True}
+DESKTOP: dict[str, Any] = {"width": 1440, "height": 900}
+PHONE: dict[str, Any] = {"width": 390, "height": 844, "phone": True}
 # Words that may show: product and format names, and anything the reports themselves contain
 # (ids, file names, source sites, "GDP" in a quoted passage).
 ALLOWED = {"ReformQA", "CSV", "JSON", "Markdown", "docx", "pdf", "txt", "html"}
 
 
-@pytest.fixture
-def desktop(browser: Any, server: str) -> Iterator[Page]:  # noqa: F811
-    p = Page(browser, server, **DESKTOP)  # type: ignore[arg-type]
+def _page(browser: Any, server: str, size: dict[str, Any]) -> Iterator[Page]:  # noqa: F811
+    p = Page(browser, server, **size)
     yield p
     assert p.dialogs == []
     p.context.close()
+
+
+@pytest.fixture
+def desktop(browser: Any, server: str) -> Iterator[Page]:  # noqa: F811
+    yield from _page(browser, server, DESKTOP)
 
 
 @pytest.fixture
 def phone(browser: Any, server: str) -> Iterator[Page]:  # noqa: F811
-    p = Page(browser, server, **PHONE)  # type: ignore[arg-type]
-    yield p
-    assert p.dialogs == []
-    p.context.close()
+    yield from _page(browser, server, PHONE)
 
 
 def _report_words() -> set[str]:

@@ -56,9 +56,9 @@ class ChatHandlers:
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
 
-    # outputs of a conversation change: chat, entries, conv_id, store, conversation list, 2 exports
-    def _view(self, entries: list[Entry], conv_id: str, store: Any) -> tuple[Any, ...]:
-        saved = store_ops.save(store, conv_id, entries)
+    @staticmethod
+    def _outputs(saved: Any, conv_id: str, entries: list[Entry]) -> tuple[Any, ...]:
+        """Outputs of a conversation change: chat, entries, conv_id, store, conversation list, 2 exports."""
         return (
             conversation_html(entries),
             entries,
@@ -67,6 +67,10 @@ class ChatHandlers:
             conversations_html(store_ops.items(saved), conv_id),
             *_exports(entries),
         )
+
+    def _view(self, entries: list[Entry], conv_id: str, store: Any) -> tuple[Any, ...]:
+        """The conversation changed: shown, and written to the browser store."""
+        return self._outputs(store_ops.save(store, conv_id, entries), conv_id, entries)
 
     def respond(self, message: str, entries: list[Entry], conv_id: str, store: Any) -> Iterator[tuple[Any, ...]]:
         """Outputs: chat, entries, conv_id, store, conversations, md, docx, textbox."""
@@ -116,19 +120,15 @@ class ChatHandlers:
             *_exports(entries),
         )
 
+    @staticmethod
+    def _switch(store: Any, conv_id: str, entries: list[Entry]) -> tuple[Any, ...]:
+        """Make `conv_id` current: outputs of the view, and the source view reset."""
+        saved = {"current": conv_id, "items": store_ops.items(store)}
+        return (*ChatHandlers._outputs(saved, conv_id, entries), source_placeholder())
+
     def new_conversation(self, store: Any) -> tuple[Any, ...]:
         """新对话: an empty chat (the current one stays in the list)."""
-        conv_id = new_id()
-        saved = {"current": conv_id, "items": store_ops.items(store)}
-        return (
-            conversation_html([]),
-            [],
-            conv_id,
-            saved,
-            conversations_html(store_ops.items(saved), conv_id),
-            *_exports([]),
-            source_placeholder(),
-        )
+        return self._switch(store, new_id(), [])
 
     def conversation_action(self, evt: gr.EventData, store: Any, conv_id: str, entries: list[Entry]) -> tuple[Any, ...]:
         """A click in the list: open a kept conversation or delete one."""
@@ -136,31 +136,12 @@ class ChatHandlers:
         target = data.get("open") or data.get("delete")
         if not isinstance(target, str):
             return (gr.skip(),) * 8
-        if "delete" in data:
-            store = store_ops.delete(store, target)
-            if target == conv_id:
-                conv_id, entries = new_id(), []
-            store = {"current": conv_id, "items": store_ops.items(store)}
-            return (
-                conversation_html(entries),
-                entries,
-                conv_id,
-                store,
-                conversations_html(store_ops.items(store), conv_id),
-                *_exports(entries),
-                source_placeholder() if not entries else gr.skip(),
-            )
-        opened = store_ops.load(store, target)
-        store = {"current": target, "items": store_ops.items(store)}
-        return (
-            conversation_html(opened),
-            opened,
-            target,
-            store,
-            conversations_html(store_ops.items(store), target),
-            *_exports(opened),
-            source_placeholder(),
-        )
+        if "delete" not in data:
+            return self._switch(store, target, store_ops.load(store, target))
+        store = store_ops.delete(store, target)
+        if target == conv_id:
+            conv_id, entries = new_id(), []
+        return self._switch(store, conv_id, entries)
 
     def show(self, evt: gr.EventData, entries: list[Entry]) -> str:
         """The report text around citation n of answer `turn`, the quote highlighted."""

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant.answer_types import Answer, AnswerBlock, Citation, ComparisonRow, Turn
+from assistant.render import citation_json
 
 MAX_CONVERSATIONS = 30
 MAX_ENTRIES = 50
@@ -48,10 +49,7 @@ def with_entry(entries: list[Entry], entry_id: str, **changes: Any) -> list[Entr
 
 # -- to JSON ----------------------------------------------------------------------------------
 def _citation(c: Citation) -> dict[str, Any]:
-    return {
-        "n": c.n, "doc_id": c.doc_id, "title": c.title, "source": c.source, "section": c.section,
-        "quote": c.quote, "start": c.start, "end": c.end, "regions": list(c.regions),
-    }  # fmt: skip
+    return {**citation_json(c), "regions": list(c.regions)}
 
 
 def answer_to_json(a: Answer) -> dict[str, Any]:
