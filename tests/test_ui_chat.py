@@ -8,7 +8,7 @@ import re
 from assistant.answer_types import Answer, AnswerBlock, Citation
 from index.statedb import DocRow
 from index.types import ReportMeta
-from ui.answer_view import answer_html, blocks_of, paragraphs, section_path, source_label
+from ui.answer_view import answer_html, blocks_of, paragraphs, section_path, source_label, source_labels
 from ui.chat_view import answer_plain, conversation_html, conversations_html
 from ui.conversations import Entry, entry_from_json, entry_to_json, load, save
 from ui.search_view import absent_notice, region_choices
@@ -75,6 +75,13 @@ def test_source_labels_tell_sources_of_one_report_apart() -> None:
     labels = {source_label(_cite(i)) for i in (1, 2, 3)}
     assert len(labels) == 3
     assert all("衡阳市" in label and "一、做法" not in label for label in labels)
+
+
+def test_sources_of_one_section_are_told_apart_by_their_quote() -> None:
+    same = (_cite(1, section="一、做法", quote="第一句引文。"), _cite(2, section="一、做法", quote="第二句引文。"))
+    labels = source_labels(same)
+    assert len(set(labels)) == 2 and "“第一句引文。”" in labels[0]
+    assert source_labels(same[:1]) == [source_label(same[0])]
 
 
 def test_section_path_drops_the_report_title() -> None:

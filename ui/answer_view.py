@@ -174,6 +174,15 @@ def body_html(answer: Answer, turn: int | None = None) -> str:
     return "".join(parts)
 
 
+def source_labels(refs: Sequence[Citation]) -> list[str]:
+    """One label per source; sources that would share a label also show how their quote begins."""
+    labels = [source_label(c) for c in refs]
+    return [
+        f"{label} · “{_short(' '.join(c.quote.split()), 12)}”" if labels.count(label) > 1 else label
+        for label, c in zip(labels, refs, strict=True)
+    ]
+
+
 def sources_html(answer: Answer, turn: int | None = None) -> str:
     """The one list of sources of an answer."""
     refs = references(answer)
@@ -181,8 +190,8 @@ def sources_html(answer: Answer, turn: int | None = None) -> str:
         return ""
     head = "参考来源" if answer.grounded else RELATED_TITLE
     items = "".join(
-        f"<li class='rq-source-item'>{cite_button(c.n, turn)} <span class='rq-src-label'>{esc(source_label(c))}</span></li>"
-        for c in refs
+        f"<li class='rq-source-item'>{cite_button(c.n, turn)} <span class='rq-src-label'>{esc(label)}</span></li>"
+        for c, label in zip(refs, source_labels(refs), strict=True)
     )
     return f"<section class='rq-refs'><h5>{head}</h5><ol class='rq-sources'>{items}</ol></section>"
 
