@@ -120,9 +120,18 @@ def browser() -> Iterator[Any]:
 class Page:
     """A page on the app that records dialogs and only talks to loopback."""
 
-    def __init__(self, browser: Any, url: str, *, width: int = 1440, height: int = 900, phone: bool = False) -> None:
+    def __init__(
+        self,
+        browser: Any,
+        url: str,
+        *,
+        width: int = 1440,
+        height: int = 900,
+        phone: bool = False,
+        locale: str = "zh-CN",
+    ) -> None:
         self.context = browser.new_context(
-            locale="zh-CN",
+            locale=locale,
             viewport={"width": width, "height": height},
             accept_downloads=True,
             has_touch=phone,

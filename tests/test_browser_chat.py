@@ -40,6 +40,12 @@ def desktop(browser: Any, server: str) -> Iterator[Page]:  # noqa: F811
 
 
 @pytest.fixture
+def english_browser(browser: Any, server: str) -> Iterator[Page]:  # noqa: F811
+    """A desktop browser set to English: Gradio's own strings must still be Chinese."""
+    yield from _page(browser, server, {**DESKTOP, "locale": "en-US"})
+
+
+@pytest.fixture
 def phone(browser: Any, server: str) -> Iterator[Page]:  # noqa: F811
     yield from _page(browser, server, PHONE)
 
@@ -197,7 +203,7 @@ def test_an_absent_topic_search_says_so(desktop: Page) -> None:
 
 
 # -- 9. Chinese everywhere ------------------------------------------------------------------------
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", ["desktop", "phone", "english_browser"])
 def test_no_visible_english_on_any_screen(size: str, request: pytest.FixtureRequest) -> None:
     page: Page = request.getfixturevalue(size)
     pg = page.page

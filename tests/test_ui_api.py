@@ -301,3 +301,11 @@ def test_library_handlers_need_the_password(tmp_path: Path, monkeypatch: pytest.
 
 def esc_free(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_the_page_reports_a_chinese_browser_language(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.text.count("'zh-CN'") >= 1
+    assert page.text.index("defineProperty(navigator") < page.text.index("<meta")  # before Gradio's scripts
+    assert int(page.headers["content-length"]) == len(page.content)
+    assert "defineProperty" not in client.get("/api/docs").text

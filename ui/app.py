@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from assistant.facade import Assistant
 from ui import chat_tab, library_tab, search_tab
 from ui.api import add_api
+from ui.locale import ChineseInterface
 from ui.theme import CSS, theme
 
 TITLE = "ReformQA · 开发区改革报告问答"
@@ -62,6 +63,7 @@ def create_app(assistant: Assistant) -> FastAPI:
         theme=theme(),
         css=CSS,
     )
+    mounted.add_middleware(ChineseInterface)  # Gradio's own strings in Chinese for any browser language
     return mounted
 
 
