@@ -32,27 +32,33 @@ _RUN = re.compile(
 )
 
 
-def _recover(run: str) -> str:
-    """The run's characters decoded one GBK byte later, or "" when that is not real text."""
+CODECS = ("gbk",)
+"""The codecs a shifted run is tried in. Big5 is not: its second bytes include ASCII, so a
+shifted Big5 run breaks into letters and `?` that this module's run pattern does not take."""
+
+
+def _shift_decode(run: str, codec: str) -> str:
+    """The run's bytes in `codec`, decoded one byte later; "" when they do not decode."""
     try:
-        data = run.encode("gbk")
-    except UnicodeEncodeError:
-        return ""
-    shifted = data[1:]
-    whole = len(shifted) - len(shifted) % 2
-    try:
-        text = shifted[:whole].decode("gbk")
-    except UnicodeDecodeError:
+        data = run.encode(codec)[1:]
+        text = data[: len(data) - len(data) % 2].decode(codec)
+    except (UnicodeEncodeError, UnicodeDecodeError):
         return ""
     # The last character straddles the bytes that were lost at the closing marker.
-    text = text[:-1]
-    if not text:
-        return ""
-    try:
-        to_simplified(text).encode("gb2312")
-    except UnicodeEncodeError:
-        return ""  # still rare characters: the shift did not find the text
-    return text
+    return text[:-1]
+
+
+def _recover(run: str) -> str:
+    """The run decoded back to common characters (GB2312 once simplified), or "" when none does."""
+    for codec in CODECS:
+        text = _shift_decode(run, codec)
+        try:
+            to_simplified(text).encode("gb2312")
+        except UnicodeEncodeError:
+            continue  # still rare characters: the shift did not find the text
+        if text:
+            return text
+    return ""
 
 
 def repair_mojibake_count(text: str) -> tuple[str, int, int]:

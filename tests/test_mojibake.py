@@ -12,10 +12,10 @@ from index.mojibake import GAP, repair_mojibake, repair_mojibake_count
 SEED_004 = next((Path(__file__).resolve().parent.parent / "corpus").glob("004_*.txt"))
 
 
-def _shifted(original: str) -> str:
-    """What the broken pages show: the GBK bytes of `original`, decoded one byte late."""
-    data = original.encode("gbk")
-    return data[1 : len(data) - (len(data) - 1) % 2].decode("gbk", errors="replace")
+def _shifted(original: str, codec: str = "gbk") -> str:
+    """What the broken pages show: the bytes of `original`, decoded one byte late."""
+    data = original.encode(codec)
+    return data[1 : len(data) - (len(data) - 1) % 2].decode(codec, errors="replace")
 
 
 def test_a_shifted_run_between_markers_is_decoded_back() -> None:
