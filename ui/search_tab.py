@@ -71,7 +71,10 @@ def build(assistant: Assistant) -> SearchTab:
     with gr.Row():
         query = gr.Textbox(
             label="检索词",
-            show_label=False, placeholder="关键词或问题，例如：管委会 公司 市场化", scale=6, elem_id="rq-query"
+            show_label=False,
+            placeholder="关键词或问题，例如：管委会 公司 市场化",
+            scale=6,
+            elem_id="rq-query",
         )
         go = gr.Button("检索", variant="primary", scale=1, min_width=80, elem_id="rq-search")
     with gr.Row():
