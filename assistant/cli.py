@@ -318,6 +318,30 @@ def chat(ctx: click.Context, use_llm: bool | None) -> None:
         history.append(Turn(q, answer))
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the feedback as JSON.")
+@click.pass_context
+@_edge
+def feedback(ctx: click.Context, as_json: bool) -> None:
+    """Feedback on answers from the web app (👍/👎 and comments), newest first."""
+    rows = _assistant(ctx).feedback()
+    if as_json:
+        click.echo(json.dumps([f.to_json() for f in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no feedback yet")
+    for f in rows:
+        mark = "👍" if f.vote == "up" else "👎"
+        click.secho(f"{mark} {f.time}  {f.question}", bold=True)
+        if f.resolved_question != f.question:
+            click.echo(f"    理解为: {f.resolved_question}")
+        if f.comment:
+            click.secho(f"    意见: {f.comment}", fg="yellow")
+        click.echo(f"    回答: {f.answer}")
+        for c in f.citations:
+            click.echo(f"    [{c['n']}] {c['title']} ({c['doc_id']} {c['start']}-{c['end']})")
+
+
 @main.command(name="eval")
 @click.argument("qa_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

@@ -26,6 +26,8 @@ from index.vectorstore import VectorStore
 if TYPE_CHECKING:
     from assistant.answer_types import Answer, Turn
     from assistant.answering import AnswerEngine
+    from assistant.feedback import Feedback
+    from assistant.suggestions import Suggester
 
 
 class Assistant:
@@ -45,6 +47,7 @@ class Assistant:
         self._searcher: HybridSearcher | None = None
         self._engine: AnswerEngine | None = None
         self._lock = threading.Lock()
+        self._suggester: Suggester | None = None
 
     # -- shared resources -----------------------------------------------------------------
     @property
@@ -173,3 +176,47 @@ class Assistant:
     ) -> Iterator[Answer]:
         """Partial answers as they are produced; the last one is final."""
         return self.engine.ask_stream(question, history, use_llm=use_llm, flt=flt)
+
+    # -- feedback and suggested questions (issue 13) ----------------------------------------
+    def record_feedback(self, entry_id: str, answer: Answer, vote: str, comment: str = "") -> Feedback:
+        """Store 👍/👎 and an optional comment on an answer (`reformqa feedback` lists them)."""
+        from assistant.feedback import FeedbackStore
+
+        return FeedbackStore(self.settings.data_dir).record(entry_id, answer, vote, comment)
+
+    def feedback(self) -> list[Feedback]:
+        """All feedback on answers, newest first."""
+        from assistant.feedback import FeedbackStore
+
+        return FeedbackStore(self.settings.data_dir).list()
+
+    def suggest_questions(self, answer: Answer, limit: int = 3) -> list[str]:
+        """Follow-up questions the reports answer (each one checked by asking it)."""
+        from assistant.suggestions import Suggester
+
+        if self._suggester is None:
+            self._suggester = Suggester(self)
+        return self._suggester.suggest(answer, limit)
+
+    @staticmethod
+    def absent_terms(query: str, hits: Sequence[Hit]) -> list[str]:
+        """Content words of the query that no hit holds (names, terms): `深圳前海` when only 前 matched.
+
+        A space-separated part of the query counts as found when some hit's text holds it
+        whole; a longer part (a question) is checked word by word (jieba, two characters or more).
+        """
+        from index.keyword import tokenize
+        from index.textnorm import normalize
+
+        texts = [h.chunk.norm for h in hits]
+        matched = {t for h in hits for t in h.matched_terms}
+        missing: list[str] = []
+        for part in query.split():
+            norm = normalize(part)
+            if any(norm in t for t in texts):
+                continue
+            words = [w for w in tokenize(norm) if len(w) >= 2] if len(norm) > 6 else [norm]
+            for word in words:
+                if word not in matched and not any(word in t for t in texts) and word not in missing:
+                    missing.append(word)
+        return missing

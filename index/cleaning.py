@@ -21,10 +21,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
+from index.mojibake import GAP, repair_mojibake_count
+
 # Part of the index fingerprint: bump it whenever cleaning output changes.
-# 2: contact and URL lines go only in a page's header/footer (or as a running footer);
-# copyright, ICP, 公众号 and reposting markers go alone, not with the line that carries them.
-CLEANER_VERSION = "2"
+# 3: mojibake runs repaired or marked; contact and URL lines go only in a page's
+# header/footer (or as a running footer); copyright, ICP, 公众号 and reposting markers
+# go alone, not with the line that carries them.
+CLEANER_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -480,6 +483,7 @@ def clean_text(text: str) -> CleanResult:
     """whitespace → pinyin → boilerplate → repeats → whitespace, with notes on what went."""
     text = normalize_whitespace(text)
     text, n_pinyin = _pinyin_subn(text)
+    text, n_fixed, n_gaps = repair_mojibake_count(text)
     boiler = _boilerplate(text)
     text, runs = _repeats_subn(boiler.text)
     text = normalize_whitespace(text)
@@ -487,6 +491,8 @@ def clean_text(text: str) -> CleanResult:
     if n_pinyin:
         notes.append(f"removed {n_pinyin} pinyin annotations")
     n_boiler = len(boiler.lines)
+    if n_fixed or n_gaps:
+        notes.append(f"mojibake: {n_fixed} runs repaired, {n_gaps} marked as {GAP}")
     if n_boiler:
         notes.append(f"removed {n_boiler} boilerplate line{'s' if n_boiler > 1 else ''}")
     if boiler.markers:

@@ -1,4 +1,4 @@
-"""Screenshots of the three tabs into docs/screenshots/{chat,search,library}.png.
+"""Screenshots of the three tabs into docs/screenshots/{tab}-{desktop,phone}-{light,dark}.png.
 
 Starts `reformqa serve` on a free loopback port over a temporary copy of the corpus (fake
 embedder unless --model is given), drives headless Chromium, then stops the server.
@@ -66,28 +66,49 @@ def start(root: Path, model: str) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the server did not start")
 
 
-def shoot(page: Page, url: str, out: Path) -> None:
+SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+COMPARE = "各地开发区如何推行“管委会+公司”模式？"
+
+
+def shoot(page: Page, url: str, out: Path, name: str, phone: bool) -> None:
+    """One size and scheme: a cited answer with its source open, a comparison, search, library."""
     page.goto(url)
     page.wait_for_selector("#rq-question textarea")
+    page.wait_for_timeout(800)
     page.fill("#rq-question textarea", QUESTION)
     page.click("#rq-send")
-    page.wait_for_selector("#rq-answer-panel button.rq-cite")
-    page.click("#rq-answer-panel button.rq-cite[data-cite='1']")
+    page.wait_for_selector("#rq-chatbot .rq-bot[data-turn='0'] .rq-next:has-text('接着问')")
+    cite = page.locator("#rq-chatbot .rq-text button.rq-cite").first
+    if phone:
+        cite.tap()
+        page.locator("#rq-chatbot .rq-cite-wrap.rq-open button.rq-open-source").tap()
+    else:
+        cite.hover()
+        cite.click()
     page.wait_for_selector("#rq-source-view mark")
     page.wait_for_timeout(500)
-    page.screenshot(path=str(out / "chat.png"), full_page=True)
+    page.screenshot(path=str(out / f"chat-{name}.png"), full_page=not phone)
+
+    if phone:
+        page.locator("#rq-source-view button.rq-close").tap()
+    page.fill("#rq-question textarea", COMPARE)
+    page.click("#rq-send")
+    page.wait_for_selector("#rq-chatbot .rq-bot[data-turn='1'] table.rq-comparison")
+    page.locator("#rq-chatbot .rq-bot[data-turn='1']").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(out / f"compare-{name}.png"))
 
     page.get_by_role("tab", name="检索").click()
     page.fill("#rq-query textarea", SEARCH)
     page.click("#rq-search")
     page.wait_for_selector("#rq-results .rq-hit")
     page.wait_for_timeout(300)
-    page.screenshot(path=str(out / "search.png"))
+    page.screenshot(path=str(out / f"search-{name}.png"))
 
     page.get_by_role("tab", name="资料库").click()
     page.wait_for_selector("#rq-library table")
     page.wait_for_timeout(300)
-    page.screenshot(path=str(out / "library.png"), full_page=True)
+    page.screenshot(path=str(out / f"library-{name}.png"), full_page=not phone)
 
 
 def main() -> None:
@@ -102,10 +123,17 @@ def main() -> None:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=args.chromium, args=ARGS)
-                page = browser.new_page(locale="zh-CN", viewport={"width": 1400, "height": 900})
-                page.set_default_timeout(120_000)
-                page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
-                shoot(page, url, args.out)
+                for size, viewport in SIZES.items():
+                    for scheme in ("light", "dark"):
+                        phone = size == "phone"
+                        context = browser.new_context(
+                            locale="zh-CN", viewport=viewport, color_scheme=scheme, has_touch=phone, is_mobile=phone
+                        )
+                        page = context.new_page()
+                        page.set_default_timeout(120_000)
+                        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
+                        shoot(page, f"{url}?__theme={scheme}", args.out, f"{size}-{scheme}", phone)
+                        context.close()
                 browser.close()
         finally:
             proc.terminate()

@@ -52,6 +52,8 @@ XSS_REPORT = """<script>alert(1)</script>开发区安全测试报告
 """
 UPLOAD = "极简审批新区改革报告\n一、做法\n某新区推行极简审批改革，企业开办审批时限压缩到一天。\n"
 WAIT = 60_000  # ms; a 2-core machine shared with others
+DATA_DIRS: dict[str, Path] = {}
+"""Each running server's data directory, by URL (tests read what the app stored there)."""
 
 
 def _free_port() -> int:
@@ -95,6 +97,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with log.open("wb") as out:
         proc = subprocess.Popen([*cmd, "serve", "--port", str(port)], cwd=REPO, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}/"
+    DATA_DIRS[url] = root / "data"
     try:
         _wait_ready(url, proc, log)
         yield url
@@ -118,9 +121,22 @@ def browser() -> Iterator[Any]:
 class Page:
     """A page on the app that records dialogs and only talks to loopback."""
 
-    def __init__(self, browser: Any, url: str, viewport: tuple[int, int] = (1400, 1000)) -> None:
+    def __init__(
+        self,
+        browser: Any,
+        url: str,
+        *,
+        width: int = 1440,
+        height: int = 900,
+        phone: bool = False,
+        locale: str = "zh-CN",
+    ) -> None:
         self.context = browser.new_context(
-            locale="zh-CN", viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True
+            locale=locale,
+            viewport={"width": width, "height": height},
+            accept_downloads=True,
+            has_touch=phone,
+            is_mobile=phone,
         )
         self.dialogs: list[str] = []
         self.page = self.context.new_page()
@@ -142,13 +158,17 @@ class Page:
     def ask(self, question: str) -> None:
         self.page.fill("#rq-question textarea", question)
         self.page.click("#rq-send")
-        self.page.wait_for_selector(f"#rq-answer-panel .rq-answer[data-question='{question}']")
+        self.wait_answer(question)
+
+    def wait_answer(self, question: str) -> None:
+        """Until the answer to `question` is final (kept in the conversation, not streaming)."""
+        self.page.wait_for_selector(f"#rq-chatbot .rq-bot[data-turn] .rq-answer[data-question='{question}']")
 
     def tab(self, name: str) -> None:
         self.page.get_by_role("tab", name=name).click()
 
     def last_bot_message(self) -> str:
-        return str(self.page.locator("#rq-chatbot .message.bot").last.inner_text())
+        return str(self.page.locator("#rq-chatbot .rq-bot").last.inner_text())
 
     def sign_in(self) -> None:
         self.tab("资料库")
@@ -177,28 +197,26 @@ def page(browser: Any, server: str) -> Iterator[Page]:
 
 def test_chat_cites_highlights_follows_up_and_declines(page: Page) -> None:
     pg = page.page
-    example = pg.locator("#rq-chatbot").get_by_text(QUESTION, exact=True)
-    assert example.is_visible()  # example questions on first load
+    example = pg.locator("#rq-chatbot button.rq-suggest").get_by_text(QUESTION, exact=True)
+    assert example.is_visible()  # starter questions on first load
     example.click()
-    pg.wait_for_selector(f"#rq-answer-panel .rq-answer[data-question='{QUESTION}'] button.rq-cite")
+    page.wait_answer(QUESTION)
     assert "[1]" in page.last_bot_message() and "参考来源" in page.last_bot_message()
 
-    pg.click("#rq-answer-panel button.rq-cite[data-cite='1']")
-    mark = pg.wait_for_selector("#rq-source-view mark.rq-hl")
-    quote = pg.locator("#rq-answer-panel .rq-source-item").first.locator(".rq-quote").inner_text()
-    assert mark is not None and "".join(mark.inner_text().split()) == "".join(quote.split())
-    assert pg.locator("#rq-source-view .rq-meta").inner_text().count("天津") >= 1
+    pg.click("#rq-chatbot .rq-refs button.rq-cite[data-cite='1']")
+    mark = pg.wait_for_selector("#rq-source-view .rq-source[data-cite='1'] mark.rq-hl")
+    assert mark is not None and "天津" in pg.locator("#rq-source-view .rq-meta").inner_text()
 
     page.ask("那衡阳呢？")
-    resolved = pg.locator("#rq-answer-panel .rq-resolved-q").inner_text()
+    resolved = pg.locator("#rq-chatbot .rq-resolved-q").last.inner_text()
     assert "衡阳" in resolved and "理解为" in page.last_bot_message()
 
     page.ask(UNANSWERABLE)
-    assert pg.locator("#rq-answer-panel .rq-is-declined .rq-warn").is_visible()
+    assert pg.locator("#rq-chatbot .rq-is-declined .rq-warn").last.is_visible()
     assert "报告中没有找到答案" in page.last_bot_message()
 
     md = page.download("#rq-export-answer").read_text(encoding="utf-8")
-    assert UNANSWERABLE in md and "报告中没有找到答案" in md
+    assert QUESTION in md and UNANSWERABLE in md and "报告中没有找到答案" in md  # the whole conversation
 
 
 def test_search_highlights_terms_and_exports_csv(page: Page) -> None:
@@ -268,8 +286,8 @@ def test_hostile_report_renders_as_text(page: Page) -> None:
 
     page.tab("问答")
     page.ask("开发区网页安全审查包括什么？")
-    if pg.locator("#rq-answer-panel button.rq-cite").count():
-        pg.click("#rq-answer-panel button.rq-cite[data-cite='1']")
+    if pg.locator("#rq-chatbot .rq-refs button.rq-cite").count():
+        pg.click("#rq-chatbot .rq-refs button.rq-cite[data-cite='1']")
         pg.wait_for_selector("#rq-source-view .rq-source")
     pg.wait_for_timeout(500)
     assert pg.locator("img[src='x'], img[onerror]").count() == 0
@@ -342,7 +360,7 @@ def test_library_lists_a_failed_file_in_chinese_and_removes_it(page: Page, tmp_p
 
 
 def test_library_table_scrolls_inside_its_box_on_a_phone(browser: Any, server: str) -> None:
-    phone = Page(browser, server, viewport=(390, 844))
+    phone = Page(browser, server, width=390, height=844, phone=True)
     try:
         phone.tab("资料库")
         phone.page.wait_for_selector("#rq-library table")

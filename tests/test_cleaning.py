@@ -315,7 +315,7 @@ def test_seed_004_loses_its_pinyin_but_keeps_the_author_unit() -> None:
     assert result.text.endswith("(作者單位:昆明高新區發展戰略研究院)")
     for furniture in ("友情鏈接", "Copyright", "ICP", "許可證"):
         assert furniture not in result.text
-    _notes_mention(result.notes, "pinyin", "boilerplate")
+    _notes_mention(result.notes, "pinyin", "mojibake", "boilerplate")
 
 
 def test_seed_000_single_line_and_placeholders_are_untouched() -> None:

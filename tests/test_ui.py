@@ -14,15 +14,22 @@ from assistant.render import hit_json
 from index.types import Chunk, ChunkRecord, Hit
 from ui.answer_view import (
     DECLINED_TITLE,
-    answer_panel,
-    chat_markdown,
-    citation_choices,
+    answer_html,
     context_window,
     locate,
     source_view,
     strip_markers,
 )
-from ui.export import CSV_FIELDS, answer_markdown, hits_csv, hits_json, hits_markdown, write_export
+from ui.conversations import Entry
+from ui.export import (
+    CSV_FIELDS,
+    conversation_docx,
+    conversation_markdown,
+    hits_csv,
+    hits_json,
+    hits_markdown,
+    write_export,
+)
 from ui.html import esc, highlight, md_escape, md_text, merge_spans, term_spans
 from ui.library_view import READ_ONLY_TITLE, access_notice, library_table, summary_html
 from ui.search_view import hits_html
@@ -136,42 +143,38 @@ def test_term_spans_find_simplified_terms_in_traditional_text() -> None:
 
 
 # -- answers ---------------------------------------------------------------------------------
-def test_chat_markdown_lists_sources_with_markers() -> None:
-    md = chat_markdown(_answer())
-    assert "天津高新区承接185项市级权力事项。\\[1\\]" in md
-    assert "**参考来源**" in md and "\\[1\\] 天津高新区管理体制改革的实践" in md
-    assert "理解为" not in md
+def test_answer_html_links_markers_and_lists_sources_once() -> None:
+    html = answer_html(_answer(), turn=0)
+    assert "<button type='button' class='rq-cite' data-cite='1' data-turn='0'" in html
+    assert html.count("class='rq-source-item'") == 1 and "参考来源" in html
+    assert "理解为" not in html
 
 
-def test_chat_markdown_shows_the_resolved_follow_up() -> None:
-    md = chat_markdown(_answer(question="那衡阳呢？", resolved_question="衡阳承接了多少项？"))
-    assert md.startswith("*理解为：衡阳承接了多少项？*")
+def test_answer_html_shows_the_resolved_follow_up() -> None:
+    html = answer_html(_answer(question="那衡阳呢？", resolved_question="衡阳承接了多少项？"))
+    assert "理解为：<q class='rq-resolved-q'>衡阳承接了多少项？</q>" in html
 
 
-def test_declined_answer_looks_different_everywhere() -> None:
+def test_declined_answer_looks_different() -> None:
     declined = _answer(text="现有报告无法回答这个问题。", grounded=False, citations=(), related=(_cite(),))
-    md = chat_markdown(declined)
-    assert DECLINED_TITLE in md and "相关段落" in md and "参考来源" not in md
-    panel = answer_panel(declined)
-    assert "rq-is-declined" in panel and "rq-warn" in panel and "相关段落" in panel
-    assert "data-cite='1'" in panel  # related passages open like citations
-    assert citation_choices(declined) == [("[1] 天津高新区管理体制改革的实践", 1)]
-    grounded = answer_panel(_answer())
+    html = answer_html(declined, turn=0)
+    assert DECLINED_TITLE in html and "rq-is-declined" in html and "rq-warn" in html
+    assert "不是答案" in html and "参考来源" not in html
+    assert "data-cite='1'" in html  # related passages open like citations
+    grounded = answer_html(_answer())
     assert "rq-is-declined" not in grounded and "参考来源" in grounded
 
 
-def test_comparison_renders_as_a_table() -> None:
+def test_comparison_renders_as_a_two_column_table() -> None:
     rows = (
         ComparisonRow("天津", "承接185项。[1]", (1,)),
         ComparisonRow("衡阳", "推行管委会+公司。[2][3]", (2, 3)),
     )
     cites = (_cite(1), _cite(2, quote="推行“管委会+公司”模式。"), _cite(3, quote="其他内容在这里。"))
-    a = _answer(comparison=rows, citations=cites, text="各报告的相关做法：")
-    md = chat_markdown(a)
-    assert "| 地区 | 做法 | 出处 |" in md and "| 天津 | 承接185项。 | \\[1\\] |" in md
-    panel = answer_panel(a)
-    assert "rq-comparison" in panel and "<td class='rq-row-place'>衡阳</td>" in panel
-    assert panel.count("data-cite='3'") == 2  # in the table and in the source list
+    html = answer_html(_answer(comparison=rows, citations=cites, text="各报告的相关做法："), turn=0)
+    assert "rq-comparison" in html and "<th scope='row' class='rq-row-place'>衡阳</th>" in html
+    assert "<th>出处</th>" not in html  # citations sit in the text, not in a squeezed column
+    assert html.count("class='rq-cite' data-cite='3'") == 2  # inline and in the source list
 
 
 def test_strip_markers_only_removes_the_rows_own_markers() -> None:
@@ -181,10 +184,9 @@ def test_strip_markers_only_removes_the_rows_own_markers() -> None:
 def test_answer_views_escape_report_and_model_text() -> None:
     evil = _cite(quote=XSS, title=XSS, section=XSS, regions=(XSS,))
     a = _answer(text=XSS + "[1]", citations=(evil,), note=XSS, resolved_question=XSS)
-    _no_live_markup(chat_markdown(a), markdown=True)
-    for rendered in (answer_panel(a), source_view(evil, "前文" + XSS + "后文")):
+    for rendered in (answer_html(a, turn=0), source_view(evil, "前文" + XSS + "后文")):
         _no_live_markup(rendered)
-    assert "&lt;script&gt;" in answer_panel(a)
+    assert "&lt;script&gt;" in answer_html(a)
 
 
 def test_source_view_marks_the_quote_with_its_context() -> None:
@@ -213,7 +215,7 @@ def test_context_window_cuts_at_line_boundaries() -> None:
 def test_hits_html_highlights_matched_terms_and_shows_the_section() -> None:
     html = hits_html("管委会", [_hit("推行管委會模式", norm="推行管委会模式", terms=("管委会",))])
     assert '<mark class="rq-term">管委會</mark>' in html
-    assert "一、背景 › (一)小节" in html and "字符 10–17" in html
+    assert "一、背景 › (一)小节" in html and "清洗后文本第 10–17 字" in html
 
 
 def test_hits_html_escapes_report_text() -> None:
@@ -238,18 +240,32 @@ def test_summary_html_warns_about_failures() -> None:
 
 
 # -- exports ---------------------------------------------------------------------------------
-def test_answer_markdown_has_answer_references_and_spans() -> None:
-    md = answer_markdown(_answer(question="那天津呢？", resolved_question="天津承接了多少项？"))
-    assert "**问题**：那天津呢？" in md and "**理解为**：天津承接了多少项？" in md
+def test_conversation_markdown_has_every_answer_with_references_and_spans() -> None:
+    first = Entry("e1", "天津承接了多少项？", _answer())
+    second = Entry("e2", "那天津呢？", _answer(question="那天津呢？", resolved_question="天津承接了多少项？"))
+    md = conversation_markdown([first, second])
+    assert "## 1. 天津承接了多少项？" in md and "## 2. 那天津呢？" in md and "（理解为：天津承接了多少项？）" in md
     c = _cite()
-    assert f"字符 {c.start}–{c.end}" in md and "《天津高新区管理体制改革的实践》 § 一、背景" in md
-    assert "## 参考来源" in md
+    assert f"清洗后文本第 {c.start}–{c.end} 字" in md and "《天津高新区管理体制改革的实践》 一、背景" in md
+    assert "事项。[1]" in md and "\\[" not in md  # markers stay readable
+    assert "模式" not in md.split("\n")[2] and "extractive" not in md and "— —" not in md
 
 
-def test_answer_markdown_of_a_declined_answer_and_a_hostile_report() -> None:
-    md = answer_markdown(_answer(text=XSS, grounded=False, citations=(), related=(_cite(quote=XSS),)))
-    assert DECLINED_TITLE in md and "相关段落" in md
+def test_conversation_markdown_of_a_declined_answer_and_a_hostile_report() -> None:
+    a = _answer(text=XSS, grounded=False, citations=(), related=(_cite(quote=XSS),))
+    md = conversation_markdown([Entry("e", XSS, a)])
+    assert DECLINED_TITLE in md and "不是答案" in md
     _no_live_markup(md, markdown=True)
+
+
+def test_conversation_docx_holds_questions_answers_and_sources(tmp_path: object) -> None:
+    import docx
+
+    data = conversation_docx([Entry("e1", "天津承接了多少项？", _answer())])
+    path = write_export(data, "x", ".docx")
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert "1. 天津承接了多少项？" in text and "天津高新区承接185项市级权力事项。[1]" in text
+    assert "[1] 《天津高新区管理体制改革的实践》" in text and "extractive" not in text
 
 
 def test_hits_csv_round_trips_with_spans_and_sections() -> None:
@@ -268,7 +284,7 @@ def test_hits_json_is_the_cli_shape() -> None:
 
 def test_hits_markdown_names_report_section_and_span() -> None:
     md = hits_markdown("q", [_hit("第一段<b>")])
-    assert "章节：一、背景 › (一)小节" in md and "字符 10–16" in md and "\\<b\\>" in md
+    assert "章节：一、背景 › (一)小节" in md and "清洗后文本第 10–16 字" in md and "\\<b\\>" in md
 
 
 def test_write_export_uses_a_bom_for_csv_only(tmp_path: object) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import gradio as gr
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
@@ -20,6 +21,7 @@ from index.settings import EmbeddingSettings, Settings
 from ui.admin import NOT_SIGNED_IN
 from ui.app import build_blocks, create_app
 from ui.chat_tab import ChatHandlers
+from ui.conversations import Entry
 from ui.guard import upload_folder
 from ui.library_tab import LibraryHandlers
 from ui.search_tab import SearchHandlers
@@ -174,29 +176,93 @@ def test_admin_controls_exist_with_a_password(tmp_path: Path) -> None:
     assert "rq-password" in config and "rq-upload" in config and "资料库为只读" not in config
 
 
-def test_chat_handler_streams_then_fills_panel_and_export(assistant: Assistant) -> None:
-    outs = list(ChatHandlers(assistant).respond(QUESTION, []))
+def _event(data: dict[str, Any]) -> gr.EventData:
+    return gr.EventData(None, data)
+
+
+def _ask(h: ChatHandlers, question: str, entries: list[Entry] | None = None, store: Any = None) -> tuple[Any, ...]:
+    outs = list(h.respond(question, entries or [], "conv-1", store or {"current": "", "items": []}))
     assert len(outs) >= 2
-    chat, turns, _box, panel, picker, _source, export = outs[-1]
-    assert chat[-1]["role"] == "assistant" and "参考来源" in chat[-1]["content"]
-    assert len(turns) == 1 and isinstance(turns[0], Turn)
-    assert "data-cite='1'" in panel and picker["choices"][0][1] == 1
-    md = Path(export["value"]).read_text(encoding="utf-8")
-    assert "## 参考来源" in md and QUESTION in md
+    return outs[-1]  # type: ignore[no-any-return]
+
+
+def test_chat_handler_streams_then_keeps_the_conversation_and_exports(assistant: Assistant) -> None:
+    chat, entries, conv_id, store, convs, md_btn, docx_btn, _box = _ask(ChatHandlers(assistant), QUESTION)
+    assert "参考来源" in chat and "class='rq-cite' data-cite='1' data-turn='0'" in chat
+    assert len(entries) == 1 and isinstance(entries[0], Entry) and entries[0].question == QUESTION
+    assert store["current"] == conv_id == "conv-1" and store["items"][0]["entries"][0]["question"] == QUESTION
+    assert QUESTION[:10] in convs
+    md = Path(md_btn["value"]).read_text(encoding="utf-8")
+    assert "参考来源" in md and QUESTION in md and "extractive" not in md
+    assert Path(docx_btn["value"]).suffix == ".docx"
+
+
+def test_a_kept_conversation_is_restored_from_the_browser_store(assistant: Assistant) -> None:
+    h = ChatHandlers(assistant)
+    store = _ask(h, QUESTION)[3]
+    chat, entries, conv_id, _convs, *_exports = h.restore(json.loads(json.dumps(store)))
+    assert conv_id == "conv-1" and entries[0].answer.citations and QUESTION in chat
+    # A new conversation keeps the old one in the list; deleting it removes it.
+    fresh = h.new_conversation(store)
+    assert fresh[1] == [] and fresh[2] != "conv-1" and QUESTION[:10] in fresh[4]
+    deleted = h.conversation_action(_event({"delete": "conv-1"}), fresh[3], fresh[2], [])
+    assert deleted[3]["items"] == [] and QUESTION[:10] not in deleted[4]
+
+
+def test_a_tampered_store_is_dropped_not_rendered(assistant: Assistant) -> None:
+    bad = {"current": "x", "items": [{"id": "x", "entries": [{"id": "e", "question": 1}, "junk"]}]}
+    chat, entries, *_rest = ChatHandlers(assistant).restore(bad)
+    assert entries == [] and "向报告提问" in chat
 
 
 def test_chat_handler_shows_the_cited_passage(assistant: Assistant) -> None:
     h = ChatHandlers(assistant)
-    turns = list(h.respond(QUESTION, []))[-1][1]
-    html = h.show(1, turns)
-    quote = turns[-1].answer.citations[0].quote
-    assert f'<mark class="rq-hl">{quote}</mark>' in html
-    assert "没有编号" in h.show(99, turns) and "选择一个引用" in h.show(None, turns)
+    entries = _ask(h, QUESTION)[1]
+    html = h.show(_event({"turn": 0, "cite": 1}), entries)
+    quote = entries[-1].answer.citations[0].quote
+    assert f'<mark class="rq-hl">{quote}</mark>' in html and "清洗后文本第" in html
+    assert "没有编号" in h.show(_event({"turn": 0, "cite": 99}), entries)
 
 
 def test_chat_handler_reports_errors_in_the_conversation(assistant: Assistant) -> None:
-    outs = list(ChatHandlers(assistant).respond("问" * 5000, []))
-    assert "问题太长" in outs[-1][0][-1]["content"]
+    outs = list(ChatHandlers(assistant).respond("问" * 5000, [], "", {}))
+    assert "问题太长" in outs[-1][0]
+
+
+def test_feedback_is_stored_and_listed_by_the_cli(tmp_path: Path) -> None:
+    a = Assistant(_settings(tmp_path))
+    a.ingest()
+    h = ChatHandlers(a)
+    entries = _ask(h, QUESTION)[1]
+    out = h.feedback(_event({"entry": entries[0].id, "vote": "down", "comment": "数字不对"}), entries, "conv-1", {})
+    assert out[1][0].vote == "down" and "rq-vote rq-on" in out[0]
+    args = ["--data-dir", str(tmp_path / "data"), "--corpus-dir", str(tmp_path / "corpus"), "feedback"]
+    listed = json.loads(CliRunner().invoke(main, [*args, "--json"]).output)
+    assert len(listed) == 1 and listed[0]["vote"] == "down" and listed[0]["comment"] == "数字不对"
+    assert listed[0]["question"] == QUESTION and listed[0]["citations"][0]["quote"]
+    text = CliRunner().invoke(main, args).output
+    assert "数字不对" in text and QUESTION in text
+    # Voting again updates the same answer's row.
+    h.feedback(_event({"entry": entries[0].id, "vote": "up", "comment": ""}), entries, "conv-1", {})
+    assert [f.vote for f in a.feedback()] == ["up"]
+
+
+def test_suggested_questions_are_answered_not_declined(assistant: Assistant) -> None:
+    answer = assistant.ask(QUESTION, use_llm=False)
+    suggested = assistant.suggest_questions(answer)
+    assert 1 <= len(suggested) <= 3
+    for q in suggested:
+        reply = assistant.ask(q, [Turn(QUESTION, answer)], use_llm=False)
+        assert reply.grounded and reply.citations, q
+    assert assistant.suggest_questions(answer) == suggested  # cached
+    declined = assistant.ask(UNANSWERABLE, use_llm=False)
+    assert assistant.suggest_questions(declined) == []
+
+
+def test_search_says_when_no_result_holds_a_query_word(assistant: Assistant) -> None:
+    html = SearchHandlers(assistant).run("深圳前海 自贸区", [], [], [], 5)[0]
+    assert "报告中没有找到“深圳前海”“自贸区”；以下结果只部分相关" in html
+    assert "报告中没有找到" not in SearchHandlers(assistant).run("管委会 公司", [], [], [], 4)[0]
 
 
 def test_search_handler_fills_results_and_exports(assistant: Assistant) -> None:
@@ -252,3 +318,11 @@ def test_history_turns_are_cut_to_the_question_cap_and_keep_their_citations() ->
     )
     assert len(turn.question) == HISTORY_TURN_CHARS and len(turn.answer) == HISTORY_TURN_CHARS
     assert len(turn.citations) == HISTORY_CITATIONS and turn.citations[0] == {"doc_id": "000"}
+
+
+def test_the_page_reports_a_chinese_browser_language(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.text.count("'zh-CN'") >= 1
+    assert page.text.index("defineProperty(navigator") < page.text.index("<meta")  # before Gradio's scripts
+    assert int(page.headers["content-length"]) == len(page.content)
+    assert "defineProperty" not in client.get("/api/docs").text

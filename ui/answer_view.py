@@ -1,147 +1,223 @@
-"""How an `Answer` looks: the chat message (Markdown), the sources panel and the source view (HTML).
+"""How an `Answer` looks: its blocks with inline [n] citations, one list of sources, the source view.
 
-All text from reports and models is escaped (see `ui.html`); the only markup is ours.
+All text from reports and models is escaped (see `ui.html`); the only markup is ours. A
+marker `[n]` becomes a button (click: the source view; hover or tap: the quote) only when n
+is one of the answer's citations; any other bracket stays text.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from assistant.answer_types import Answer, Citation, ComparisonRow
-from ui.html import empty, esc, highlight, md_escape, notice, places
+from assistant.answer_types import Answer, AnswerBlock, Citation
+from ui.html import empty, esc, highlight, notice, places
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_CITED_RUN = re.compile(r"[^\n]*?(?:\[\d+\])+|[^\n]+")
 DECLINED_TITLE = "报告中没有找到答案"
+RELATED_TITLE = "相关段落（不是答案，仅供参考）"
+POP_QUOTE_CHARS = 140
 
 
 def references(answer: Answer) -> tuple[Citation, ...]:
-    """What the sources panel lists: the citations, or for a declined answer the related passages."""
+    """The sources an answer lists: the citations, or for a declined answer the related passages."""
     return answer.citations if answer.grounded else answer.related
+
+
+def citation(answer: Answer, n: int) -> Citation | None:
+    """Citation n of an answer (its citations first, then the related passages)."""
+    return next((c for c in (*answer.citations, *answer.related) if c.n == n), None)
 
 
 def is_follow_up(answer: Answer) -> bool:
     return answer.resolved_question.strip() != answer.question.strip()
 
 
-# -- chat message (Markdown) ------------------------------------------------------------------
-def chat_markdown(answer: Answer) -> str:
-    """The assistant's chat message: inert Markdown built from escaped pieces."""
-    parts: list[str] = []
-    if is_follow_up(answer):
-        parts.append(f"*理解为：{md_escape(answer.resolved_question)}*")
-    if answer.note:
-        parts.append(f"ℹ️ {md_escape(answer.note)}")
-    if not answer.grounded:
-        parts.append(f"⚠️ **{DECLINED_TITLE}**")
+# -- labels ---------------------------------------------------------------------------------
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def section_path(section: str, title: str) -> str:
+    """A section path without the report title (the title is shown next to it anyway)."""
+    key = "".join(title.split())
+    parts = [p.strip() for p in section.split("›")]
+    kept = [p for p in parts if p and "".join(p.split()) != key]
+    return " › ".join(kept)
+
+
+def leaf_section(c: Citation) -> str:
+    path = section_path(c.section, c.title)
+    return path.rsplit("›", 1)[-1].strip()
+
+
+def source_label(c: Citation) -> str:
+    """Short title · place · section: tells apart sources of one report and of look-alike titles."""
+    bits = [_short(c.title, 14), places(c.regions[-1:] if len(c.regions) > 1 else c.regions)]
+    if leaf_section(c):
+        bits.append(_short(leaf_section(c), 16))
+    return " · ".join(b for b in bits if b and b != "—")
+
+
+# -- inline citations ------------------------------------------------------------------------
+def cite_button(n: int, turn: int | None = None) -> str:
+    data_turn = f" data-turn='{turn}'" if turn is not None else ""
+    return (
+        f"<button type='button' class='rq-cite' data-cite='{n}'{data_turn} "
+        f"aria-label='查看引用 {n} 的原文'>[{n}]</button>"
+    )
+
+
+def _popover(c: Citation, turn: int | None) -> str:
+    section = leaf_section(c)
+    where = " · ".join(x for x in (places(c.regions), section) if x and x != "—")
+    open_btn = (
+        f"<button type='button' class='rq-open-source' data-cite='{c.n}' data-turn='{turn}'>查看原文</button>"
+        if turn is not None
+        else ""
+    )
+    return (
+        "<span class='rq-pop' role='tooltip'>"
+        f"<q class='rq-pop-quote'>{esc(_short(' '.join(c.quote.split()), POP_QUOTE_CHARS))}</q>"
+        f"<span class='rq-pop-src'>《{esc(c.title)}》</span>"
+        f"<span class='rq-pop-where'>{esc(where)}</span>{open_btn}</span>"
+    )
+
+
+def cited_html(text: str, answer: Answer, turn: int | None = None) -> str:
+    """Escaped text whose valid [n] markers are citation buttons with a quote popover."""
+    escaped = esc(text)
+
+    def marker(m: re.Match[str]) -> str:
+        c = citation(answer, int(m.group(1)))
+        if c is None:
+            return m.group()
+        return f"<span class='rq-cite-wrap'>{cite_button(c.n, turn)}{_popover(c, turn)}</span>"
+
+    return _MARKER.sub(marker, escaped)
+
+
+# -- blocks ----------------------------------------------------------------------------------
+def paragraphs(text: str) -> list[str]:
+    """An answer without blocks as paragraphs: one per run of sentences citing the same sources."""
+    out: list[tuple[frozenset[str], str]] = []
+    for line in text.split("\n"):
+        for m in _CITED_RUN.finditer(line):
+            sentence = m.group().strip()
+            if not sentence:
+                continue
+            cites = frozenset(_MARKER.findall(sentence))
+            if out and cites and out[-1][0] == cites:
+                out[-1] = (cites, out[-1][1] + sentence)
+            else:
+                out.append((cites, sentence))
+    return [s for _, s in out]
+
+
+def blocks_of(answer: Answer) -> tuple[AnswerBlock, ...]:
+    """The answer's blocks; for an answer without them, built from `comparison` or `text`."""
+    # Only real blocks: an answerer that still passes `related` positionally lands it here.
+    blocks = tuple(b for b in answer.blocks if isinstance(b, AnswerBlock))
+    if blocks:
+        return blocks
     if answer.comparison:
-        parts.append(comparison_markdown(answer.comparison))
-    else:
-        parts.append(md_escape(answer.text))
-    refs = references(answer)
-    if refs:
-        head = "**参考来源**" if answer.grounded else "**相关段落（仅供参考）**"
-        lines = [f"{md_escape(f'[{c.n}]')} {md_escape(c.title)}{_md_section(c)}" for c in refs]
-        parts.append(head + "\n" + "\n".join(lines))
-    return "\n\n".join(parts)
+        return tuple(AnswerBlock("place", (r.text,), r.place) for r in answer.comparison)
+    return tuple(AnswerBlock("paragraph", (p,)) for p in paragraphs(answer.text))
 
 
-def _md_section(c: Citation) -> str:
-    return f" · {md_escape(c.section)}" if c.section else ""
+def _group(blocks: Iterable[AnswerBlock]) -> list[list[AnswerBlock]]:
+    """Consecutive `place` blocks together (they form one comparison), others alone."""
+    groups: list[list[AnswerBlock]] = []
+    for b in blocks:
+        if b.kind == "place" and groups and groups[-1][0].kind == "place":
+            groups[-1].append(b)
+        else:
+            groups.append([b])
+    return groups
 
 
-def _cell(text: str) -> str:
-    return md_escape(" ".join(text.split()))
-
-
-def comparison_markdown(rows: Sequence[ComparisonRow]) -> str:
-    """A Markdown table: place / what they did / citations."""
-    lines = ["| 地区 | 做法 | 出处 |", "| --- | --- | --- |"]
-    for r in rows:
-        cites = " ".join(md_escape(f"[{n}]") for n in r.citations)
-        lines.append(f"| {_cell(r.place)} | {_cell(strip_markers(r.text, r.citations))} | {cites} |")
-    return "\n".join(lines)
-
-
-def pending_markdown() -> str:
-    return "*正在检索报告……*"
-
-
-def error_markdown(message: str) -> str:
-    return f"❌ **出错了**：{md_escape(message)}"
-
-
-# -- sources panel (HTML) ----------------------------------------------------------------------
-def cite_button(n: int) -> str:
-    return f"<button type='button' class='rq-cite' data-cite='{n}' title='查看原文 [{n}]'>[{n}]</button>"
-
-
-def strip_markers(text: str, numbers: Sequence[int]) -> str:
-    """The text without its [n] markers for the given numbers (they go to their own column)."""
-    keep = set(numbers)
-    return _MARKER.sub(lambda m: "" if int(m.group(1)) in keep else m.group(), text)
-
-
-def comparison_html(rows: Sequence[ComparisonRow], valid: set[int]) -> str:
+def comparison_html(rows: Sequence[AnswerBlock], answer: Answer, turn: int | None) -> str:
+    """A two-column table (narrow place, wide text); per-place cards on narrow screens (CSS)."""
     body = "".join(
-        f"<tr><td class='rq-row-place'>{esc(r.place)}</td><td>{esc(strip_markers(r.text, r.citations))}</td>"
-        f"<td class='rq-cites'>{''.join(cite_button(n) for n in r.citations if n in valid)}</td></tr>"
+        f"<tr class='rq-place-row'><th scope='row' class='rq-row-place'>{esc(r.heading or '—')}</th>"
+        f"<td class='rq-row-text'>{''.join(f'<p>{cited_html(i, answer, turn)}</p>' for i in r.items)}</td></tr>"
         for r in rows
     )
     return (
-        "<table class='rq-table rq-comparison'><thead><tr><th>地区</th><th>做法</th><th>出处</th></tr></thead>"
-        f"<tbody>{body}</tbody></table>"
+        "<table class='rq-table rq-comparison'><colgroup><col class='rq-col-place'><col class='rq-col-text'>"
+        f"</colgroup><thead><tr><th>地区</th><th>做法</th></tr></thead><tbody>{body}</tbody></table>"
     )
 
 
-def source_item(c: Citation) -> str:
-    section = f"<span class='rq-sec'>§ {esc(c.section)}</span>" if c.section else ""
-    return (
-        f"<li class='rq-source-item'>{cite_button(c.n)} <span class='rq-src-title'>{esc(c.title)}</span> "
-        f"{section} <span class='rq-place'>· {esc(places(c.regions))}</span>"
-        f"<blockquote class='rq-quote'>{esc(c.quote)}</blockquote></li>"
+def block_html(b: AnswerBlock, answer: Answer, turn: int | None) -> str:
+    items = [cited_html(i, answer, turn) for i in b.items]
+    if b.kind == "bullets":
+        head = f"<p class='rq-block-head'>{esc(b.heading)}</p>" if b.heading else ""
+        return f"{head}<ul class='rq-bullets'>{''.join(f'<li>{i}</li>' for i in items)}</ul>"
+    if b.kind == "notice":
+        return f"<div class='rq-notice rq-info rq-answer-notice' role='note'>{''.join(items)}</div>"
+    if b.kind == "related":
+        head = esc(b.heading or "相关内容（不是这个问题的答案）")
+        return f"<aside class='rq-related'><strong>{head}</strong>{''.join(f'<p>{i}</p>' for i in items)}</aside>"
+    return "".join(f"<p>{i}</p>" for i in items)
+
+
+def body_html(answer: Answer, turn: int | None = None) -> str:
+    """The answer's text, laid out by its blocks."""
+    parts: list[str] = []
+    for group in _group(blocks_of(answer)):
+        if group[0].kind == "place":
+            parts.append(comparison_html(group, answer, turn))
+        else:
+            parts.append(block_html(group[0], answer, turn))
+    return "".join(parts)
+
+
+def source_labels(refs: Sequence[Citation]) -> list[str]:
+    """One label per source; sources that would share a label also show how their quote begins."""
+    labels = [source_label(c) for c in refs]
+    return [
+        f"{label} · “{_short(' '.join(c.quote.split()), 12)}”" if labels.count(label) > 1 else label
+        for label, c in zip(labels, refs, strict=True)
+    ]
+
+
+def sources_html(answer: Answer, turn: int | None = None) -> str:
+    """The one list of sources of an answer."""
+    refs = references(answer)
+    if not refs:
+        return ""
+    head = "参考来源" if answer.grounded else RELATED_TITLE
+    items = "".join(
+        f"<li class='rq-source-item'>{cite_button(c.n, turn)} <span class='rq-src-label'>{esc(label)}</span></li>"
+        for c, label in zip(refs, source_labels(refs), strict=True)
     )
+    return f"<section class='rq-refs'><h5>{head}</h5><ol class='rq-sources'>{items}</ol></section>"
 
 
-def answer_panel(answer: Answer | None) -> str:
-    """The panel beside the chat: resolved question, declined notice, comparison, sources."""
-    if answer is None:
-        return "<h4 class='rq-panel-title'>回答来源</h4>" + empty(
-            "提问后，这里会列出回答引用的报告段落；点击编号查看原文。"
-        )
+def answer_html(answer: Answer, turn: int | None = None) -> str:
+    """Resolved question, notes, declined notice, the laid-out text and the sources."""
     parts: list[str] = []
     if is_follow_up(answer):
         parts.append(
-            f"<div class='rq-resolved'>追问理解为：<q class='rq-resolved-q'>{esc(answer.resolved_question)}</q></div>"
+            f"<div class='rq-resolved'>理解为：<q class='rq-resolved-q'>{esc(answer.resolved_question)}</q></div>"
         )
     if answer.note:
         parts.append(notice("info", "提示", answer.note))
     if not answer.grounded:
         parts.append(f"<div class='rq-declined'>{notice('warn', DECLINED_TITLE, answer.text)}</div>")
-    refs = references(answer)
-    valid = {c.n for c in refs}
-    if answer.comparison:
-        parts.append("<h4>各地做法对比</h4>" + comparison_html(answer.comparison, valid))
-    if refs:
-        head = "参考来源" if answer.grounded else "相关段落（仅供参考）"
-        items = "".join(source_item(c) for c in refs)
-        parts.append(f"<h4>{head}</h4><ol class='rq-sources'>{items}</ol>")
-        parts.append("<p class='rq-hint'>点击编号，在下方查看原文中的位置。</p>")
-    elif answer.grounded:
-        parts.append(empty("这个回答没有引用。"))
+    else:
+        parts.append(f"<div class='rq-text'>{body_html(answer, turn)}</div>")
+    parts.append(sources_html(answer, turn))
     cls = "rq-answer rq-is-declined" if not answer.grounded else "rq-answer"
     return f"<div class='{cls}' data-question='{esc(answer.question)}'>{''.join(parts)}</div>"
 
 
-def citation_choices(answer: Answer | None) -> list[tuple[str, int]]:
-    """(label, number) pairs for the citation picker."""
-    if answer is None:
-        return []
-    return [(f"[{c.n}] {_short(c.title, 16)}", c.n) for c in references(answer)]
-
-
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+def strip_markers(text: str, numbers: Sequence[int]) -> str:
+    """The text without its [n] markers for the given numbers."""
+    keep = set(numbers)
+    return _MARKER.sub(lambda m: "" if int(m.group(1)) in keep else m.group(), text)
 
 
 # -- source view (HTML) ------------------------------------------------------------------------
@@ -168,14 +244,20 @@ def context_window(text: str, start: int, end: int, window: int) -> tuple[int, i
     return lo, hi
 
 
+def span_label(start: int, end: int) -> str:
+    """Which text a character span counts in: the cleaned text that `reformqa show` prints."""
+    return f"清洗后文本第 {start}–{end} 字"
+
+
 def source_view(c: Citation, text: str, *, window: int = 300) -> str:
     """The report text around a citation, the quote marked; with title, section path and place."""
     head = (
-        f"<div class='rq-source-head'>{cite_button(c.n)} <strong>{esc(c.title)}</strong></div>"
+        f"<div class='rq-source-head'><button type='button' class='rq-close' aria-label='关闭原文'>×</button>"
+        f"<span class='rq-badge'>{c.n}</span> <strong>{esc(c.title)}</strong></div>"
         "<dl class='rq-meta'>"
-        f"<dt>章节</dt><dd>{esc(c.section or '—')}</dd>"
+        f"<dt>章节</dt><dd>{esc(section_path(c.section, c.title) or '—')}</dd>"
         f"<dt>地区</dt><dd>{esc(places(c.regions))}</dd>"
-        f"<dt>出处</dt><dd>{esc(c.source)}（字符 {c.start}–{c.end}）</dd>"
+        f"<dt>出处</dt><dd>{esc(c.source)}，{span_label(c.start, c.end)}</dd>"
         "</dl>"
     )
     span = locate(c, text)
@@ -185,8 +267,10 @@ def source_view(c: Citation, text: str, *, window: int = 300) -> str:
         lo, hi = context_window(text, span[0], span[1], window)
         shown = highlight(text[lo:hi], [(span[0] - lo, span[1] - lo)], cls="rq-hl")
         body = f"<div class='rq-source-text'>{'…' if lo > 0 else ''}{shown}{'…' if hi < len(text) else ''}</div>"
-    return f"<div class='rq-source' data-doc='{esc(c.doc_id)}'>{head}{body}</div>"
+    return f"<div class='rq-source' data-doc='{esc(c.doc_id)}' data-cite='{c.n}'>{head}{body}</div>"
 
 
 def source_placeholder() -> str:
-    return "<h4 class='rq-panel-title'>原文</h4>" + empty("选择一个引用编号，查看它在报告原文中的上下文。")
+    return "<h4 class='rq-panel-title'>原文</h4>" + empty(
+        "点击回答中的引用编号 [n]，这里会显示它在报告原文中的上下文。"
+    )

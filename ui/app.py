@@ -16,6 +16,7 @@ from ui.admin import AdminGate
 from ui.api import add_api
 from ui.guard import GradioGuard, UploadCaps
 from ui.library_view import LIBRARY_CSS
+from ui.locale import ChineseInterface
 from ui.theme import CSS, theme
 
 TITLE = "ReformQA · 开发区改革报告问答"
@@ -36,7 +37,7 @@ def build_blocks(assistant: Assistant, gate: AdminGate | None = None) -> gr.Bloc
         gr.Markdown(INTRO, elem_classes=["rq-header"])
         with gr.Tabs(elem_id="rq-tabs"):
             with gr.Tab("问答", id="chat", elem_id="rq-tab-chat"):
-                chat_tab.build(assistant)
+                chat = chat_tab.build(assistant)
             with gr.Tab("检索", id="search", elem_id="rq-tab-search"):
                 search = search_tab.build(assistant)
             with gr.Tab("资料库", id="library", elem_id="rq-tab-library"):
@@ -44,6 +45,7 @@ def build_blocks(assistant: Assistant, gate: AdminGate | None = None) -> gr.Bloc
 
         for event in library.changed:
             event.then(search.handlers.filters, None, search.filters, api_visibility="private")
+        demo.load(*chat.on_load, api_visibility="private")  # the conversation kept in the browser
         demo.load(search.handlers.filters, None, search.filters, api_visibility="private")
         demo.load(library.handlers.table, None, library.table, api_visibility="private")
         if library.remove_pick is not None:
@@ -70,6 +72,7 @@ def create_app(assistant: Assistant) -> FastAPI:
         css=CSS + LIBRARY_CSS,
     )
     secure_mount(mounted, blocks, gate)
+    mounted.add_middleware(ChineseInterface)  # Gradio's own strings in Chinese for any browser language
     return mounted
 
 

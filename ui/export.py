@@ -1,4 +1,4 @@
-"""Downloads: an answer with its references as Markdown; search results as CSV, Markdown, JSON.
+"""Downloads: a conversation with its references as Markdown and .docx; search results as CSV, Markdown, JSON.
 
 The JSON is exactly `reformqa search --json`; CSV and Markdown carry the same fields
 (report, section, character span) in forms a spreadsheet or a reader opens directly.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import tempfile
 import time
@@ -17,10 +18,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from assistant.answer_types import Answer, Citation
+from assistant.answer_types import Citation
 from assistant.render import hit_json
 from index.types import Hit
-from ui.answer_view import DECLINED_TITLE, references, strip_markers
+from ui.answer_view import DECLINED_TITLE, RELATED_TITLE, is_follow_up, references, span_label
+from ui.chat_view import body_plain, source_lines
+from ui.conversations import Entry
 from ui.html import md_text, places
 
 CSV_FIELDS = (
@@ -46,37 +49,76 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+_ESCAPED_MARKER = re.compile(r"\\\[(\d+)\\\](?![(:])")
+
+
+def _md(text: str) -> str:
+    """Markdown-safe text that keeps [n] markers readable (`[1]` alone is no link)."""
+    return _ESCAPED_MARKER.sub(r"[\1]", md_text(text))
+
+
 def _reference_lines(c: Citation) -> list[str]:
-    section = f" § {md_text(c.section)}" if c.section else ""
-    where = f"{md_text(places(c.regions))}；{md_text(c.source)}，字符 {c.start}–{c.end}"
-    return [f"- \\[{c.n}\\] 《{md_text(c.title)}》{section} — {where}", f"  > {md_text(' '.join(c.quote.split()))}"]
+    section = f" {_md(c.section)}" if c.section else ""
+    where = f"{_md(places(c.regions))}；{_md(c.source)}，{span_label(c.start, c.end)}"
+    return [f"- [{c.n}] 《{_md(c.title)}》{section}（{where}）", f"  > {_md(' '.join(c.quote.split()))}"]
 
 
-def answer_markdown(answer: Answer) -> str:
-    """The answer, the resolved question, a comparison table and the references, as Markdown."""
-    lines = ["# ReformQA 问答", "", f"**问题**：{md_text(answer.question)}"]
-    if answer.resolved_question.strip() != answer.question.strip():
-        lines.append(f"**理解为**：{md_text(answer.resolved_question)}")
-    lines += ["", "## 回答", ""]
-    if not answer.grounded:
-        lines += [f"> ⚠️ {DECLINED_TITLE}", ""]
-    if answer.note:
-        lines += [f"> {md_text(answer.note)}", ""]
-    lines.append(md_text(answer.text).replace("\n", "  \n"))
-    if answer.comparison:
-        lines += ["", "| 地区 | 做法 | 出处 |", "| --- | --- | --- |"]
-        for r in answer.comparison:
-            cites = " ".join(f"\\[{n}\\]" for n in r.citations)
-            lines.append(
-                f"| {md_text(_cell(r.place))} | {md_text(_cell(strip_markers(r.text, r.citations)))} | {cites} |"
-            )
-    refs = references(answer)
+def _entry_markdown(i: int, e: Entry) -> list[str]:
+    a = e.answer
+    lines = [f"## {i}. {_md(e.question)}", ""]
+    if is_follow_up(a):
+        lines += [f"（理解为：{_md(a.resolved_question)}）", ""]
+    if a.note:
+        lines += [f"> {_md(a.note)}", ""]
+    if not a.grounded:
+        lines += [f"> ⚠️ {DECLINED_TITLE}：{_md(a.text)}", ""]
+    else:
+        for line in body_plain(a):
+            lines += [_md(line).replace("• ", "- ", 1) if line.startswith("• ") else _md(line), ""]
+    refs = references(a)
     if refs:
-        lines += ["", "## 参考来源" if answer.grounded else "## 相关段落（仅供参考）", ""]
+        lines += ["参考来源：" if a.grounded else f"{RELATED_TITLE}：", ""]
         for c in refs:
             lines += _reference_lines(c)
-    lines += ["", f"*导出时间：{datetime.now():%Y-%m-%d %H:%M}；模式：{answer.mode}*", ""]
+        lines.append("")
+    return lines
+
+
+def conversation_markdown(entries: Sequence[Entry]) -> str:
+    """The whole conversation: each question, its answer and its sources with quotes and spans."""
+    lines = ["# ReformQA 问答记录", "", f"导出时间：{datetime.now():%Y-%m-%d %H:%M}，共 {len(entries)} 个问题。", ""]
+    for i, e in enumerate(entries, 1):
+        lines += _entry_markdown(i, e)
     return "\n".join(lines)
+
+
+def conversation_docx(entries: Sequence[Entry]) -> bytes:
+    """The same content as `conversation_markdown`, as a Word document."""
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading("ReformQA 问答记录", level=0)
+    doc.add_paragraph(f"导出时间：{datetime.now():%Y-%m-%d %H:%M}，共 {len(entries)} 个问题。")
+    for i, e in enumerate(entries, 1):
+        a = e.answer
+        doc.add_heading(f"{i}. {e.question}", level=1)
+        if is_follow_up(a):
+            doc.add_paragraph(f"（理解为：{a.resolved_question}）")
+        if a.note:
+            doc.add_paragraph(a.note)
+        if not a.grounded:
+            doc.add_paragraph(f"{DECLINED_TITLE}：{a.text}")
+        else:
+            for line in body_plain(a):
+                if line.startswith("• "):
+                    doc.add_paragraph(line[2:], style="List Bullet")
+                else:
+                    doc.add_paragraph(line)
+        for line in source_lines(a):
+            doc.add_paragraph(line.strip(), style="Quote" if line.startswith("    ") else None)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
 
 
 def _safe_csv(value: object) -> object:
@@ -108,7 +150,7 @@ def hits_markdown(query: str, hits: Sequence[Hit]) -> str:
         lines.append("")
         if c.section_path:
             lines.append(f"- 章节：{md_text(c.section_path)}")
-        lines.append(f"- 报告：{md_text(c.doc_id)}（{md_text(r.rel)}），字符 {c.start}–{c.end}")
+        lines.append(f"- 报告：{md_text(c.doc_id)}（{md_text(r.rel)}），{span_label(c.start, c.end)}")
         lines.append(f"- 地区：{md_text(places(r.regions))}；年份：{r.year or '—'}")
         if h.matched_terms:
             lines.append(f"- 命中词：{md_text('、'.join(h.matched_terms))}")
@@ -149,7 +191,7 @@ def sweep_exports(max_age: float = EXPORT_MAX_AGE) -> int:
     return gone
 
 
-def write_export(content: str, stem: str, suffix: str) -> Path:
+def write_export(content: str | bytes, stem: str, suffix: str) -> Path:
     """Write a download into its own temporary folder (sessions never share a file).
 
     Every call first sweeps folders older than EXPORT_MAX_AGE, so the exports on disk are
@@ -158,6 +200,9 @@ def write_export(content: str, stem: str, suffix: str) -> Path:
     folder = export_root() / uuid.uuid4().hex
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}{suffix}"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+        return path
     encoding = "utf-8-sig" if suffix == ".csv" else "utf-8"
     path.write_text(content, encoding=encoding, newline="")
     return path

@@ -33,7 +33,7 @@ class SearchHandlers:
             hits = self.assistant.search(query, int(k), flt)
         except ReformQAError as exc:
             return notice("error", "检索失败", str(exc)), off, off, off
-        return hits_html(query, hits), *self.exports(query, hits)
+        return hits_html(query, hits, self.assistant.absent_terms(query, hits)), *self.exports(query, hits)
 
     @staticmethod
     def exports(query: str, hits: list[Hit]) -> tuple[Any, Any, Any]:
@@ -70,14 +70,20 @@ def build(assistant: Assistant) -> SearchTab:
     h = SearchHandlers(assistant)
     with gr.Row():
         query = gr.Textbox(
-            show_label=False, placeholder="关键词或问题，例如：管委会 公司 市场化", scale=6, elem_id="rq-query"
+            label="检索词",
+            show_label=False,
+            placeholder="关键词或问题，例如：管委会 公司 市场化",
+            scale=6,
+            elem_id="rq-query",
         )
         go = gr.Button("检索", variant="primary", scale=1, min_width=80, elem_id="rq-search")
     with gr.Row():
         reports = gr.Dropdown(choices=[], multiselect=True, label="报告", elem_id="rq-filter-reports", scale=3)
         regions = gr.Dropdown(choices=[], multiselect=True, label="地区", elem_id="rq-filter-regions", scale=2)
         years = gr.Dropdown(choices=[], multiselect=True, label="年份", elem_id="rq-filter-years", scale=1)
-        k = gr.Slider(1, 20, value=assistant.settings.search.k, step=1, label="结果数", scale=2)
+        # A dropdown, not a slider: Gradio's slider carries English tooltips and labels.
+        counts = sorted({3, 5, 10, 20, assistant.settings.search.k})
+        k = gr.Dropdown(counts, value=assistant.settings.search.k, label="结果数", scale=1, elem_id="rq-k")
     with gr.Row():
         csv_btn = gr.DownloadButton("导出 CSV", size="sm", interactive=False, elem_id="rq-export-csv")
         md_btn = gr.DownloadButton("导出 Markdown", size="sm", interactive=False, elem_id="rq-export-md")

@@ -1,0 +1,203 @@
+"""Conversations kept in the browser: entries (question, answer, suggestions, vote) as JSON.
+
+The browser stores `{"current": id, "items": [{"id", "title", "updated", "entries"}]}` in
+localStorage (`gr.BrowserState`). What comes back from the browser is untrusted: it is
+parsed field by field into typed objects (anything malformed is dropped) and everything
+shown from it goes through the same escaping as a fresh answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from assistant.answer_types import Answer, AnswerBlock, Citation, ComparisonRow, Turn
+from assistant.render import citation_json
+
+MAX_CONVERSATIONS = 30
+MAX_ENTRIES = 50
+TITLE_CHARS = 24
+Store = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One question and answer of a conversation, with what the UI adds to it."""
+
+    id: str
+    question: str
+    answer: Answer
+    suggestions: tuple[str, ...] = ()
+    vote: str = ""
+    comment: str = ""
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def turns(entries: list[Entry]) -> list[Turn]:
+    """The history the assistant resolves follow-ups against."""
+    return [Turn(e.question, e.answer) for e in entries]
+
+
+def with_entry(entries: list[Entry], entry_id: str, **changes: Any) -> list[Entry]:
+    return [replace(e, **changes) if e.id == entry_id else e for e in entries]
+
+
+# -- to JSON ----------------------------------------------------------------------------------
+def _citation(c: Citation) -> dict[str, Any]:
+    return {**citation_json(c), "regions": list(c.regions)}
+
+
+def answer_to_json(a: Answer) -> dict[str, Any]:
+    return {
+        "question": a.question,
+        "resolved_question": a.resolved_question,
+        "text": a.text,
+        "grounded": a.grounded,
+        "mode": a.mode,
+        "kind": a.kind,
+        "note": a.note,
+        "citations": [_citation(c) for c in a.citations],
+        "related": [_citation(c) for c in a.related],
+        "comparison": [{"place": r.place, "text": r.text, "citations": list(r.citations)} for r in a.comparison],
+        "blocks": [
+            {"kind": b.kind, "items": list(b.items), "heading": b.heading}
+            for b in a.blocks
+            if isinstance(b, AnswerBlock)
+        ],
+    }
+
+
+def entry_to_json(e: Entry) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "question": e.question,
+        "answer": answer_to_json(e.answer),
+        "suggestions": list(e.suggestions),
+        "vote": e.vote,
+        "comment": e.comment,
+    }
+
+
+# -- from JSON (untrusted) ----------------------------------------------------------------------
+def _str(d: dict[str, Any], key: str) -> str:
+    v = d.get(key, "")
+    if not isinstance(v, str):
+        raise ValueError(key)
+    return v
+
+
+def _int(d: dict[str, Any], key: str) -> int:
+    v = d.get(key)
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise ValueError(key)
+    return v
+
+
+def _strs(v: object) -> tuple[str, ...]:
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise ValueError("list of strings")
+    return tuple(v)
+
+
+def _citation_from(d: dict[str, Any]) -> Citation:
+    return Citation(
+        n=_int(d, "n"), doc_id=_str(d, "doc_id"), title=_str(d, "title"), source=_str(d, "source"),
+        section=_str(d, "section"), quote=_str(d, "quote"), start=_int(d, "start"), end=_int(d, "end"),
+        regions=_strs(d.get("regions", [])),
+    )  # fmt: skip
+
+
+def _block_from(d: dict[str, Any]) -> AnswerBlock:
+    kind = _str(d, "kind")
+    if kind not in ("paragraph", "bullets", "place", "notice", "related"):
+        raise ValueError(kind)
+    return AnswerBlock(kind, _strs(d.get("items", [])), _str(d, "heading"))  # type: ignore[arg-type]
+
+
+def answer_from_json(d: dict[str, Any]) -> Answer:
+    mode = _str(d, "mode")
+    return Answer(
+        question=_str(d, "question"),
+        resolved_question=_str(d, "resolved_question"),
+        text=_str(d, "text"),
+        grounded=bool(d.get("grounded")),
+        mode="llm" if mode == "llm" else "extractive",
+        citations=tuple(_citation_from(c) for c in d.get("citations", [])),
+        related=tuple(_citation_from(c) for c in d.get("related", [])),
+        comparison=tuple(
+            ComparisonRow(_str(r, "place"), _str(r, "text"), tuple(int(n) for n in r.get("citations", [])))
+            for r in d.get("comparison", [])
+        ),
+        blocks=tuple(_block_from(b) for b in d.get("blocks", [])),
+        kind=_str(d, "kind") or "fact",
+        note=_str(d, "note"),
+    )
+
+
+def entry_from_json(d: object) -> Entry | None:
+    """An entry from the browser, or None if anything in it is malformed."""
+    try:
+        if not isinstance(d, dict):
+            return None
+        vote = _str(d, "vote")
+        return Entry(
+            id=_str(d, "id") or new_id(),
+            question=_str(d, "question"),
+            answer=answer_from_json(d["answer"]),
+            suggestions=_strs(d.get("suggestions", []))[:3],
+            vote=vote if vote in ("up", "down") else "",
+            comment=_str(d, "comment"),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+# -- the store ---------------------------------------------------------------------------------
+def empty_store() -> Store:
+    return {"current": "", "items": []}
+
+
+def items(store: object) -> list[dict[str, Any]]:
+    """The stored conversations that look like conversations, newest first."""
+    raw = store.get("items") if isinstance(store, dict) else None
+    if not isinstance(raw, list):
+        return []
+    ok = [c for c in raw if isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("entries"), list)]
+    return sorted(ok, key=lambda c: str(c.get("updated", "")), reverse=True)
+
+
+def load(store: object, conv_id: str) -> list[Entry]:
+    """The entries of one stored conversation (malformed ones dropped)."""
+    conv = next((c for c in items(store) if c["id"] == conv_id), None)
+    if conv is None:
+        return []
+    return [e for e in map(entry_from_json, conv["entries"][-MAX_ENTRIES:]) if e is not None]
+
+
+def title_of(entries: list[Entry]) -> str:
+    q = " ".join(entries[0].question.split()) if entries else "新对话"
+    return q if len(q) <= TITLE_CHARS else q[: TITLE_CHARS - 1] + "…"
+
+
+def save(store: object, conv_id: str, entries: list[Entry]) -> Store:
+    """The store with this conversation written (first, as the newest) and marked current."""
+    others = [c for c in items(store) if c["id"] != conv_id]
+    if entries:
+        conv = {
+            "id": conv_id,
+            "title": title_of(entries),
+            "updated": datetime.now().isoformat(timespec="seconds"),
+            "entries": [entry_to_json(e) for e in entries[-MAX_ENTRIES:]],
+        }
+        others = [conv, *others]
+    return {"current": conv_id, "items": others[:MAX_CONVERSATIONS]}
+
+
+def delete(store: object, conv_id: str) -> Store:
+    current = store.get("current", "") if isinstance(store, dict) else ""
+    return {"current": "" if current == conv_id else current, "items": [c for c in items(store) if c["id"] != conv_id]}
