@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from index.chunking import chunk_document, chunk_spans, segment, token_counter
+from index.chunking import chunk_document, chunk_spans, token_counter
+from index.segmentation import segment
 from index.textnorm import normalize
 from index.types import CleanDocument, ReportMeta
 
