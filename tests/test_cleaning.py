@@ -8,15 +8,14 @@ import pytest
 
 import index.generations
 from assistant.facade import Assistant
+from index.boilerplate import is_boilerplate_line, strip_boilerplate_lines
 from index.cleaning import (
     CLEANER_VERSION,
     clean_text,
     drop_repeated_content,
     find_duplicate_reports,
     guess_title,
-    is_boilerplate_line,
     normalize_whitespace,
-    strip_boilerplate_lines,
     strip_pinyin_annotations,
 )
 from index.errors import IndexMismatchError

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from index.cleaning import clean_text, strip_boilerplate_lines, strip_markers
+from index.boilerplate import strip_boilerplate_lines, strip_markers
+from index.cleaning import clean_text
 
 HEAD = "关于做好2023年度开发区企业申报工作的通知"
 P1 = "各有关单位:为进一步优化营商环境,现将2023年度开发区企业申报工作有关事项通知如下。"
