@@ -194,7 +194,9 @@ def _lines(path: str) -> Iterator[str]:
 
 @main.command()
 @click.argument("query", required=False)
-@click.option("-k", default=5, show_default=True, type=click.IntRange(min=1), help="Number of results.")
+@click.option(
+    "-k", type=click.IntRange(min=1), help="Number of results (default: the search.k setting, REFORMQA_SEARCH__K)."
+)
 @click.option("--report", "reports", multiple=True, help="Only this report (id or prefix); repeatable.")
 @click.option("--region", "regions", multiple=True, help="Only reports about this region; repeatable.")
 @click.option("--year", "years", multiple=True, type=int, help="Only reports of this year; repeatable.")
@@ -209,7 +211,7 @@ def _lines(path: str) -> Iterator[str]:
 def search(
     ctx: click.Context,
     query: str | None,
-    k: int,
+    k: int | None,
     reports: tuple[str, ...],
     regions: tuple[str, ...],
     years: tuple[int, ...],

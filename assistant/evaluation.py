@@ -95,7 +95,7 @@ def _docs_corpus(docs_jsonl: Path, settings: Settings) -> Settings:
     return settings.model_copy(update={"data_dir": base / "data", "corpus_dir": corpus})
 
 
-def _matches(hit_doc: str, text: str, gold: Sequence[tuple[str, str]]) -> set[str]:
+def gold_matches(hit_doc: str, text: str, gold: Sequence[tuple[str, str]]) -> set[str]:
     """Gold reports whose phrase this chunk contains."""
     norm = compact(text)
     return {r for r, p in gold if (not r or hit_doc.startswith(r)) and compact(p) in norm}
@@ -103,7 +103,7 @@ def _matches(hit_doc: str, text: str, gold: Sequence[tuple[str, str]]) -> set[st
 
 def _rank(hits: Sequence[Hit], gold: Sequence[tuple[str, str]]) -> int | None:
     for i, h in enumerate(hits, 1):
-        if _matches(h.chunk.doc_id, h.chunk.text, gold):
+        if gold_matches(h.chunk.doc_id, h.chunk.text, gold):
             return i
     return None
 
@@ -155,7 +155,7 @@ def _one(assistant: Assistant, q: Question, k: int, answers: bool, tally: _Tally
         tally.ranks.append(_rank(hits, q.gold))
     if q.multi:
         reports = {r for r, _ in q.gold}
-        found = set().union(*(_matches(h.chunk.doc_id, h.chunk.text, q.gold) for h in hits[:5])) if hits else set()
+        found = set().union(*(gold_matches(h.chunk.doc_id, h.chunk.text, q.gold) for h in hits[:5])) if hits else set()
         tally.coverage.append(len(found & reports) / len(reports))
         tally.two_covered.append(len(found & reports) >= min(2, len(reports)))
     if not answers:
@@ -163,9 +163,9 @@ def _one(assistant: Assistant, q: Question, k: int, answers: bool, tally: _Tally
     ans = assistant.ask(q.text, use_llm=False)
     tally.declined["unanswerable" if q.unanswerable else "answerable"].append(not ans.grounded)
     if not q.unanswerable and ans.grounded:
-        tally.cited.append(any(_matches(c.doc_id, c.quote, q.gold) for c in ans.citations))
+        tally.cited.append(any(gold_matches(c.doc_id, c.quote, q.gold) for c in ans.citations))
         tally.first_cited.append(
-            bool(ans.citations) and bool(_matches(ans.citations[0].doc_id, ans.citations[0].quote, q.gold))
+            bool(ans.citations) and bool(gold_matches(ans.citations[0].doc_id, ans.citations[0].quote, q.gold))
         )
     elif not q.unanswerable:
         tally.cited.append(False)

@@ -14,7 +14,7 @@ import itertools
 import sys
 from pathlib import Path
 
-from assistant.evaluation import _docs_corpus, _matches, read_questions
+from assistant.evaluation import corpus_settings, gold_matches, read_questions
 from assistant.facade import Assistant
 from index.keyword import tokenize
 from index.segmentation import segment
@@ -27,7 +27,7 @@ def main() -> None:
     qs, docs = read_questions(qa)
     qs = [q for q in qs if not q.unanswerable][:limit]
     base = Settings(data_dir=Path("/tmp/reformqa-ablation") / name)
-    settings = _docs_corpus(docs, base) if docs else base
+    settings = corpus_settings(base, docs)
     assistant = Assistant(settings)
     assistant.ingest()
     st, emb = assistant.searcher.store, assistant.embedder
@@ -43,7 +43,7 @@ def main() -> None:
 
     def rank(order: list[str], q: object) -> int | None:
         for i, c in enumerate(order[:10], 1):
-            if _matches(rec[c].chunk.doc_id, rec[c].chunk.text, q.gold):  # type: ignore[attr-defined]
+            if gold_matches(rec[c].chunk.doc_id, rec[c].chunk.text, q.gold):  # type: ignore[attr-defined]
                 return i
         return None
 

@@ -32,7 +32,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import contextlib
 
-from assistant.evaluation import Question, _docs_corpus, _matches, read_questions
+from assistant.evaluation import Question, corpus_settings, gold_matches, read_questions
 from assistant.facade import Assistant
 from index.embedders import Embedder, make_embedder
 from index.keyword import tokenize
@@ -72,7 +72,7 @@ class Result:
 
 def _rank(ranked: Ranked, q: Question) -> int | None:
     for i, (doc_id, text) in enumerate(ranked, 1):
-        if _matches(doc_id, text, q.gold):
+        if gold_matches(doc_id, text, q.gold):
             return i
     return None
 
@@ -155,7 +155,7 @@ def bench_set(name: str, limit: int, work: Path, embedder: Embedder) -> list[Res
     questions, docs = read_questions(SETS[name])
     questions = [q for q in questions if not q.unanswerable][: limit or None]
     base = Settings(data_dir=work / name, corpus_dir=REPO / "corpus")
-    settings = _docs_corpus(docs, base) if docs else base
+    settings = corpus_settings(base, docs)
     hybrid, bm25 = ours(settings, questions, embedder)
     tut = tutorial(raw_corpus(settings), questions, embedder)
     return [hybrid, tut, bm25]

@@ -266,10 +266,10 @@ def phase_search(work: Path, size: str, mode: str, url: str, n: int) -> dict[str
         store.vectors.query(vec, cfg.fetch_k, None)
         parts["dense"].append(_ms(t))
         t = time.perf_counter()
-        fused = searcher._fuse(qq, toks, view, None)  # includes bm25 and dense again (cached query vector)
+        fused = searcher.fuse(qq, toks, view, None)  # includes bm25 and dense again (cached query vector)
         parts["fuse"].append(_ms(t))
         t = time.perf_counter()
-        store.db.records([cid for cid, *_ in fused[:20]])
+        store.db.records([row.chunk_id for row in fused[:20]])
         parts["records"].append(_ms(t))
     return {
         "search_p50_ms": statistics.median(total),

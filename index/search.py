@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from index.keyword import KeywordIndex, tokenize
 from index.segmentation import segment
 from index.settings import Settings
 from index.statedb import DocRow
-from index.store import IndexStore
+from index.store import IndexStore, KeywordView
 from index.textnorm import normalize
 from index.types import Hit
 
@@ -73,6 +74,16 @@ def resolve_reports(docs: Sequence[DocRow], wanted: Sequence[str]) -> list[str]:
     return out
 
 
+class Fused(NamedTuple):
+    """One candidate after reciprocal-rank fusion, with the ranks it came from."""
+
+    chunk_id: str
+    score: float
+    dense_rank: int | None
+    keyword_rank: int | None
+    dense_score: float | None
+
+
 class HybridSearcher:
     """Searches the live index. Cheap to construct; the model loads on the first query."""
 
@@ -120,7 +131,7 @@ class HybridSearcher:
         view = self.store.keyword()
         qnorm = normalize(q)
         tokens = tokenize(qnorm)
-        fused = self._fuse(q, tokens, view, allowed)
+        fused = self.fuse(q, tokens, view, allowed)
         depth = max(4 * k, 20, self.settings.search.rerank_depth)
         records = self.store.db.records([cid for cid, *_ in fused[:depth]])
         hits = [
@@ -140,12 +151,8 @@ class HybridSearcher:
         spread = is_cross_report(q) if diverse is None else diverse
         return self._spread(hits, k) if spread else hits[:k]
 
-    def _fuse(
-        self, q: str, tokens: list[str], view: object, allowed: list[str] | None
-    ) -> list[tuple[str, float, int | None, int | None, float | None]]:
-        from index.store import KeywordView
-
-        assert isinstance(view, KeywordView)
+    def fuse(self, q: str, tokens: list[str], view: KeywordView, allowed: list[str] | None) -> list[Fused]:
+        """Both retrievers' candidates fused by reciprocal rank, best first (ties by chunk id)."""
         cfg = self.settings.search
         mask = np.isin(view.doc_ids, allowed) if allowed is not None else None
         kw = [(view.ids[row], score) for row, score in view.index.top(tokens, cfg.fetch_k, mask)]
@@ -166,10 +173,10 @@ class HybridSearcher:
             table[cid][0] = float(table[cid][0] or 0) + cfg.keyword_weight / (cfg.rrf_k + rank)
             table[cid][2] = rank
         rows = [
-            (cid, float(v[0] or 0), _int(v[1]), _int(v[2]), None if v[3] is None else float(v[3]))
+            Fused(cid, float(v[0] or 0), _int(v[1]), _int(v[2]), None if v[3] is None else float(v[3]))
             for cid, v in table.items()
         ]
-        return sorted(rows, key=lambda r: (-r[1], r[0]))
+        return sorted(rows, key=lambda r: (-r.score, r.chunk_id))
 
     def _rerank(self, hits: list[Hit], tokens: list[str], keyword: KeywordIndex) -> list[Hit]:
         """Fuse the ranking once more with each candidate's best single sentence.

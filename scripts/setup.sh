@@ -42,7 +42,7 @@ python -c "import index, assistant, ui" || { echo "setup failed: the project doe
 # Convert the bundled multilingual-e5-small once and export it to ONNX int8 (the default
 # backend; about a minute the first time, cached per user), then load it once.
 ANONYMIZED_TELEMETRY=False HF_HUB_OFFLINE=1 python - <<'PY'
-from index.embedding import make_embedder
+from index.embedders import make_embedder
 from index.settings import Settings
 
 embedder = make_embedder(Settings())

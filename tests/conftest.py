@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +100,3 @@ def model_cache() -> Path:
     """The real converted model, shared across test sessions (converted once)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "reformqa"
-
-
-@pytest.fixture
-def real_settings(tmp_path: Path, corpus: Path, model_cache: Path) -> Iterator[Settings]:
-    yield Settings(data_dir=tmp_path / "data", corpus_dir=corpus, cache_dir=model_cache)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from index.chunking import chunk_document, chunk_spans, segment, token_counter
+from index.chunking import chunk_document, chunk_spans, token_counter
+from index.segmentation import segment
 from index.textnorm import normalize
 from index.types import CleanDocument, ReportMeta
 
@@ -128,15 +129,15 @@ def test_spans_are_trimmed_of_whitespace() -> None:
 
 
 def test_long_unpunctuated_line_is_cut_into_full_pieces_in_linear_time() -> None:
-    # 200,000 characters with no sentence or clause mark: `_hard_cut` used to search the
-    # whole remaining run for every piece (quadratic: ~30 s here); it now looks a bounded window ahead.
+    # 200,000 characters with no sentence or clause mark: searching the whole remaining run
+    # for every piece would be quadratic (~30 s here), so the cut looks a bounded window ahead.
     rng = random.Random(7)
     text = "".join(rng.choice("开发区管理体制改革持续深化园区高新审批服务机构人员薪酬考核") for _ in range(200_000))
     chunks = chunk_document(_doc(text), max_tokens=320, overlap=0)
     assert "".join(c.text for c in chunks) == text
     assert [c.start for c in chunks[1:]] == [c.end for c in chunks[:-1]]
     assert all(c.n_tokens <= 320 for c in chunks)
-    # Pieces are as long as the budget allows, as before: one more character would not fit.
+    # Pieces are as long as the budget allows: one more character would not fit.
     assert all(COUNT(text[c.start : c.end + 1]) > 320 for c in chunks[:-1])
 
 

@@ -8,15 +8,14 @@ import pytest
 
 import index.generations
 from assistant.facade import Assistant
+from index.boilerplate import is_boilerplate_line, strip_boilerplate_lines
 from index.cleaning import (
     CLEANER_VERSION,
     clean_text,
     drop_repeated_content,
     find_duplicate_reports,
     guess_title,
-    is_boilerplate_line,
     normalize_whitespace,
-    strip_boilerplate_lines,
     strip_pinyin_annotations,
 )
 from index.errors import IndexMismatchError
@@ -146,7 +145,7 @@ KEEP = [
 
 
 # Contact and URL lines are furniture in a page's header or footer, content in its body
-# (issue 12, finding 10): they used to be dropped anywhere, which lost "咨询电话:…" answers.
+# (issue 12, finding 10): dropped anywhere, they would lose "咨询电话:…" answers.
 EDGE_ONLY = [
     "如来写作网gw.rulaixiezuo.com(可搜索其他更多资料)",  # 001's footer
     "联系电话：0731-88888888",

@@ -108,6 +108,13 @@ def test_search_filters(cli: Cli, texts: dict[str, str]) -> None:
     assert out["results"] and {r["doc_id"][:3] for r in out["results"]} == {"003"}
 
 
+def test_search_returns_the_k_setting_by_default(cli: Cli) -> None:
+    query = "园区管理体制改革"
+    assert len(cli.json("search", query, "--json")["results"]) == 5  # search.k's default
+    three = json.loads(cli.ok("search", query, "--json", env={"REFORMQA_SEARCH__K": "3"}))
+    assert len(three["results"]) == 3  # the setting, not a default of the command's own
+
+
 def test_search_text_output(cli: Cli) -> None:
     out = cli.ok("search", "绵阳编制了多少张招商图谱", "-k", "2")
     assert out.startswith("[1] ") and "\n[2] " in out and "招商图谱" in out

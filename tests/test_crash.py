@@ -439,7 +439,7 @@ def test_leftovers_of_a_killed_run_do_not_break_remove_or_ingest(fake_settings: 
     found = store.check_consistency()
     assert found.ok and len(found.leftovers) == 2
     store.close()
-    Assistant(fake_settings).remove("001")  # used to fail: os.replace onto the leftover kw-<gen+1>
+    Assistant(fake_settings).remove("001")  # must not os.replace onto the leftover kw-<gen+1>
     assert _check(fake_settings).keys() == _corpus_state(fake_settings.corpus_dir).keys() - {"001_5fecd174d6647819.txt"}
     Ingestor(fake_settings).run()
     assert _check(fake_settings, clean=True) == _corpus_state(fake_settings.corpus_dir)

@@ -224,7 +224,10 @@ def test_the_summary_says_what_reading_and_cleaning_removed_per_file(fake_settin
     s = Assistant(fake_settings).ingest()
     notes = dict(s.notes)
     assert "mixed" in s.added and "bytes that are not valid utf-8 replaced" in notes["mixed.txt"]
-    assert notes["001_5fecd174d6647819.txt"] == "removed 5 boilerplate lines"
     code, out = _cli(fake_settings, "show", "001", "--json")
     shown = json.loads(out)
-    assert code == 0 and "boilerplate: “............试读结束............”" in shown["notes"]
+    summary = notes["001_5fecd174d6647819.txt"]
+    listed = [n for n in shown["notes"] if "boilerplate" in n and n != summary]
+    assert code == 0 and any("试读结束" in n for n in listed)  # show names each line cleaning dropped
+    # The summary counts what `show` lists: one note, naming the kind and how many lines went.
+    assert "boilerplate" in summary and str(len(listed)) in summary

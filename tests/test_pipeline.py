@@ -121,7 +121,7 @@ def test_serve_rebuilds_an_index_built_with_other_settings(fake_settings: Settin
     s = Assistant(other).ingest(rebuild_stale=True)  # what `reformqa serve` does
     assert s.rebuilt and len(s.added) == 5 and current_index_dir(other.data_dir) != old
     _consistent(other)
-    again = Assistant(other).ingest(rebuild_stale=True)  # now current: an ordinary ingest
+    again = Assistant(other).ingest(rebuild_stale=True)  # current again: an ordinary ingest
     assert not again.rebuilt and len(again.unchanged) == 5 and again.chunks_embedded == 0
 
 

@@ -55,8 +55,8 @@ def test_dense_ties_rank_the_same_whatever_order_the_store_returns(
             return [(cid, 0.5) for cid in order]  # every chunk tied, in a different order each time
 
         monkeypatch.setattr(searcher.store.vectors, "query", tied)
-        fused = searcher._fuse(QUERY, [], searcher.store.keyword(), None)
-        results.append([(cid, dense_rank) for cid, _, dense_rank, _, _ in fused])
+        fused = searcher.fuse(QUERY, [], searcher.store.keyword(), None)
+        results.append([(row.chunk_id, row.dense_rank) for row in fused])
     assert results[0] == results[1] == results[2]
     assert [cid for cid, _ in results[0]] == sorted(cid for cid, _ in results[0])  # all tied: id order
 

@@ -1,7 +1,7 @@
 """Ingest in a background thread, so an upload or a re-index never holds a request thread.
 
-A heavy report (a large GBK text, a .docx bomb before the loader rejects it) used to stall
-the chat while the upload handler ran the ingest inline. The worker runs one ingest at a
+A heavy report (a large GBK text, a .docx bomb before the loader rejects it) would stall
+the chat if the upload handler ran the ingest inline. The worker runs one ingest at a
 time; a request made while one runs is queued as one follow-up run (which picks up every
 file stored meanwhile). The UI polls `snapshot()` on a timer.
 """
