@@ -144,6 +144,19 @@ def _name_problem(path: Path, rel: str, root: Path) -> tuple[str, str] | None:
     return None
 
 
+def _namesake(path: Path, rel: str, seen: dict[str, Path]) -> tuple[str, str] | None:
+    """Files from outside the corpus are named by their bare name: two of them with one name
+    (`ingest /other` holding a/x.txt and b/x.txt) would be one report, the second silently
+    replacing the first. The second is refused, naming the first."""
+    first = seen.setdefault(rel, path)
+    if first is path:
+        return None
+    return str(path), (
+        f"has the same name as {first}, which this ingest reads as the report {rel}; one report cannot "
+        "hold both: rename one of them or copy them into the corpus folder"
+    )
+
+
 @dataclass(frozen=True)
 class ScanResult:
     """What a scan found: the report files, the paths it could not use (with the reason),
@@ -160,10 +173,13 @@ def scan(corpus_dir: Path, paths: Sequence[Path], *, max_bytes: int | None = Non
     failed: list[tuple[str, str]] = []
     notes: Notes = []
     found: list[SourceFile] = []
+    seen: dict[str, Path] = {}
     for given in paths:
         for path in _candidates(given, root, failed, notes):
             rel = rel_path(path, root)
-            problem = _name_problem(path, rel, root)
+            if rel in seen and seen[rel].absolute() == path.absolute():
+                continue  # the same file named twice on the command line: read once
+            problem = _name_problem(path, rel, root) or _namesake(path, rel, seen)
             if problem is not None:
                 failed.append(problem)
                 continue

@@ -207,3 +207,20 @@ def test_a_report_indexed_under_an_invisible_name_before_names_were_checked_leav
     assert "evil\\u202etxt.exe.txt" in dict(s.failed)
     assert not any("\u202e" in d.doc_id for d in Assistant(fake_settings).docs())
     assert json.dumps(s.failed, ensure_ascii=False).count("\u202e") == 0
+
+
+# -- finding 2: `reformqa ingest PATH` from outside the corpus ----------------------------------
+def test_two_outside_files_with_one_name_do_not_silently_become_one_report(
+    fake_settings: Settings, tmp_path: Path
+) -> None:
+    Assistant(fake_settings).ingest()
+    other = tmp_path / "other"
+    for sub, text in (("a", "甲报告：园区审批改革。\n"), ("b", "乙报告：园区人事改革。\n")):
+        (other / sub).mkdir(parents=True)
+        (other / sub / "x.txt").write_text(text, encoding="utf-8")
+    s = Assistant(fake_settings).ingest([other, other / "a" / "x.txt"])  # a/x.txt named twice: read once
+    assert s.added == ["x"]
+    assert "same name as" in dict(s.failed)[str(other / "b" / "x.txt")]
+    assert "outside the corpus folder" in dict(s.notes)[str(other / "a" / "x.txt")]
+    _row, text, _chunks = Assistant(fake_settings).show("x")
+    assert "甲报告" in text
