@@ -224,3 +224,28 @@ def test_two_outside_files_with_one_name_do_not_silently_become_one_report(
     assert "outside the corpus folder" in dict(s.notes)[str(other / "a" / "x.txt")]
     _row, text, _chunks = Assistant(fake_settings).show("x")
     assert "甲报告" in text
+
+
+# -- every input has a bounded cost: the HTTP API's bodies ---------------------------------------
+def test_api_bodies_are_capped_before_fastapi_reads_them(served: tuple[_Served, str]) -> None:
+    srv, _output = served
+    host, port = srv.base.removeprefix("http://").split(":")
+    head = (
+        "POST /api/ask HTTP/1.1\r\n"
+        f"Host: {host}\r\nContent-Type: application/json\r\nContent-Length: 2000000000\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head.encode())
+        reply = sock.recv(4096).decode(errors="replace")
+    assert reply.startswith("HTTP/1.1 413") and '"ok":false' in reply.replace(" ", "")
+
+    def chunked() -> Iterator[bytes]:  # no Content-Length: refused while it is read
+        yield b'{"question": "'
+        for _ in range(20):
+            yield b"x" * 1_000_000
+        yield b'"}'
+
+    r = httpx.post(f"{srv.base}/api/ask", content=chunked(), headers={"content-type": "application/json"}, timeout=30)
+    assert r.status_code == 413 and r.json()["ok"] is False and "bytes" in r.json()["error"]
+    ok = httpx.post(f"{srv.base}/api/search", json={"query": "天津高新区", "k": 2}, timeout=30)
+    assert ok.status_code == 200 and ok.json()["results"]
