@@ -249,3 +249,29 @@ def test_api_bodies_are_capped_before_fastapi_reads_them(served: tuple[_Served, 
     assert r.status_code == 413 and r.json()["ok"] is False and "bytes" in r.json()["error"]
     ok = httpx.post(f"{srv.base}/api/search", json={"query": "天津高新区", "k": 2}, timeout=30)
     assert ok.status_code == 200 and ok.json()["results"]
+
+
+def _raw_post(base: str, path: str, body: bytes, content_type: str) -> str:
+    """The status line of a POST sent as written (clients normalize `//` and `/./`)."""
+    host, port = base.removeprefix("http://").split(":")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head.encode() + body)
+        return sock.recv(4096).decode(errors="replace").split("\r\n", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["/gradio_api/", "//gradio_api/", "/gradio_api//", "/./gradio_api/", "/x/../gradio_api/", "/gradio_api%2F", "/"],
+)
+def test_no_spelling_of_gradios_routes_gets_past_the_guard(served: tuple[_Served, str], prefix: str) -> None:
+    srv, _output = served
+    upload = b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n\r\nhello\r\n--b--\r\n'
+    status = _raw_post(srv.base, f"{prefix}upload", upload, "multipart/form-data; boundary=b")
+    assert status.split()[1] in ("403", "404"), (prefix, status)
+    event = json.dumps({"data": [[{"path": "/etc/passwd"}]], "fn_index": 0, "session_hash": "z"}).encode()
+    status = _raw_post(srv.base, f"{prefix}queue/join", event, "application/json")
+    assert status.split()[1] in ("403", "404"), (prefix, status)
