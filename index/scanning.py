@@ -108,12 +108,18 @@ def _candidates(given: Path, root: Path, failed: list[tuple[str, str]], notes: N
 _BAD_NAME_CATEGORIES = ("Cc", "Cf", "Zl", "Zp", "Co", "Cn")
 
 
-def _bad_name_char(rel: str) -> str | None:
-    """The first control, format (bidi, zero-width) or unassigned character of a path."""
+def invisible_char(rel: str) -> str | None:
+    """The first control, format (bidi, zero-width) or unassigned character of a path or a
+    report id (none of them may hold one: they are shown in the app, the CLI and logs)."""
     return next((ch for ch in rel if unicodedata.category(ch) in _BAD_NAME_CATEGORIES), None)
 
 
-def _shown_name(rel: str) -> str:
+def char_name(ch: str) -> str:
+    """`U+202E (RIGHT-TO-LEFT OVERRIDE)`: how a message names an invisible character."""
+    return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'control character')})"
+
+
+def shown_name(rel: str) -> str:
     """`rel` with invisible and control characters written as `\\uXXXX`, safe to print."""
     return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _BAD_NAME_CATEGORIES else ch for ch in rel)
 
@@ -123,11 +129,10 @@ def _name_problem(path: Path, rel: str, root: Path) -> tuple[str, str] | None:
     if not _is_utf8(rel):  # an undecodable name (surrogate escapes) breaks ids, JSON and SQLite
         shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         return shown, "has a file name that is not valid UTF-8 (saved on another system?); rename it"
-    bad = _bad_name_char(rel)
+    bad = invisible_char(rel)
     if bad is not None:
-        name = unicodedata.name(bad, "control character")
-        return _shown_name(rel), (
-            f"has the invisible character U+{ord(bad):04X} ({name}) in its name, which would hide or reorder "
+        return shown_name(rel), (
+            f"has the invisible character {char_name(bad)} in its name, which would hide or reorder "
             "text wherever the report id is shown; rename it"
         )
     outside = not path.absolute().is_relative_to(root) and not path.resolve().is_relative_to(root)
@@ -137,6 +142,19 @@ def _name_problem(path: Path, rel: str, root: Path) -> tuple[str, str] | None:
             "replace; rename it or copy it into the corpus folder under another name"
         )
     return None
+
+
+def _namesake(path: Path, rel: str, seen: dict[str, Path]) -> tuple[str, str] | None:
+    """Files from outside the corpus are named by their bare name: two of them with one name
+    (`ingest /other` holding a/x.txt and b/x.txt) would be one report, the second silently
+    replacing the first. The second is refused, naming the first."""
+    first = seen.setdefault(rel, path)
+    if first is path:
+        return None
+    return str(path), (
+        f"has the same name as {first}, which this ingest reads as the report {rel}; one report cannot "
+        "hold both: rename one of them or copy them into the corpus folder"
+    )
 
 
 @dataclass(frozen=True)
@@ -155,10 +173,13 @@ def scan(corpus_dir: Path, paths: Sequence[Path], *, max_bytes: int | None = Non
     failed: list[tuple[str, str]] = []
     notes: Notes = []
     found: list[SourceFile] = []
+    seen: dict[str, Path] = {}
     for given in paths:
         for path in _candidates(given, root, failed, notes):
             rel = rel_path(path, root)
-            problem = _name_problem(path, rel, root)
+            if rel in seen and seen[rel].absolute() == path.absolute():
+                continue  # the same file named twice on the command line: read once
+            problem = _name_problem(path, rel, root) or _namesake(path, rel, seen)
             if problem is not None:
                 failed.append(problem)
                 continue

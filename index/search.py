@@ -20,6 +20,7 @@ from index.embedders import Embedder, make_embedder
 from index.errors import QueryError, UnknownReportError
 from index.generations import fingerprint
 from index.keyword import KeywordIndex, tokenize
+from index.scanning import char_name, invisible_char, shown_name
 from index.segmentation import segment
 from index.settings import Settings
 from index.statedb import DocRow
@@ -64,6 +65,13 @@ def resolve_reports(docs: Sequence[DocRow], wanted: Sequence[str]) -> list[str]:
     """Report ids from ids, unique id prefixes or source paths; unknown ones raise."""
     out: list[str] = []
     for w in wanted:
+        bad = invisible_char(w)
+        if bad is not None:  # ingest refuses such names, so no report id holds one (issue 12, 9)
+            raise UnknownReportError(
+                f"report id '{shown_name(w)}' holds the invisible character {char_name(bad)}, "
+                "which no report id has; "
+                "`reformqa docs` lists the report ids"
+            )
         exact = [d.doc_id for d in docs if w in (d.doc_id, d.rel)]
         prefixed = [d.doc_id for d in docs if d.doc_id.startswith(w) or d.rel.startswith(w)]
         match = exact or prefixed

@@ -164,7 +164,8 @@ def test_a_duplicated_metadata_table_does_not_stop_ingest(fake_settings: Setting
     assert titles[SEED_002.removesuffix(".txt")] == "天津高新区管理体制改革的实践"  # the first table applies
 
 
-def test_a_broken_metadata_file_does_not_stop_serving(fake_settings: Settings) -> None:
+def test_a_metadata_file_with_a_syntax_error_does_not_stop_ingest(fake_settings: Settings) -> None:
+    # `reformqa serve` with a broken file: tests/test_security_audit.py
     (fake_settings.corpus_dir / "reports.toml").write_text('["a.txt"\ntitle = \n', encoding="utf-8")
     code, out = _cli(fake_settings, "ingest")
     assert code == 0 and "5 added" in out and "reports.toml" in out

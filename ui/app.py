@@ -14,7 +14,7 @@ from assistant.facade import Assistant
 from ui import chat_tab, library_tab, search_tab
 from ui.admin import AdminGate
 from ui.api import add_api
-from ui.guard import GradioGuard, UploadCaps
+from ui.guard import ApiBodyCap, GradioGuard, UploadCaps
 from ui.library_view import LIBRARY_CSS
 from ui.locale import ChineseInterface
 from ui.theme import CSS, theme
@@ -73,6 +73,7 @@ def create_app(assistant: Assistant) -> FastAPI:
     )
     secure_mount(mounted, blocks, gate)
     mounted.add_middleware(ChineseInterface)  # Gradio's own strings in Chinese for any browser language
+    mounted.add_middleware(ApiBodyCap)  # FastAPI reads a body whole before any field limit
     return mounted
 
 

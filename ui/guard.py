@@ -16,7 +16,9 @@ middleware sees each request before Gradio does:
 - Other POST routes of Gradio that this app does not use (recording uploads, component
   servers, streams, code editing) are refused.
 
-Refusals are `{"ok": false, "error": …}` in Chinese: the browser shows them to the admin.
+`ApiBodyCap` bounds the bodies of the HTTP API (`/api/…`) the same way; its refusals are in
+English, like the API's other errors. Gradio's refusals are `{"ok": false, "error": …}` in
+Chinese: the browser shows them to the admin.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ PREFIX = "/gradio_api/"
 EVENT_ROUTES = ("queue/join", "call/", "run/", "api/")
 OTHER_ALLOWED = ("cancel", "reset", "upload")
 MAX_EVENT_BODY = 4_000_000  # a chat turn with its visible conversation fits many times over
+MAX_API_BODY = 16_000_000
+"""An /api/ask body with 20 history turns of long answers fits; more is not a question."""
 _CHUNK = 1 << 16
 
 
@@ -135,23 +139,15 @@ class GradioGuard:
             await _respond(send, 403, f"本应用不使用 /{PREFIX.strip('/')}/{route}")
 
     async def _event(self, scope: Scope, receive: Receive, send: Send, admin: bool, client: str) -> None:
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            body += message.get("body", b"")
-            if len(body) > MAX_EVENT_BODY:
-                await _respond(send, 413, f"请求内容超过 {MAX_EVENT_BODY:,} 字节")
-                return
-            if not message.get("more_body", False):
-                break
-        refusal = self._check_files(bytes(body), admin)
+        body = await _read_bounded(receive, send, MAX_EVENT_BODY, f"请求内容超过 {MAX_EVENT_BODY:,} 字节")
+        if body is None:
+            return
+        refusal = self._check_files(body, admin)
         if refusal:
             log.warning("refused an event call from %s: %s", client, refusal)
             await _respond(send, 403, refusal)
             return
-        await self.app(scope, _replay([bytes(body)], receive), send)
+        await self.app(scope, _replay([body], receive), send)
 
     def _check_files(self, body: bytes, admin: bool) -> str:
         try:
@@ -209,6 +205,46 @@ class GradioGuard:
                     break
             spool.seek(0)
             await self.app(scope, _replay(iter(lambda: spool.read(_CHUNK), b""), receive), send)
+
+
+async def _read_bounded(receive: Receive, send: Send, limit: int, too_large: str) -> bytes | None:
+    """The whole request body, or None once it passed `limit` (answered 413 with `too_large`)
+    or the client went away."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None  # the client went away
+        body += message.get("body", b"")
+        if len(body) > limit:
+            await _respond(send, 413, too_large)
+            return None
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+class ApiBodyCap:
+    """Caps the request bodies of the HTTP API (`/api/…`, issue 12: every input has a bounded
+    cost). FastAPI reads a body whole, then parses it, before any field limit applies: a 1 GB
+    POST to /api/ask cost a gigabyte of memory and a JSON parse of its whole size. A declared
+    size over the cap is refused from the headers; an undeclared (chunked) one while it is read."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_API_BODY) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        too_large = f"request body over {self.max_bytes:,} bytes; send the question and its history only"
+        declared = HTTPConnection(scope).headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await _respond(send, 413, too_large)
+            return
+        body = await _read_bounded(receive, send, self.max_bytes, too_large)
+        if body is not None:
+            await self.app(scope, _replay([body], receive), send)
 
 
 def _boundary(content_type: str) -> bytes:
