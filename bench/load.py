@@ -286,7 +286,7 @@ def check(call: Call, status: int, body: Any) -> str | None:
 # -- the server -------------------------------------------------------------------------
 def _reformqa() -> list[str]:
     exe = Path(sys.executable).with_name("reformqa")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "assistant.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "reformqa"]
 
 
 def _free_port() -> int:

@@ -51,7 +51,7 @@ def start(root: Path, model: str) -> tuple[subprocess.Popen[bytes], str]:
     }
     if model.startswith("hash:"):
         env["REFORMQA_CACHE_DIR"] = str(root / "cache")
-    cmd = [sys.executable, "-m", "assistant.cli", "--data-dir", str(root / "data"), "--corpus-dir", str(corpus)]
+    cmd = [sys.executable, "-m", "reformqa", "--data-dir", str(root / "data"), "--corpus-dir", str(corpus)]
     proc = subprocess.Popen([*cmd, "serve", "--port", str(port)], cwd=REPO, env=env)
     url = f"http://127.0.0.1:{port}/"
     for _ in range(480):

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from assistant.cli import main
 from assistant.facade import Assistant
 from index.settings import Settings
 from index.store import IndexStore
+from reformqa.cli import main
 
 REFORMQA = Path(sys.executable).with_name("reformqa")
 ENV = {"REFORMQA_EMBEDDING__MODEL": "hash:256"}
@@ -237,7 +237,7 @@ def test_a_batch_of_bad_lines_answers_each_line(index: Index, tmp_path: Path, co
 
 # -- bytes that are not UTF-8 (a GBK terminal, a GBK file) --------------------------------
 def _run(index: Index, *args: bytes) -> subprocess.CompletedProcess[bytes]:
-    exe = [str(REFORMQA)] if REFORMQA.exists() else [sys.executable, "-m", "assistant.cli"]
+    exe = [str(REFORMQA)] if REFORMQA.exists() else [sys.executable, "-m", "reformqa"]
     base = [*exe, "--data-dir", str(index.settings.data_dir), "--corpus-dir", str(index.settings.corpus_dir)]
     env = {**os.environ, **ENV, "LC_ALL": "C.UTF-8"}
     return subprocess.run([*(a.encode() for a in base), *args], env=env, capture_output=True, timeout=120)

@@ -92,7 +92,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "HF_HUB_OFFLINE": "1",
         "ANONYMIZED_TELEMETRY": "False",
     }
-    cmd = [sys.executable, "-m", "assistant.cli", "--data-dir", str(root / "data"), "--corpus-dir", str(corpus)]
+    cmd = [sys.executable, "-m", "reformqa", "--data-dir", str(root / "data"), "--corpus-dir", str(corpus)]
     log = root / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([*cmd, "serve", "--port", str(port)], cwd=REPO, env=env, stdout=out, stderr=out)

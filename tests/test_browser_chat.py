@@ -162,7 +162,7 @@ def test_feedback_is_stored_and_listed_by_the_cli(desktop: Page, server: str) ->
     pg.click("#rq-chatbot button.rq-comment-send")
     pg.wait_for_selector("#rq-chatbot .rq-thanks")
     env = {**os.environ, "REFORMQA_EMBEDDING__MODEL": "hash:256"}
-    cmd = [sys.executable, "-m", "assistant.cli", "--data-dir", str(DATA_DIRS[server]), "feedback", "--json"]
+    cmd = [sys.executable, "-m", "reformqa", "--data-dir", str(DATA_DIRS[server]), "feedback", "--json"]
     out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout
     rows = [r for r in json.loads(out) if r["comment"] == "数字不对"]
     assert rows and rows[0]["vote"] == "down" and rows[0]["question"] == QUESTION and rows[0]["citations"]

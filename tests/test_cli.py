@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from assistant.cli import main
+from reformqa.cli import main
 
 SEEDS = Path(__file__).resolve().parent.parent / "corpus"
 ENV = {"REFORMQA_EMBEDDING__MODEL": "hash:256"}

@@ -33,7 +33,7 @@ QUERIES = ["天津高新区法定机构改革", "开发区管理体制", "园区
 
 
 def _cmd(settings: Settings, *args: str) -> list[str]:
-    exe = [str(REFORMQA)] if REFORMQA.exists() else [sys.executable, "-m", "assistant.cli"]
+    exe = [str(REFORMQA)] if REFORMQA.exists() else [sys.executable, "-m", "reformqa"]
     return [*exe, "--data-dir", str(settings.data_dir), "--corpus-dir", str(settings.corpus_dir), *args]
 
 

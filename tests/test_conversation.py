@@ -7,11 +7,11 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.answer_types import Answer, Citation, Turn
-from assistant.cli import main
 from assistant.conversation import is_follow_up, places_in, resolve, short_place
 from assistant.facade import Assistant
 from assistant.render import answer_json
 from index.settings import Settings
+from reformqa.cli import main
 
 KNOWN = ["湖南省", "吉首市", "河南省", "天津市", "滨海新区", "衡阳市", "四川省", "绵阳市"]
 """The regions of the seed reports (corpus/reports.toml)."""

@@ -42,7 +42,7 @@ STAGES = ("read", "embed", "keyword")
 
 
 def _cmd(settings: Settings, *args: str) -> list[str]:
-    exe = [str(REFORMQA)] if REFORMQA.exists() else [sys.executable, "-m", "assistant.cli"]
+    exe = [str(REFORMQA)] if REFORMQA.exists() else [sys.executable, "-m", "reformqa"]
     return [*exe, "--data-dir", str(settings.data_dir), "--corpus-dir", str(settings.corpus_dir), *args]
 
 
@@ -103,7 +103,7 @@ class _Ingest:
 _ZYGOTE = r"""
 import os, signal, sys
 import chromadb  # noqa: F401 - imported lazily by an ingest; done once here
-import assistant.cli
+import reformqa.cli
 from index.keyword import tokenize
 
 tokenize("预热")  # jieba's dictionary, loaded once
@@ -118,7 +118,7 @@ for line in sys.stdin:
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         try:
-            assistant.cli.main(args)
+            reformqa.cli.main(args)
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)

@@ -17,7 +17,6 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from assistant.answer_types import Answer, Turn
-from assistant.cli import main
 from assistant.dialogue_eval import (
     Conversation,
     converse,
@@ -30,6 +29,7 @@ from assistant.evaluation import evaluate
 from assistant.facade import Assistant
 from index.errors import ConfigError
 from index.settings import Settings
+from reformqa.cli import main
 from ui.app import create_app
 
 ENV = {"REFORMQA_EMBEDDING__MODEL": "hash:256"}

@@ -21,11 +21,11 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfWriter
 
-from assistant.cli import main
 from index.chunking import token_counter
 from index.pipeline import Ingestor
 from index.settings import EmbeddingSettings, Settings
 from index.store import IndexStore
+from reformqa.cli import main
 
 SEEDS = Path(__file__).resolve().parent.parent / "corpus"
 SEED_002 = (SEEDS / "002_016209cccba9a16d.txt").read_text(encoding="utf-8")

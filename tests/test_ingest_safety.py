@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.cli import main
 from assistant.facade import Assistant
 from index.settings import Settings
 from index.store import IndexStore
+from reformqa.cli import main
 
 SECRET = "机密口令：火星基地七号仓库的钥匙在门垫下面。这一行绝不能进入索引。\n" * 3
 SEED_002 = "002_016209cccba9a16d.txt"

@@ -18,10 +18,10 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.answer_types import Answer
-from assistant.cli import main
 from assistant.facade import Assistant
 from index.settings import EmbeddingSettings, Settings
 from index.textnorm import compact
+from reformqa.cli import main
 
 pytestmark = pytest.mark.model
 

@@ -11,7 +11,6 @@ import pytest
 from chromadb.api.client import SharedSystemClient  # type: ignore[attr-defined]
 from click.testing import CliRunner
 
-from assistant.cli import main
 from assistant.facade import Assistant
 from index.embedders import HashingEmbedder, Kind
 from index.errors import IndexMismatchError, IngestLockedError, VectorsMissingError
@@ -19,6 +18,7 @@ from index.pipeline import Ingestor
 from index.settings import ChunkSettings, Settings
 from index.store import IndexStore, current_index_dir
 from index.types import Vectors
+from reformqa.cli import main
 
 
 def _consistent(settings: Settings) -> IndexStore:

@@ -30,9 +30,9 @@ from fastapi.testclient import TestClient
 from test_ui_api import _settings  # the seed corpus copied into a private root
 
 import index.scanning as scanning
-from assistant.cli import main
 from assistant.facade import Assistant
 from index.settings import Settings
+from reformqa.cli import main
 from ui.app import create_app
 from ui.guard import upload_folder
 from ui.library_tab import LibraryHandlers

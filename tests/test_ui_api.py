@@ -15,9 +15,9 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from assistant.answer_types import Turn
-from assistant.cli import main
 from assistant.facade import Assistant
 from index.settings import EmbeddingSettings, Settings
+from reformqa.cli import main
 from ui.admin import NOT_SIGNED_IN
 from ui.app import build_blocks, create_app
 from ui.chat_tab import ChatHandlers

@@ -391,15 +391,15 @@ def eval_cmd(
 @_edge
 def serve(ctx: click.Context, host: str, port: int, no_ingest: bool) -> None:
     """Start the web app (chat, excerpts, reports)."""
-    import importlib
+    # Imported here, not at the top: gradio takes seconds to import and only `serve` needs it.
+    from ui.app import serve as serve_app
 
     assistant = _assistant(ctx)
     if not no_ingest:
         # An index built with other settings (say, before an upgrade changed a default) is
         # rebuilt beside the old one rather than refused: this is the one-command start.
         print_summary(assistant.ingest(rebuild_stale=True, wait=600))
-    # The UI sits above this package; imported by name so `assistant` never depends on it.
-    importlib.import_module("ui.app").serve(assistant, host=host, port=port)
+    serve_app(assistant, host=host, port=port)
 
 
 if __name__ == "__main__":
