@@ -23,7 +23,7 @@ from assistant.grounding import AnswerConfig, PlaceIndex, RegionPlaces
 from assistant.question import Place, Question, QuestionKind
 from index.embedding import Embedder
 from index.errors import QueryError
-from index.keyword import KeywordIndex, general_rarity, is_dictionary_word, tokenize
+from index.keyword import KeywordIndex, is_dictionary_word, tokenize
 from index.search import SearchFilter, is_cross_report
 from index.settings import Settings
 from index.statedb import DocRow
@@ -180,6 +180,8 @@ def _as_asked(answer: Answer, question: str, analyzed: Question) -> Answer:
 
 
 # -- question analysis (a stand-in until assistant.question.analyze is available) ---------------
+_REQUEST = re.compile(r"(简要|简单|大致|大概|请|麻烦)?(总结|概括|归纳|介绍|说说|说一说|讲讲)(一下)?")
+_ACROSS_FORM = re.compile(r"(分别|对比|比较|异同|各自|有何不同|有什么不同)")
 _SUMMARY = re.compile(r"(总结|概括|归纳|概述|综述)")
 _LIST = re.compile(r"(哪[一二两三四五六七八九十几]+[个项条种类件方点部]|包括哪些|有哪些方面|分为哪)")
 _DEFINE = re.compile(r"(是指|什么意思|是什么意思|指什么|是啥|含义|什么是|是什么模式|模式是)")
@@ -217,7 +219,9 @@ def basic_question(text: str, gen: _Generation) -> Question:
     count = _CN.get(m.group(1)) if (m := _COUNT.search(norm)) else None
     years = tuple(int(y) for y in _YEAR_Q.findall(norm))
     quoted = tuple(re.findall(r"[“\"]([^”\"]{1,20})[”\"]", norm))
-    filler = tuple(t for t in tokenize(norm) if _is_form_word(t, gen.keyword))
+    # The words that make it a request (请简要总结一下) or a comparison (分别, 比较) are its form.
+    request = "".join(m.group() for m in (*_REQUEST.finditer(norm), *_ACROSS_FORM.finditer(norm)))
+    filler = tuple(t for t in tokenize(norm) if _is_form_word(t, gen.keyword) or (len(t) > 1 and t in request))
     return Question(
         text=text, norm=norm, kind=kind, places=tuple(places), terms=quoted, quoted=quoted, years=years,
         filler=filler, count=count,
@@ -226,5 +230,5 @@ def basic_question(text: str, gen: _Generation) -> Question:
 
 def _is_form_word(token: str, keyword: KeywordIndex) -> bool:
     """Stand-in rule: a general-Chinese dictionary word the reports never use (请问, 一下,
-    概括) is the question's form, not its content."""
-    return len(token) > 1 and keyword.doc_freq(token) == 0 and is_dictionary_word(token) and general_rarity(token) < 11.5
+    概括) is the question's form, not its content; names and report words are content."""
+    return len(token) > 1 and keyword.doc_freq(token) == 0 and is_dictionary_word(token)

@@ -282,7 +282,7 @@ class ExtractiveAnswerer:
         groups: dict[str, list[Scored]] = {}
         for s in scored:
             own = topic.coverage(s.sentence.norm)
-            if own <= 0.2 or _BACKGROUND.search(s.sentence.norm):
+            if own < self.config.topic_min or _BACKGROUND.search(s.sentence.norm):
                 continue  # background, lead or boilerplate: names no part of the topic itself
             label = self._label(s.sentence, asked)
             if not label:

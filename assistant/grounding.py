@@ -69,6 +69,9 @@ class AnswerConfig:
     """Sentences of one provision run (a procedure in reading order) before it is cut."""
     related_max: int = 3
     """Passages offered as related reading when declining."""
+    topic_min: float = 0.45
+    """A comparison sentence must itself hold this share of the topic's term weight: a lead
+    or background sentence names a word of it (制度, 改革), not the topic (审批制度)."""
     place_min_score: float = 0.6
     """A comparison place must score this share of the best place: search noise is no place."""
     min_claim_support: float = 0.3
@@ -124,6 +127,7 @@ QUESTION_WORDS = frozenset(
         "情况",
         "做法",
         "措施",
+        "举措",
         "是",
         "有",
         "由",
@@ -152,7 +156,7 @@ QUESTION_WORDS = frozenset(
         "是谁",
     ]
 )
-_COUNTING = re.compile(r"^[一二三四五六七八九十两几多\d]+[个项种条张类点次批轮级步]?$")
+_COUNTING = re.compile(r"^[一二三四五六七八九十两几多\d]+[个项种条张类点次批轮级步件]?$")
 _HOW_MANY = re.compile(r"^第?几[个项种条张类点次批轮级步代年岁人家天月号位名盘场届层部本期任]?$")
 _HAS_NUM = re.compile(r"\d|[一二三四五六七八九十百千万亿]+[个项人家种张年%]")
 _HAS_TIME = re.compile(r"\d{2,4}年|\d{1,2}月|[上下]半年")
@@ -234,7 +238,9 @@ class TermWeights:
         tokens = list(dict.fromkeys(_unglue(t, keyword) for t in tokenize(q.norm)))
         tokens = [t for t in tokens if not any(t in f for f in filler)]
         tokens += [t for t in (normalize(x) for x in q.terms) if t and t not in tokens and len(t) <= 12]
-        terms = [t for t in tokens if not is_question_word(t) and not _COUNTING.match(t)]
+        # "哪三件事", "几个方面": a lone character after a count is the thing counted, not the topic.
+        counted = {b for a, b in zip(tokens, tokens[1:], strict=False) if len(b) == 1 and _COUNTING.match(a)}
+        terms = [t for t in tokens if not is_question_word(t) and not _COUNTING.match(t) and t not in counted]
         # Verbs of the question's frame (实行, 推行, 分为) never decide whether the reports
         # answer, but an answer often repeats them: they help pick its sentence.
         self.frame = {t: 0.3 * keyword.idf(t) for t in tokens if t in QUESTION_WORDS and len(t) > 1}
@@ -280,7 +286,7 @@ def _bare(text: str) -> Question:
 
 def _unglue(term: str, keyword: KeywordIndex) -> str:
     """王沈是 → 王沈: jieba glues a copula or particle to a name it does not know."""
-    if len(term) >= 2 and term[-1] in "是的了在" and keyword.doc_freq(term) == 0 and not is_dictionary_word(term):
+    if len(term) >= 2 and term[-1] in "是的了在有" and keyword.doc_freq(term) == 0 and not is_dictionary_word(term):
         return term[:-1]
     return term
 
@@ -362,17 +368,17 @@ def about_place(s: Sentence, place: str, places: PlaceIndex) -> bool:
 
 
 def place_of(s: Sentence, places: PlaceIndex) -> str:
-    """The place a sentence speaks for: its section's place, else its report's first region
-    (the most specific one named), never a report title unless nothing else is known."""
+    """The place a sentence speaks for: its section's place; else a region of its report
+    that its title or the sentence names (天津, not 滨海 of 天津市/滨海新区); else its first
+    region. Never a report title."""
     c = s.hit.chunk
     for heading in reversed(c.section):
         named = places.places_named(normalize(heading))
         if named:
             return _most_specific(named, c.section)
-    regions = s.hit.record.regions
-    if regions:
-        return short_place(normalize(regions[-1]))
-    return ""
+    regions = [short_place(normalize(r)) for r in s.hit.record.regions]
+    said = f"{normalize(s.hit.record.title)} {s.norm}"
+    return next((r for r in regions if r in said), regions[0] if regions else "")
 
 
 def _most_specific(named: frozenset[str], section: tuple[str, ...]) -> str:
