@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Protocol
 
 import numpy as np
@@ -239,7 +240,7 @@ class TermWeights:
         tokens = [t for t in tokens if not any(t in f for f in filler)]
         tokens += [t for t in (normalize(x) for x in q.terms) if t and t not in tokens and len(t) <= 12]
         # "哪三件事", "几个方面": a lone character after a count is the thing counted, not the topic.
-        counted = {b for a, b in zip(tokens, tokens[1:], strict=False) if len(b) == 1 and _COUNTING.match(a)}
+        counted = {b for a, b in pairwise(tokens) if len(b) == 1 and _COUNTING.match(a)}
         terms = [t for t in tokens if not is_question_word(t) and not _COUNTING.match(t) and t not in counted]
         # Verbs of the question's frame (实行, 推行, 分为) never decide whether the reports
         # answer, but an answer often repeats them: they help pick its sentence.
