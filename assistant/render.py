@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from assistant.answer_types import Answer, Citation
+from assistant.answer_types import Answer, AnswerBlock, Citation
 from index.pipeline import IngestSummary
 from index.statedb import DocRow
 from index.types import Hit
@@ -66,6 +66,8 @@ def answer_json(a: Answer) -> dict[str, Any]:
         "answer": a.text,
         "grounded": a.grounded,
         "mode": a.mode,
+        "kind": a.kind,
+        "blocks": [{"kind": b.kind, "heading": b.heading, "items": list(b.items)} for b in a.blocks],
         "citations": [citation_json(c) for c in a.citations],
     }
     if a.comparison:
@@ -93,13 +95,38 @@ def print_answer(a: Answer) -> None:
         click.secho(f"(理解为: {a.resolved_question})", dim=True)
     if a.note:
         click.secho(a.note, fg="yellow")
-    click.echo(a.text)
+    if a.blocks:
+        for b in a.blocks:
+            print_block(b)
+    else:
+        click.echo(a.text)
     refs = a.citations or a.related
     if refs:
         click.echo("\n" + ("参考来源:" if a.grounded else "相关段落:"))
     for c in refs:
         where = f" § {c.section}" if c.section else ""
         click.echo(f"[{c.n}] {c.title}{where} ({c.doc_id} {c.start}-{c.end})\n    “{c.quote}”")
+
+
+def print_block(b: AnswerBlock) -> None:
+    """One block of an answer as terminal text: bullets, a headed place, a notice, related."""
+    if b.kind == "notice":
+        click.secho("".join(b.items), fg="yellow")
+    elif b.kind == "place":
+        click.secho(f"■ {b.heading}", bold=True)
+        for item in b.items:
+            click.echo(f"  - {item}")
+    elif b.kind == "related":
+        click.secho(b.heading or "相关段落（不是对问题的回答）", dim=True)
+        for item in b.items:
+            click.secho(f"  · {item}", dim=True)
+    elif b.kind == "bullets":
+        if b.heading:
+            click.secho(b.heading, bold=True)
+        for item in b.items:
+            click.echo(f"  • {item}")
+    else:
+        click.echo("".join(b.items))
 
 
 def print_summary(s: IngestSummary) -> None:
