@@ -223,8 +223,15 @@ def basic_question(text: str, gen: _Generation) -> Question:
     request = "".join(m.group() for m in (*_REQUEST.finditer(norm), *_ACROSS_FORM.finditer(norm)))
     filler = tuple(t for t in tokenize(norm) if _is_form_word(t, gen.keyword) or (len(t) > 1 and t in request))
     return Question(
-        text=text, norm=norm, kind=kind, places=tuple(places), terms=quoted, quoted=quoted, years=years,
-        filler=filler, count=count,
+        text=text,
+        norm=norm,
+        kind=kind,
+        places=tuple(places),
+        terms=quoted,
+        quoted=quoted,
+        years=years,
+        filler=filler,
+        count=count,
     )
 
 
