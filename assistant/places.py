@@ -315,6 +315,21 @@ class Gazetteer:
             return True
         return any(form in norm for form, canon in self._forms.items() if canon == canonical)
 
+    def near(self, a: str, b: str, window: int = 60) -> bool:
+        """Whether some report has `b` within `window` characters of `a` (normalized words).
+        Without report texts (a names-only gazetteer) nothing can be checked: True."""
+        if not self._texts:
+            return True
+        for text in self._texts.values():
+            start = text.find(a)
+            seen = 0
+            while start >= 0 and seen < 200:
+                if b in text[max(0, start - window) : start + len(a) + window]:
+                    return True
+                start = text.find(a, start + 1)
+                seen += 1
+        return False
+
     @property
     def places(self) -> frozenset[str]:
         return frozenset(self._forms.values())
@@ -382,18 +397,25 @@ def _extend_suffix(norm: str, end: int) -> int:
 
 
 def _tagged_places(norm: str, strict: bool = False) -> list[tuple[int, int]]:
-    """Spans of words jieba tags as place names (ns), standing where a place stands;
-    `strict` (headings, titles): only before a zone or admin word or a colon."""
+    """Spans of words jieba tags as place names (ns), standing where a place stands (before
+    a zone or admin word, a particle, or another place name: 深圳前海); `strict` (headings,
+    titles): only before a zone or admin word, a colon or another place name."""
     out: list[tuple[int, int]] = []
+    pairs = pos_words(norm)
+    after = _AFTER_STRICT if strict else _AFTER_PLACE
     pos = 0
-    for word, flag in pos_words(norm):
+    for i, (word, flag) in enumerate(pairs):
         start, pos = pos, pos + len(word)
-        if not flag.startswith("ns") or len(word) < 2 or word in _GENERIC:
-            continue
-        if canonical_place(word) in _GENERIC:
+        if not _is_place_word(word, flag):
             continue
         suffixed = word.endswith(_ADMIN) and len(word) >= 3
-        after = _AFTER_STRICT if strict else _AFTER_PLACE
-        if suffixed or after.match(norm[pos : pos + 4]):
+        nxt = pairs[i + 1] if i + 1 < len(pairs) else ("", "")
+        prev_placed = bool(out) and out[-1][1] == start
+        leading = not strict and (start == 0 or norm[start - 1] in "那在和与及、,，:：;； ")
+        if suffixed or after.match(norm[pos : pos + 4]) or _is_place_word(*nxt) or prev_placed or leading:
             out.append((start, pos))
     return out
+
+
+def _is_place_word(word: str, flag: str) -> bool:
+    return flag.startswith("ns") and len(word) >= 2 and word not in _GENERIC and canonical_place(word) not in _GENERIC

@@ -249,6 +249,30 @@ def _count(norm: str) -> int | None:
 Role = Literal["term", "form", "place", "zone", "quote", "number", "stop"]
 
 
+@dataclass(frozen=True)
+class Word:
+    """One jieba word of a question with its span in the normalized text and its role."""
+
+    start: int
+    end: int
+    text: str
+    flag: str
+    """jieba's part of speech."""
+    role: Role
+
+
+def parse(norm: str, gazetteer: Gazetteer) -> list[Word]:
+    """The words of a normalized question with their roles (for follow-up resolution)."""
+    spans = gazetteer.find(norm)
+    roles = _classify(norm, spans, gazetteer)
+    out: list[Word] = []
+    pos = 0
+    for (word, flag), (_, role) in zip(pos_words(norm), roles, strict=True):
+        out.append(Word(pos, pos + len(word), word, flag, role))
+        pos += len(word)
+    return out
+
+
 def _classify(norm: str, spans: list[PlaceSpan], gazetteer: Gazetteer) -> list[tuple[str, Role]]:
     """Each jieba word of the question with its role (see the module docstring)."""
     frame = [(m.start(), m.end()) for m in _FRAME.finditer(norm)]
@@ -266,7 +290,7 @@ def _classify(norm: str, spans: list[PlaceSpan], gazetteer: Gazetteer) -> list[t
         role: Role
         if not word.strip() or not re.search(r"\w", word):
             role = "stop"
-        elif _inside(start, end, placed):
+        elif _overlaps(start, end, placed):
             role = "place"
         elif after_place and word in ZONE_WORDS:
             role = "zone"  # 天津高新区: part of naming the place, not the topic
