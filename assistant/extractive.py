@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 
 from assistant.answer_types import Answer, AnswerBlock, Citation, ComparisonRow
 from assistant.grounding import (
+    HAS_NUM,
     UNPLACED,
     AnswerConfig,
     PlaceIndex,
@@ -52,7 +53,8 @@ ChunksOf = Callable[[str], Sequence[ChunkRecord]]
 _ENUM = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[,，、]|首先|其次|再次|最后|[(（]\d{1,2}[)）]|[①-⑳])"
 )
-_LEAD_IN = re.compile(r"[:：]\s*$")
+_LEAD_IN = re.compile(r"[:：；;]\s*$")
+"""A sentence ending in a colon or semicolon is continued by the next (a provision's steps)."""
 _DEFINES = re.compile(r"(是指|所谓|指的是|即|是一种|是以)")
 _BACKGROUND = re.compile(r"(先后|相继)?(出台|印发|制定|发布)了?《")
 
@@ -103,6 +105,10 @@ class ExtractiveAnswerer:
 
     # -- fact, number, definition, provision ----------------------------------------------
     def plain(self, question: Question, scored: Sequence[Scored]) -> Answer:
+        if question.kind == "number":
+            # The answer to 多少 is a sentence that holds a number, if any candidate does.
+            numbered = [s for s in scored if s.lexical > 0 and HAS_NUM.search(s.sentence.text)]
+            scored = numbered or scored
         chosen = self.select(scored, 1 if question.kind in ("fact", "number", "definition") else None)
         sentences = self.run_of(chosen, question)
         citations = tuple(cite(i, s) for i, s in enumerate(sentences, 1))
@@ -142,12 +148,11 @@ class ExtractiveAnswerer:
         picked = {first.start: first}
         if at is not None:
             end = at
-            nxt = body[at + 1] if at + 1 < len(body) else None
-            if _LEAD_IN.search(first.norm) or (nxt is not None and _ENUM.match(nxt.norm) and not nxt.is_heading):
-                while end + 1 < len(body) and not body[end + 1].is_heading and end - at < self.config.max_run - 1:
-                    end += 1
-                    if not (_ENUM.match(body[end].norm) or _LEAD_IN.search(first.norm)):
-                        break
+            # A sentence ending in "：" or "；" goes on in the next; enumerated steps follow on.
+            while end + 1 < len(body) and not body[end + 1].is_heading and end - at < self.config.max_run - 1:
+                if not (_LEAD_IN.search(body[end].norm) or _ENUM.match(body[end + 1].norm)):
+                    break
+                end += 1
             for s in body[at : end + 1]:
                 picked[s.start] = s
             starts = [s.start for s in body]

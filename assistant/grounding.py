@@ -160,9 +160,9 @@ QUESTION_WORDS = frozenset(
         "是谁",
     ]
 )
-_COUNTING = re.compile(r"^[一二三四五六七八九十两几多\d]+[个项种条张类点次批轮级步件]?$")
-_HOW_MANY = re.compile(r"^第?几[个项种条张类点次批轮级步代年岁人家天月号位名盘场届层部本期任]?$")
-_HAS_NUM = re.compile(r"\d|[一二三四五六七八九十百千万亿]+[个项人家种张年%]")
+_COUNTING = re.compile(r"^[一二三四五六七八九十两几多\d]+(?:[个项种条张类点次批轮级步件][\u4e00-\u9fff]?)?$")
+_HOW_MANY = re.compile(r"^第?几[个项种条张类点次批轮级步代年岁人家天月号位名盘场届层部本期任件]?[事样]?$")
+HAS_NUM = re.compile(r"\d|[一二三四五六七八九十百千万亿]+[个项人家种张年%]")
 _HAS_TIME = re.compile(r"\d{2,4}年|\d{1,2}月|[上下]半年")
 _DEFINES = re.compile(r"(是指|所谓|指的是|即|是一种|是以)")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
@@ -443,7 +443,7 @@ class Scorer:
         base = []
         for s, lex in zip(sentences, lexical, strict=True):
             shaped = (
-                (numeric and _HAS_NUM.search(s.text))
+                (numeric and HAS_NUM.search(s.text))
                 or (timely and _HAS_TIME.search(s.text))
                 or (defining and _DEFINES.search(s.norm))
             )
