@@ -1,16 +1,114 @@
-"""The hybrid search as a LangChain `BaseRetriever`, so it composes with any LangChain chain."""
+"""Place-aware retrieval over the hybrid search, and the search as a LangChain `BaseRetriever`
+(so it composes with any LangChain chain).
+
+`retrieve(question, search, k, flt, gazetteer)`: a question about a place searches that
+place's evidence (the reports about it; in a report about several places, such as a case
+collection, the sections about it come first); a comparison of places searches each place
+and merges, so no place is left out; a question across places without naming them
+(各地, 哪些地方) spreads over reports; anything else is the plain search.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, Protocol
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from assistant.places import Gazetteer
+from assistant.question import Place, Question, analyze
 from index.search import SearchFilter
 from index.types import Chunk, ChunkRecord, Hit
+
+
+class Search(Protocol):
+    """The hybrid search (`Assistant.search` / `HybridSearcher.search`)."""
+
+    def __call__(
+        self, query: str, k: int | None = None, flt: SearchFilter | None = None, *, diverse: bool | None = None
+    ) -> list[Hit]: ...
+
+
+def retrieve(
+    question: Question,
+    search: Search,
+    k: int,
+    flt: SearchFilter | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> list[Hit]:
+    """Hits for an analyzed question (see the module docstring)."""
+    known = [p for p in question.places if p.doc_ids]
+    if not known:
+        # No place, or only places no report is about (the answer declines for them; the
+        # plain search still offers related passages).
+        spread = question.cross_place or question.kind == "comparison"
+        return search(question.text, k, flt, diverse=True if spread else None)
+    if len(known) == 1:
+        return _for_place(question, known[0], search, k, flt, gazetteer)
+    per_place = max(3, -(-k // len(known)))
+    lists = [_for_place(question, p, search, per_place, flt, gazetteer, alone=True) for p in known]
+    return _interleave(lists, max(k, per_place * len(known)))
+
+
+def _for_place(
+    question: Question,
+    place: Place,
+    search: Search,
+    k: int,
+    flt: SearchFilter | None,
+    gazetteer: Gazetteer | None,
+    *,
+    alone: bool = False,
+) -> list[Hit]:
+    """The question's hits among the reports about `place`, its own sections first."""
+    restricted = _restrict(flt, place.doc_ids)
+    if restricted is None:
+        return []
+    query = _query_for(question, place) if alone else question.text
+    if gazetteer is None:
+        return search(query, k, restricted, diverse=False)
+    hits = search(query, 2 * k, restricted, diverse=False)  # over-fetch: other places' sections go
+    own: list[Hit] = []
+    other: list[Hit] = []
+    for h in hits:
+        about = gazetteer.section_places(h.chunk.doc_id, h.chunk.section)
+        # A section about other places only (003's 绵阳 half for a 衡阳 question) goes last.
+        (other if about and place.canonical not in about else own).append(h)
+    # In a comparison each place brings only its own evidence; alone, others' sections may follow.
+    return (own if alone else own + other)[:k]
+
+
+def _restrict(flt: SearchFilter | None, doc_ids: Sequence[str]) -> SearchFilter | None:
+    """`flt` narrowed to `doc_ids` (None when the filter leaves none of them)."""
+    if flt is None or not flt.reports:
+        return replace(flt or SearchFilter(), reports=tuple(doc_ids))
+    wanted = tuple(d for d in doc_ids if any(d == r or d.startswith(r) for r in flt.reports))
+    return replace(flt, reports=wanted) if wanted else None
+
+
+def _query_for(question: Question, place: Place) -> str:
+    """The question about one place of a comparison: the other places' names left out."""
+    text = question.text
+    for other in question.places:
+        if other.canonical != place.canonical:
+            text = text.replace(other.written, "")
+    return text
+
+
+def _interleave(lists: list[list[Hit]], limit: int) -> list[Hit]:
+    """Round-robin over the places' hits (each place's best first), without repeats."""
+    out: list[Hit] = []
+    seen: set[str] = set()
+    for rank in range(max((len(x) for x in lists), default=0)):
+        for hits in lists:
+            if rank < len(hits) and hits[rank].chunk.id not in seen:
+                seen.add(hits[rank].chunk.id)
+                out.append(hits[rank])
+    return out[:limit]
 
 
 def hit_to_document(hit: Hit) -> Document:
@@ -67,16 +165,22 @@ def document_to_hit(doc: Document) -> Hit:
 
 
 class ReformRetriever(BaseRetriever):
-    """Hybrid (dense + BM25, RRF) search over the report index."""
+    """Hybrid (dense + BM25, RRF) search over the report index; with a `gazetteer`, the
+    place-aware `retrieve` (the query is analyzed first)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     assistant: Any
-    """An `assistant.facade.Assistant`."""
+    """An `assistant.facade.Assistant` (anything with its `search`)."""
     k: int = 8
     search_filter: SearchFilter | None = None
     diverse: bool | None = None
+    gazetteer: Gazetteer | None = None
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        hits = self.assistant.search(query, self.k, self.search_filter, diverse=self.diverse)
+        if self.gazetteer is not None and self.diverse is None:
+            question = analyze(query, self.gazetteer)
+            hits = retrieve(question, self.assistant.search, self.k, self.search_filter, self.gazetteer)
+        else:
+            hits = self.assistant.search(query, self.k, self.search_filter, diverse=self.diverse)
         return [hit_to_document(h) for h in hits]
