@@ -111,6 +111,28 @@ def redact(text: str) -> str:
     return _URL_CREDENTIALS.sub("***@", text)
 
 
+class _RedactURLs(logging.Filter):
+    """Redacts credentials in URLs of the HTTP clients' own log lines (httpx logs every
+    request URL at INFO, with `user:pass@` if the base URL has it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(str(a)) if "@" in str(a) and "://" in str(a) else a for a in record.args)
+        return True
+
+
+_CLIENT_LOGGERS = ("httpx", "httpx2", "httpcore", "openai", "langchain_openai")
+
+
+def _redact_client_logs() -> None:
+    for name in _CLIENT_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactURLs) for f in logger.filters):
+            logger.addFilter(_RedactURLs())
+
+
 # -- markers and claims -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class MarkerRun:
@@ -387,6 +409,7 @@ class LLMAnswerer:
     def chat(self) -> ChatOpenAI:
         """The LangChain client, built on first use."""
         if self._chat is None:
+            _redact_client_logs()
             cfg = self.settings.llm
             key = self.settings.llm_api_key.get_secret_value()
             self._chat = ChatOpenAI(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -19,25 +20,33 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from assistant import llm as llm_module
 from assistant.answer_types import Answer, Turn
 from assistant.extractive import ExtractiveAnswerer
 from assistant.facade import Assistant
-from assistant.grounding import question_of
+from assistant.grounding import RegionPlaces, question_of
 from assistant.llm import (
+    NOTE_DEADLINE,
+    NOTE_DEADLINE_FALLBACK,
     NOTE_UNCITED,
+    NOTE_UNSUPPORTED,
     LLMAnswerer,
     LLMError,
     claim_spans,
+    claims_of,
     parse_markers,
     preview,
+    redact,
 )
 from assistant.prompts import fence
+from assistant.question import Place, Question
 from index.chunking import token_counter
 from index.embedding import HashingEmbedder
 from index.keyword import KeywordIndex, tokenize
 from index.settings import EmbeddingSettings, LLMSettings, Settings
+from index.statedb import DocRow
 from index.textnorm import normalize
-from index.types import Chunk, ChunkRecord, Hit
+from index.types import Chunk, ChunkRecord, Hit, ReportMeta
 
 KEY = "sk-test-SECRET-4242"
 
@@ -49,6 +58,8 @@ class Reply:
     content: str = ""
     status: int = 200
     delay: float = 0.0
+    trickle: float = 0.0
+    """Seconds between SSE chunks (a stream that never stalls long enough for a read timeout)."""
     piece: int = 4
     """Characters per SSE chunk when the request asks for a stream."""
 
@@ -125,6 +136,7 @@ class FakeOpenAI:
                     chunk = {**_envelope("chat.completion.chunk"), "choices": [ev]}
                     self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
                     self.wfile.flush()
+                    time.sleep(reply.trickle)
                 self.wfile.write(b"data: [DONE]\n\n")
 
         return Handler
@@ -623,3 +635,111 @@ def test_facade_falls_back_when_the_endpoint_fails(library: tuple[Assistant, Fak
     a = assistant.ask("干部人员工资划分为哪两部分？")
     assert a.mode == "extractive" and a.note.startswith("大模型服务不可用")
     assert a == _with(assistant.ask("干部人员工资划分为哪两部分？", use_llm=False), note=a.note)
+
+
+# -- bounds: deadline, length, unsupported claims, credentials --------------------------------
+
+
+def _bounded(tmp_path: Path, url: str, extractive: ExtractiveAnswerer, **config: Any) -> LLMAnswerer:
+    return LLMAnswerer(_settings(tmp_path, url), extractive, dataclasses.replace(extractive.config, **config))
+
+
+def test_a_trickling_stream_ends_at_the_total_deadline_with_the_extractive_answer(
+    tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer
+) -> None:
+    server.script(Reply("干部工资分为基本工资和绩效工资两部分" * 20 + "[1]。", piece=2, trickle=0.3))
+    llm = _bounded(tmp_path, server.url, extractive, stream_deadline=1.0)
+    *partials, final = list(llm.stream(question_of(Q), HITS))
+    # Every read came within the per-read timeout (5 s); only the total deadline ends it.
+    assert len(partials) < 100  # the whole reply is ~200 pieces
+    assert final.mode == "extractive" and final.note == NOTE_DEADLINE_FALLBACK.format(seconds=1.0)
+    assert final.citations and "partial" not in final.debug
+
+
+def test_at_the_deadline_what_is_grounded_so_far_is_kept_with_a_note(
+    tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer
+) -> None:
+    first = "干部工资分为基本工资和绩效工资两部分[1]。"
+    server.script(Reply(first + "绩效工资与年度考核结果挂钩" * 30 + "[1]。", piece=len(first), trickle=0.4))
+    llm = _bounded(tmp_path, server.url, extractive, stream_deadline=1.0)
+    final = list(llm.stream(question_of(Q), HITS))[-1]
+    assert (final.mode, final.grounded, final.text) == ("llm", True, first)
+    assert final.note == NOTE_DEADLINE.format(seconds=1.0)
+    _check_citations(final)
+
+
+def test_marker_parsing_is_linear_in_the_reply() -> None:
+    """A million markers in one sentence: each marker-free stretch is read once (the old
+    parser re-read the whole sentence for every marker: quadratic)."""
+    text = "甲[1]" * 250_000
+    read = 0
+    original = llm_module.strip_markers
+
+    def counting(part: str) -> str:
+        nonlocal read
+        read += len(part)
+        return original(part)
+
+    runs = parse_markers(text)
+    assert len(runs) == 250_000
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(llm_module, "strip_markers", counting)
+        claims = claims_of(text, runs)
+    assert len(claims) == len(runs) and read <= 3 * len(text)
+
+
+def test_a_runaway_reply_is_cut_and_its_markers_bounded(
+    tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer
+) -> None:
+    server.script("干部工资分为基本工资和绩效工资两部分[1]" + "[1]" * 1_000_000 + "。")
+    llm = _bounded(tmp_path, server.url, extractive, max_reply_chars=2_000, max_claims=8)
+    a = llm.answer(question_of(Q), HITS)
+    assert a.mode == "llm" and a.grounded and len(a.text) <= 2_000
+    assert [c.quote for c in a.citations] == ["干部工资分为基本工资和绩效工资两部分。"]
+
+
+def test_a_claim_its_source_does_not_support_is_dropped(
+    llm: LLMAnswerer, extractive: ExtractiveAnswerer, server: FakeOpenAI
+) -> None:
+    server.script("干部工资分为基本工资和绩效工资两部分[1]。工资由火星基地统一发放[1]。")
+    a = _ask(llm, extractive)
+    assert a.grounded and a.text == "干部工资分为基本工资和绩效工资两部分[1]。" and "火星" not in a.text
+    assert a.debug["unsupported_claims"] == 1
+    _check_citations(a)
+    server.script("工资由火星基地统一发放[1]。火星基地设在月球背面[2]。")
+    a = _ask(llm, extractive)
+    assert (a.mode, a.note) == ("extractive", NOTE_UNSUPPORTED) and "火星" not in a.text
+
+
+def test_the_llm_gets_the_same_place_check_on_what_it_cites(
+    tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer
+) -> None:
+    rows = [
+        DocRow("doc1", "test.txt", "", "", ReportMeta("测试报告", ("天津市",)), 3, ()),
+        DocRow("other", "other.txt", "", "", ReportMeta("别的报告", ("衡阳市",)), 1, ()),
+    ]
+    placed = ExtractiveAnswerer(extractive.embedder, extractive.keyword, places=RegionPlaces(rows))
+    llm = LLMAnswerer(_settings(tmp_path, server.url), placed)
+    server.script("衡阳高新区干部工资分为基本工资和绩效工资两部分[1]。衡阳高新区实行全员聘任制[2]。")
+    q = Question(
+        "衡阳高新区的人事制度是什么?", "衡阳高新区的人事制度是什么?", "fact", (Place("衡阳", "衡阳", ("doc1",)),)
+    )
+    a = llm.answer(q, HITS)
+    assert a.grounded and a.text == "衡阳高新区实行全员聘任制[1]。"  # Tianjin's wage rule is not Hengyang's
+    assert [c.quote for c in a.citations] == ["衡阳高新区实行全员聘任制。"]
+
+
+def test_credentials_in_the_endpoint_url_are_never_logged(
+    tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    url = server.url.replace("http://", "http://officer:hunter2@")
+    llm = LLMAnswerer(_settings(tmp_path, url), extractive)
+    server.script(Reply("boom", status=500), Reply("boom", status=500))
+    a = llm.answer(question_of(Q), HITS)
+    with pytest.raises(LLMError) as err:
+        llm.rewrite("那衡阳呢？", [Turn(Q, a)])
+    shown = [caplog.text, str(err.value), repr(llm)]
+    assert all("hunter2" not in s and "officer" not in s for s in shown)
+    assert "http://***@127.0.0.1" in caplog.text and redact(url) in str(err.value)
+    assert redact("see https://u:p@h.example/v1 and ftp://x@y") == "see https://***@h.example/v1 and ftp://***@y"
