@@ -10,24 +10,24 @@ on any failure), else the extractive one. Streamed and final answers share one r
 from __future__ import annotations
 
 import dataclasses
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from assistant.answer_types import Answer, Turn
-from assistant.conversation import places_in, resolve, short_place
+from assistant.conversation import resolve
 from assistant.extractive import ChunksOf, ExtractiveAnswerer
-from assistant.grounding import AnswerConfig, PlaceIndex, RegionPlaces
-from assistant.question import Place, Question, QuestionKind
+from assistant.grounding import AnswerConfig
+from assistant.places import Gazetteer
+from assistant.question import Question, analyze
+from assistant.retriever import Search, retrieve
 from index.embedding import Embedder
 from index.errors import QueryError
-from index.keyword import KeywordIndex, is_dictionary_word, tokenize
+from index.keyword import KeywordIndex
 from index.search import SearchFilter, is_cross_report
 from index.settings import Settings
 from index.statedb import DocRow
-from index.textnorm import normalize
 from index.types import Hit
 
 _RETRIEVE_K = 6
@@ -45,19 +45,14 @@ class Answerer(Protocol):
     def stream(self, question: Question, hits: Sequence[Hit]) -> Iterable[Answer]: ...
 
 
-Retrieve = Callable[[Question, int, SearchFilter | None], list[Hit]]
-"""Search hits for an analyzed question (place-aware where the retriever knows how)."""
-
-
 @dataclass(frozen=True)
 class _Generation:
     """Per-index structures, built once per keyword-index generation."""
 
     keyword: KeywordIndex
-    places: PlaceIndex
+    gazetteer: Gazetteer
     extractive: ExtractiveAnswerer
     llm: Answerer | None
-    known_places: tuple[str, ...]
 
 
 class AnswerEngine:
@@ -67,7 +62,7 @@ class AnswerEngine:
         self,
         *,
         settings: Settings,
-        retrieve: Retrieve,
+        search: Search,
         keyword: Callable[[], KeywordIndex],
         embedder: Callable[[], Embedder],
         docs: Callable[[], Sequence[DocRow]],
@@ -76,7 +71,7 @@ class AnswerEngine:
         config: AnswerConfig | None = None,
     ) -> None:
         self.settings = settings
-        self.retrieve = retrieve
+        self.search = search
         self._keyword = keyword
         self._embedder = embedder
         self._docs = docs
@@ -97,17 +92,17 @@ class AnswerEngine:
         with self._lock:
             if self._gen is None or self._gen.keyword is not kw:
                 docs = list(self._docs())
-                places = RegionPlaces(docs)
+                chunks = [r for d in docs for r in self._chunks_of(d.doc_id)]
+                gaz = Gazetteer.build(docs, chunks, vocabulary=kw)
                 extractive = ExtractiveAnswerer(
-                    self._embedder(), kw, self.config, places=places, chunks_of=self._chunks_of
+                    self._embedder(), kw, self.config, places=gaz, chunks_of=self._chunks_of
                 )
                 llm: Answerer | None = None
                 if self.llm_configured:
                     from assistant.llm import LLMAnswerer
 
                     llm = LLMAnswerer(self.settings, extractive, self.config)
-                known = tuple(sorted({r for d in docs for r in d.meta.regions}))
-                self._gen = _Generation(kw, places, extractive, llm, known)
+                self._gen = _Generation(kw, gaz, extractive, llm)
             return self._gen
 
     def answerer(self, use_llm: bool | None) -> Answerer:
@@ -129,10 +124,15 @@ class AnswerEngine:
                 return str(rewrite(question, history))
             except Exception:  # noqa: BLE001 - the rule-based resolver is the fallback
                 pass
-        return resolve(question, history, self.generation().known_places)
+        return resolve(question, history, self.generation().gazetteer)
 
     def analyze(self, text: str) -> Question:
-        return basic_question(text, self.generation())
+        """The question analyzed once: retrieval and the answerer both read it."""
+        return analyze(text, self.generation().gazetteer)
+
+    def retrieve(self, question: Question, k: int, flt: SearchFilter | None) -> list[Hit]:
+        """Place-aware hits: a place's own evidence, every place of a comparison."""
+        return retrieve(question, self.search, k, flt, self.generation().gazetteer)
 
     def prepare(
         self, question: str, history: Sequence[Turn], use_llm: bool | None, flt: SearchFilter | None
@@ -142,7 +142,8 @@ class AnswerEngine:
         answerer = self.answerer(use_llm)
         resolved = self.resolve_question(q, history, answerer)
         analyzed = self.analyze(resolved)
-        k = _CROSS_K if analyzed.kind == "comparison" or is_cross_report(resolved) else _RETRIEVE_K
+        wide = analyzed.kind == "comparison" or analyzed.cross_place or is_cross_report(resolved)
+        k = _CROSS_K if wide else _RETRIEVE_K
         return answerer, analyzed, self.retrieve(analyzed, k, flt)
 
     def _check(self, question: str) -> str:
@@ -177,71 +178,3 @@ class AnswerEngine:
 
 def _as_asked(answer: Answer, question: str, analyzed: Question) -> Answer:
     return dataclasses.replace(answer, question=question.strip(), resolved_question=analyzed.text)
-
-
-# -- question analysis (a stand-in until assistant.question.analyze is available) ---------------
-_REQUEST = re.compile(r"(简要|简单|大致|大概|请|麻烦)?(总结|概括|归纳|介绍|说说|说一说|讲讲)(一下)?")
-_ACROSS_FORM = re.compile(r"(分别|对比|比较|异同|各自|有何不同|有什么不同)")
-_SUMMARY = re.compile(r"(总结|概括|归纳|概述|综述)")
-_LIST = re.compile(r"(哪[一二两三四五六七八九十几]+[个项条种类件方点部]|包括哪些|有哪些方面|分为哪)")
-_DEFINE = re.compile(r"(是指|什么意思|是什么意思|指什么|是啥|含义|什么是|是什么模式|模式是)")
-_NUMBER = re.compile(r"(多少|几[个项人家种张年]|比例|数量|多大|增速|规模)")
-_MEASURES = re.compile(r"(怎么|如何|哪些做法|举措|措施|做法|怎样)")
-_EFFECT = re.compile(r"(效果|成效|成果)")
-_YEAR_Q = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_COUNT = re.compile(r"哪([两二三四五六七八九十])")
-_CN = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-
-
-def basic_question(text: str, gen: _Generation) -> Question:
-    norm = normalize(text)
-    places = []
-    for written in places_in(text, gen.known_places):
-        canon = short_place(normalize(written))
-        docs = gen.places.docs_about(canon) if isinstance(gen.places, RegionPlaces) else ()
-        places.append(Place(written, canon, docs))
-    kind: QuestionKind = "fact"
-    several = len([p for p in places if p.doc_ids]) >= 2
-    if _SUMMARY.search(norm):
-        kind = "summary"
-    elif _LIST.search(norm) and not several and not re.search(r"哪些(地方|地区|城市|省|市|园区|开发区|高新区)", norm):
-        kind = "list"
-    elif is_cross_report(norm) or (several and re.search(r"(分别|不同|比较|各自)", norm)):
-        kind = "comparison"
-    elif _DEFINE.search(norm):
-        kind = "definition"
-    elif _NUMBER.search(norm):
-        kind = "number"
-    elif _EFFECT.search(norm):
-        kind = "effect"
-    elif _MEASURES.search(norm):
-        kind = "measures"
-    count = _CN.get(m.group(1)) if (m := _COUNT.search(norm)) else None
-    years = tuple(int(y) for y in _YEAR_Q.findall(norm))
-    quoted = tuple(re.findall(r"[“\"]([^”\"]{1,20})[”\"]", norm))
-    # The words that make it a request (请简要总结一下) or a comparison (分别, 比较) are its form.
-    request = "".join(m.group() for m in (*_REQUEST.finditer(norm), *_ACROSS_FORM.finditer(norm)))
-    filler = tuple(t for t in tokenize(norm) if _is_form_word(t, gen.keyword) or (len(t) > 1 and t in request))
-    return Question(
-        text=text,
-        norm=norm,
-        kind=kind,
-        places=tuple(places),
-        terms=quoted,
-        quoted=quoted,
-        years=years,
-        filler=filler,
-        count=count,
-    )
-
-
-def _is_form_word(token: str, keyword: KeywordIndex) -> bool:
-    """Stand-in rule: a general-Chinese function word (adverb, pronoun, numeral, particle…)
-    the reports never use (一下, 一共, 呀) is the question's form; nouns and verbs are content
-    even when absent (火星, 退税 must still make a question unanswerable)."""
-    if len(token) < 2 or keyword.doc_freq(token) or not is_dictionary_word(token):
-        return False
-    import jieba.posseg
-
-    flags = {w.flag for w in jieba.posseg.cut(token)}
-    return bool(flags) and all(f[:1] in "drmuyeocpq" for f in flags)

@@ -37,6 +37,7 @@ from assistant.grounding import (
     judge,
     marked,
     place_of,
+    question_of,
     sentences_of,
     similar,
 )
@@ -258,6 +259,9 @@ class ExtractiveAnswerer:
         self, question: Question, hits: Sequence[Hit], scored: Sequence[Scored], weights: TermWeights
     ) -> Answer | None:
         """One bullet per sub-heading of the section whose heading matches the question best."""
+        # A heading names what a summary asks for (二、经验…, 主要举措): the kind's words count here.
+        places = [x for p in question.places for x in (p.written, p.canonical)]
+        weights = TermWeights(question_of(question.norm), self.keyword).without(places)
         best: tuple[float, int, Hit, tuple[str, ...]] | None = None
         for hit in hits:
             sec = hit.chunk.section
@@ -287,7 +291,10 @@ class ExtractiveAnswerer:
         scored = self.scorer.score(question, candidates, topic)
         groups: dict[str, list[Scored]] = {}
         for s in scored:
-            own = topic.coverage(s.sentence.norm)
+            # The sentence with its own heading (一、做好招商引资“加法”: its items say 招商),
+            # compounds counted once: how much of the topic this sentence itself speaks to.
+            section = s.sentence.hit.chunk.section
+            own = topic.coverage(f"{normalize(section[-1]) if section else ''} {s.sentence.norm}", specific=True)
             if own < self.config.topic_min or _BACKGROUND.search(s.sentence.norm):
                 continue  # background, lead or boilerplate: names no part of the topic itself
             label = self._label(s.sentence, asked)
@@ -310,8 +317,8 @@ class ExtractiveAnswerer:
         blocks: list[AnswerBlock] = []
         for place, group in rows_in:
             ns, parts = [], []
-            for s in sorted(group, key=lambda s: (s.sentence.hit.chunk.doc_id, s.sentence.start)):
-                c = cite(len(citations) + 1, s.sentence)
+            for sent in self._with_details([g.sentence for g in group]):
+                c = cite(len(citations) + 1, sent)
                 citations.append(c)
                 ns.append(c.n)
                 parts.append(marked(c, question))
@@ -333,6 +340,19 @@ class ExtractiveAnswerer:
             "comparison",
         )
 
+    def _with_details(self, chosen: Sequence[Sentence]) -> list[Sentence]:
+        """In reading order; an enumerated item's short head (一是围绕主特产业招商。) brings the
+        sentence after it, which says what was done."""
+        out: list[Sentence] = []
+        for s in sorted(chosen, key=lambda s: (s.hit.chunk.doc_id, s.start)):
+            out.append(s)
+            if _ENUM.match(s.norm) and len(s.text) <= self.config.short_item:
+                body = [b for b in sentences_of([s.hit]) if not is_junk(b)]
+                nxt = next((b for b in body if b.start >= s.end), None)
+                if nxt is not None and not nxt.is_heading and not _ENUM.match(nxt.norm):
+                    out.append(nxt)
+        return _dedupe(out)
+
     def _label(self, s: Sentence, asked: Sequence[str]) -> str:
         if asked:
             return next((p for p in asked if about_place(s, p, self.places)), "")
@@ -348,8 +368,10 @@ def fits_hit(s: Sentence, hit: Hit) -> bool:
 
 
 def _is_comparison(question: Question) -> bool:
-    return question.kind == "comparison" or (
-        len([p for p in question.places if p.doc_ids]) >= 2 and is_cross_report(question.norm)
+    return (
+        question.kind == "comparison"
+        or question.cross_place
+        or (len([p for p in question.places if p.doc_ids]) >= 2 and is_cross_report(question.norm))
     )
 
 

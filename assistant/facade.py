@@ -70,7 +70,7 @@ class Assistant:
 
             self._engine = AnswerEngine(
                 settings=self.settings,
-                retrieve=lambda q, k, flt: self.search(q.text, k, flt),
+                search=self.search,
                 keyword=lambda: self.searcher.store.keyword().index,
                 embedder=lambda: self.embedder,
                 docs=self.docs,

@@ -58,6 +58,8 @@ class AnswerConfig:
     """A sentence of the asked shape (a number for 多少, a date for 何时, 是指 for 是什么)."""
     per_place: int = 2
     """Sentences per place in a comparison: enough for what it did, short enough to compare."""
+    short_item: int = 30
+    """An enumerated item this short is a head (一是围绕主特产业招商。): the next sentence says what."""
     max_places: int = 6
     """Place blocks in a comparison (the seed library covers six places)."""
     coverage_hits: int = 5
@@ -381,6 +383,7 @@ def place_of(s: Sentence, places: PlaceIndex) -> str:
         if named:
             return _most_specific(named, c.section)
     regions = [short_place(normalize(r)) for r in s.hit.record.regions]
+    regions = regions or sorted(places.doc_places(c.doc_id))  # 004 names no region; its byline does
     said = f"{normalize(s.hit.record.title)} {s.norm}"
     return next((r for r in regions if r in said), regions[0] if regions else "")
 
