@@ -277,7 +277,12 @@ def _subject(prev: _Context) -> str:
             runs[-1].append(w)
         elif runs[-1]:
             runs.append([])
-    best = max(runs, key=lambda r: sum(len(w.text) for w in r))  # the longest run of content words
+    # The run with the most noun characters, then the longest; on a tie the later one (the
+    # object of 推行了哪些放权措施 comes after its verb).
+    best = max(
+        reversed(runs),
+        key=lambda r: (sum(len(w.text) for w in r if w.flag.startswith(_NOUNISH)), sum(len(w.text) for w in r)),
+    )
     topic = "".join(w.text for w in best) or prev.question.attribute
     return f"{lead}{topic}"
 

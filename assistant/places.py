@@ -89,10 +89,16 @@ def posseg() -> Any:
 
 
 def pos_words(norm: str) -> list[tuple[str, str]]:
-    """(word, part-of-speech flag) pairs of `norm`, in order (jieba is not thread-safe)."""
+    """(word, part-of-speech flag) pairs of `norm`, in order (jieba is not thread-safe).
+    Cached: one question is cut once for its places, its words and its follow-up slots."""
+    return list(_pos_words(norm))
+
+
+@lru_cache(maxsize=512)
+def _pos_words(norm: str) -> tuple[tuple[str, str], ...]:
     pseg = posseg()
     with _POS_LOCK:
-        return [(w.word, w.flag) for w in pseg.cut(norm)]
+        return tuple((w.word, w.flag) for w in pseg.cut(norm))
 
 
 def _dictionary_tag(word: str) -> str | None:
@@ -114,6 +120,7 @@ def _strip_ethnic(stem: str) -> str:
     return stem
 
 
+@lru_cache(maxsize=4096)
 def canonical_place(name: str) -> str:
     """The short form a place is matched on (normalized, Simplified):
     衡阳市 → 衡阳; 湖南省衡阳市 → 衡阳; 广西壮族自治区 / 广西省 → 广西; 天津高新区 → 天津;
@@ -355,20 +362,22 @@ class _Finder:
 
     def find(self, norm: str, strict: bool = False) -> list[PlaceSpan]:
         spans: list[tuple[int, int]] = []
+        taken = bytearray(len(norm))  # linear in the text, however many names it repeats
 
-        def free(s: int, e: int) -> bool:
-            return all(e <= a or s >= b for a, b in spans)
+        def take(s: int, e: int) -> None:
+            if not any(taken[s:e]):
+                spans.append((s, e))
+                taken[s:e] = b"\x01" * (e - s)
 
         for form in self.form_list:
             if len(form) < 2 or form in _GENERIC:
                 continue
             start = norm.find(form)
             while start >= 0:
-                end = _extend_suffix(norm, start + len(form))
-                if free(start, end):
-                    spans.append((start, end))
+                take(start, _extend_suffix(norm, start + len(form)))
                 start = norm.find(form, start + len(form))
-        spans += [s for s in _tagged_places(norm, strict) if free(*s)]
+        for s, e in _tagged_places(norm, strict):
+            take(s, e)
         # Adjacent names are one place, the innermost (湖南衡阳, 湖南省衡阳市 → 衡阳).
         groups: list[list[tuple[int, int]]] = []
         for s, e in sorted(spans):

@@ -3,6 +3,7 @@ resolved question shown to the user (in the answer, its JSON and the terminal ch
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -178,3 +179,96 @@ def test_terminal_chat_shows_how_a_follow_up_was_understood(indexed: Settings) -
     assert r.exit_code == 0, r.output
     assert "理解为: 衡阳高新区干部工资分为哪两部分?" in r.output
     assert r.output.count("理解为") == 1  # the first question needed no resolving
+
+
+# -- follow-ups on the analyzed question (our own phrasings, over the seed reports' places) ------
+def _seed_resolve(*questions: str) -> str:
+    """Resolve the last question after the earlier ones (each earlier one resolved in turn)."""
+    from seed_places import seed_gazetteer
+
+    gaz = seed_gazetteer()
+    history: list[Turn] = []
+    for q in questions[:-1]:
+        history.append(_turn(q, resolve(q, history, gaz)))
+    return resolve(questions[-1], history, gaz)
+
+
+def _reads_naturally(text: str) -> bool:
+    """No doubled place (衡阳和衡阳), doubled particle or frame, or stray reference left."""
+    doubled = re.search(r"(\w{2,})(和|与|、)\1", text) or re.search(r"(的的|是什么是什么|呢\?|\?\?|？\?)", text)
+    frames = len(re.findall(r"(什么|怎么样|多少|哪些|如何)", text))
+    return not doubled and frames <= 1 and not re.search(r"^(那|它们|两地|这些)", text)
+
+
+FOLLOW_UPS = [
+    # (conversation, must contain, must not contain)
+    (("衡阳高新区干部工资怎么定?", "那绵阳呢?"), ["绵阳高新区干部工资怎么定"], ["衡阳"]),
+    (("衡阳高新区干部工资怎么定?", "那綿陽呢？"), ["綿陽高新区干部工资怎么定"], ["衡阳"]),
+    (("天津高新区的社会事务交给了谁?", "那河南这个市呢?"), ["河南", "社会事务交给了谁"], ["天津"]),
+    (("天津和衡阳在人事制度上分别怎么改?", "那绵阳呢?"), ["绵阳在人事制度上怎么改"], ["天津", "衡阳", "分别"]),
+    (("天津和衡阳在人事制度上分别怎么改?", "那衡阳呢?"), ["衡阳在人事制度上怎么改"], ["天津"]),
+    (("绵阳园区2022年新签约项目有多少个?", "总投资呢?"), ["绵阳园区2022年总投资"], ["新签约"]),
+    (("衡阳高新区通过竞聘提拔了多少干部?", "绩效工资呢?"), ["衡阳高新区", "绩效工资"], ["提拔", "竞聘"]),
+    (("滨海新区下放了多少项审批权?", "为企业办结了多少件?"), ["滨海新区为企业办结了多少件"], []),
+    (("衡阳高新区试用期满一年的干部怎么考核?", "满三年的呢?"), ["衡阳高新区试用期满三年的干部怎么考核"], ["满一年"]),
+    (("绵阳2022年新签约多少项目?", "2021年的呢?"), ["绵阳2021年新签约多少项目"], ["2022"]),
+    (("绵阳推行了哪些放权措施?", "效果怎么样?"), ["绵阳", "放权", "效果怎么样"], ["是什么"]),
+    (
+        ("天津高新区的飞地管理有哪些做法?", "这些做法取得了什么成效?"),
+        ["天津高新区", "飞地管理", "做法取得了什么成效"],
+        ["这些"],
+    ),
+    (("衡阳和绵阳的园区招商怎么做的?", "两地的考核办法有什么区别?"), ["衡阳和绵阳的考核办法有什么区别"], ["两地"]),
+    (("衡阳和绵阳的园区招商怎么做的?", "这两个地方的薪酬有何不同?"), ["衡阳和绵阳的薪酬有何不同"], ["这两个"]),
+    (("衡阳高新区干部工资怎么定?", "那绵阳呢?", "奖金呢?"), ["绵阳", "奖金"], ["衡阳", "工资"]),
+]
+
+
+@pytest.mark.parametrize(("turns", "has", "lacks"), FOLLOW_UPS)
+def test_follow_ups_replace_the_slot_that_changed(turns: tuple[str, ...], has: list[str], lacks: list[str]) -> None:
+    out = _seed_resolve(*turns)
+    assert all(h in out for h in has), out
+    assert not any(x in out for x in lacks), out
+    assert _reads_naturally(out), out
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        ("天津高新区干部工资分为哪两部分?", "模块化服务包括哪几个模块?"),
+        ("天津高新区干部工资分为哪两部分?", "绵阳清理了多少闲置土地?"),
+        ("衡阳推行了哪些审批改革?", "各地怎么剥离社会事务?"),
+        ("衡阳推行了哪些审批改革?", "什么是法定机构?"),
+    ],
+)
+def test_questions_of_their_own_pass_through(turns: tuple[str, str]) -> None:
+    assert _seed_resolve(*turns) == turns[-1]
+
+
+def test_the_naturalness_check_catches_what_it_should() -> None:
+    assert not _reads_naturally("衡阳和衡阳的园区改革有什么不同?")
+    assert not _reads_naturally("绵阳的做法有什么效果是什么?")
+    assert _reads_naturally("衡阳和绵阳的园区改革有什么不同?")
+
+
+def test_history_is_read_within_its_caps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A huge history costs no more than a capped one: only the last MAX_TURNS turns, each
+    cut to MAX_TURN_CHARS characters, ever reach the analysis (issue 12, finding 5)."""
+    from seed_places import seed_gazetteer
+
+    import assistant.conversation as conv
+
+    seen: list[int] = []
+    from assistant.question import analyze as real
+
+    def counting(text: str, gaz: object) -> object:
+        seen.append(len(text))
+        return real(text, gaz)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("assistant.conversation.analyze", counting)
+    long_turn = _turn("天津" * 9999)
+    out = resolve("那衡阳呢?", [long_turn], seed_gazetteer())
+    assert max(seen) <= conv.MAX_TURN_CHARS and out.startswith("衡阳")
+    seen.clear()
+    resolve("奖金呢?", [_turn(f"第{i}个问题有什么内容?") for i in range(500)], seed_gazetteer())
+    assert len(seen) <= conv.MAX_TURNS + 1  # the question itself, then at most the capped turns
