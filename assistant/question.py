@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from assistant.places import ZONE_WORDS, Gazetteer, PlaceSpan, canonical_place, pos_words
-from index.keyword import STOPWORDS, is_dictionary_word
+from index.keyword import STOPWORDS, general_rarity, is_dictionary_word
 from index.textnorm import normalize
 
 __all__ = ["Gazetteer", "Place", "Question", "QuestionKind", "analyze", "build_gazetteer", "canonical_place"]
@@ -136,6 +136,9 @@ _COUNT = re.compile(r"哪([一二两三四五六七八九十\d]+)(?:个|项|件|
 _FUNCTION_POS = ("u", "y", "p", "c", "d", "r", "e", "o", "q", "f", "zg", "x", "w")
 # Words jieba mis-tags that only total or soften (adverbs in use): a closed list of particles.
 _PARTICLES = frozenset({"一共", "总共", "一下", "下", "呀", "吧", "啊", "嘛", "呢", "吗", "哦", "哈", "啦", "么", "咯"})
+_SPECIFIC_RARITY = 12.0
+"""jieba rarity (-log frequency share) from which an unused verb is specific enough to count:
+提到 10.1, 告诉 8.6, 提及 11.7, 归纳 11.5 are general; 退税 13.7, 办结 16.3, 竞聘 14.7 are not."""
 _CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
@@ -310,7 +313,7 @@ def _classify(norm: str, spans: list[PlaceSpan], gazetteer: Gazetteer) -> list[t
             role = "term"
         after_place = role in ("place", "zone")
         out.append((word, role))
-    return _request_wrapper(out)
+    return _modifiers_of_form(_request_wrapper(out), pairs)
 
 
 def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
@@ -339,7 +342,9 @@ def _is_form_word(word: str, flag: str, pairs: list[tuple[str, str]], i: int, ga
         # 说说, 讲讲; 介绍一下, 告诉我: a verb of the request, not of the topic.
         if nxt == word or nxt in ("一下", "下", "我", "一些", "给我"):
             return True
-        return not gazetteer.attested(word)
+        # A verb or adjective the reports never use: form when it is general Chinese (提到,
+        # 告诉, 提及), content when it is specific (退税, 办结): jieba's word frequency decides.
+        return not gazetteer.attested(word) and general_rarity(word) < _SPECIFIC_RARITY
     return False
 
 
@@ -356,6 +361,19 @@ def _request_wrapper(words: list[tuple[str, Role]]) -> list[tuple[str, Role]]:
         if role == "term" and len(word) > 1 and not _is_wrapper_verb(word):
             break
         if role == "term":
+            out[j] = (word, "form")
+    return out
+
+
+def _modifiers_of_form(words: list[tuple[str, Role]], pairs: list[tuple[str, str]]) -> list[tuple[str, Role]]:
+    """An adverb or adjective right before a form word modifies the request or the kind, not
+    the topic: 简要总结, 简单说说, 大致介绍, 主要举措, 具体做法."""
+    out = list(words)
+    for j in range(len(out) - 2, -1, -1):
+        word, role = out[j]
+        modifier = role == "term" and pairs[j][1].startswith(("a", "ad", "d", "b"))
+        nxt_word, nxt_role = out[j + 1]
+        if modifier and nxt_role == "form" and pairs[j + 1][1].startswith(("v", "n")) and len(nxt_word) > 1:
             out[j] = (word, "form")
     return out
 

@@ -192,6 +192,23 @@ def test_absent_content_nouns_still_count() -> None:
     assert "球员" in ask("请问球员的转会费是多少?").terms
 
 
+def test_unused_verbs_count_when_specific_not_when_general() -> None:
+    """Verbs the reports never use: a specific one (退税, 办结) is content, a general one
+    (提及, 告诉) is the question's form; jieba's word frequency tells them apart."""
+    q = ask("请问如何申请出口退税?")
+    assert "退税" in q.terms and "退税" not in q.filler
+    assert "办结" in ask("绵阳为企业办结了多少件事项?").terms
+    assert not {"提及", "告诉"} & set(ask("能告诉我报告里提及的飞地管理吗?").terms)
+
+
+@pytest.mark.parametrize(
+    "question", ["简要总结绵阳园区的改革举措", "大致介绍一下天津的飞地管理", "请具体说说衡阳的做法"]
+)
+def test_a_word_modifying_the_request_is_form(question: str) -> None:
+    q = ask(question)
+    assert not {"简要", "大致", "具体"} & set(q.terms), q
+
+
 def test_zone_word_after_a_place_is_part_of_the_place() -> None:
     q = ask("滨海高新区的评价收入怎么算?")
     assert "高新区" not in q.terms and q.places[0].canonical == "滨海"
