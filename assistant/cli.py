@@ -327,11 +327,21 @@ def chat(ctx: click.Context, use_llm: bool | None) -> None:
 def eval_cmd(
     ctx: click.Context, qa_file: Path, corpus: Path | None, k: int, answers: bool, limit: int, as_json: bool
 ) -> None:
-    """Retrieval and answer metrics on a QA set (see ../shared/eval/README.md)."""
+    """Retrieval and answer metrics on a QA set, or, for a dialogue file (records with `turns`),
+    each conversation asked turn by turn and its last answer scored by kind (see
+    ../shared/eval/README.md)."""
+    from assistant.dialogue_eval import evaluate_dialogue, format_dialogue_report, is_dialogue
     from assistant.evaluation import evaluate, format_report
 
-    report = evaluate(_settings(ctx), qa_file, corpus=corpus, k=k, answers=answers, limit=limit)
-    click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
+    if is_dialogue(qa_file):
+        if not answers:
+            raise ConfigError(f"{qa_file} is a dialogue file: it scores answers, so --no-answers does not apply")
+        report = evaluate_dialogue(_settings(ctx), qa_file, corpus=corpus, limit=limit)
+        text = format_dialogue_report
+    else:
+        report = evaluate(_settings(ctx), qa_file, corpus=corpus, k=k, answers=answers, limit=limit)
+        text = format_report
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else text(report))
 
 
 @main.command()

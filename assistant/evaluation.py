@@ -108,11 +108,25 @@ def _rank(hits: Sequence[Hit], gold: Sequence[tuple[str, str]]) -> int | None:
     return None
 
 
-def _pct(values: Sequence[float], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-quantile (nearest rank) of `values`; None when there are none."""
     if not values:
-        return 0.0
+        return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def share(part: float, whole: int) -> float | None:
+    """part / whole, or None when the set has nothing to measure it on (printed as n/a:
+    0.0 or 1.0 would read as a result)."""
+    return part / whole if whole else None
+
+
+def fmt(value: object) -> str:
+    """A metric for the text report: floats to three places, None as n/a."""
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def evaluate(
@@ -163,8 +177,8 @@ def _report(
 ) -> dict[str, Any]:
     n = len(t.ranks)
 
-    def recall(at: int) -> float:
-        return sum(1 for r in t.ranks if r is not None and r <= at) / n if n else 0.0
+    def recall(at: int) -> float | None:
+        return share(sum(1 for r in t.ranks if r is not None and r <= at), n)
 
     out: dict[str, Any] = {
         "file": str(qa_file),
@@ -174,12 +188,12 @@ def _report(
             "recall@1": recall(1),
             "recall@5": recall(5),
             f"recall@{k}": recall(k),
-            "mrr": sum(1 / r for r in t.ranks if r) / n if n else 0.0,
+            "mrr": share(sum(1 / r for r in t.ranks if r), n),
             "missed": [
                 q.qid for q, r in zip([q for q in questions if not q.unanswerable], t.ranks, strict=True) if r is None
             ],
         },
-        "latency_ms": {"p50": _pct(t.latency, 0.5), "p95": _pct(t.latency, 0.95)},
+        "latency_ms": {"p50": percentile(t.latency, 0.5), "p95": percentile(t.latency, 0.95)},
     }
     if t.coverage:
         out["multi_report"] = {
@@ -187,32 +201,39 @@ def _report(
             "at_least_two": statistics.fmean(t.two_covered),
         }
     if answers:
-        ans = t.declined["answerable"]
-        una = t.declined["unanswerable"]
-        declined_right = sum(una)
-        declined_all = declined_right + sum(ans)
-        out["answers"] = {
-            "cites_gold": statistics.fmean(t.cited) if t.cited else 0.0,
-            "first_citation_has_gold": statistics.fmean(t.first_cited) if t.first_cited else 0.0,
-            "answerable_declined": sum(ans),
-            "refusal_precision": declined_right / declined_all if declined_all else 1.0,
-            "refusal_recall": declined_right / len(una) if una else 1.0,
-        }
+        out["answers"] = _answer_metrics(t)
     return out
+
+
+def _answer_metrics(t: _Tally) -> dict[str, Any]:
+    """Answer metrics; a set without unanswerable questions cannot measure refusal precision
+    or recall (declining an answerable question there is counted in `answerable_declined`)."""
+    ans = t.declined["answerable"]
+    una = t.declined["unanswerable"]
+    declined_right = sum(una)
+    return {
+        "cites_gold": share(sum(t.cited), len(t.cited)),
+        "first_citation_has_gold": share(sum(t.first_cited), len(t.first_cited)),
+        "answerable_declined": sum(ans),
+        "refusal_precision": share(declined_right, declined_right + sum(ans)) if una else None,
+        "refusal_recall": share(declined_right, len(una)),
+    }
 
 
 def format_report(r: dict[str, Any]) -> str:
     lines = [f"{r['file']}: {r['questions']} questions over {r['chunks']} chunks"]
     ret = r["retrieval"]
-    lines.append("retrieval: " + ", ".join(f"{key} {v:.3f}" for key, v in ret.items() if isinstance(v, float)))
+    lines.append("retrieval: " + ", ".join(f"{key} {fmt(v)}" for key, v in ret.items() if key != "missed"))
     if ret["missed"]:
         lines.append(f"  not found in top k: {', '.join(ret['missed'][:20])}")
     if "multi_report" in r:
-        lines.append("multi-report: " + ", ".join(f"{key} {v:.3f}" for key, v in r["multi_report"].items()))
+        lines.append("multi-report: " + ", ".join(f"{key} {fmt(v)}" for key, v in r["multi_report"].items()))
     if "answers" in r:
-        lines.append(
-            "answers: "
-            + ", ".join(f"{key} {v:.3f}" if isinstance(v, float) else f"{key} {v}" for key, v in r["answers"].items())
-        )
-    lines.append(f"latency: p50 {r['latency_ms']['p50']:.0f} ms, p95 {r['latency_ms']['p95']:.0f} ms")
+        lines.append("answers: " + ", ".join(f"{key} {fmt(v)}" for key, v in r["answers"].items()))
+    lines.append(f"latency: p50 {fmt_ms(r['latency_ms']['p50'])}, p95 {fmt_ms(r['latency_ms']['p95'])}")
     return "\n".join(lines)
+
+
+def fmt_ms(value: float | None) -> str:
+    """Milliseconds for the text report, None as n/a."""
+    return "n/a" if value is None else f"{value:.0f} ms"

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.embedding import Embedder, make_embedder
+from index.embedders import Embedder, make_embedder
 from index.errors import UnknownReportError
 from index.pipeline import Ingestor, IngestSummary, Progress, remove_report
 from index.search import HybridSearcher, SearchFilter, resolve_reports
@@ -39,19 +39,14 @@ class Assistant:
         vectors: VectorStore | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self._embedder = embedder
+        # The one embedder of ingest, search and answering (cheap: the model loads on first use).
+        self.embedder = embedder or make_embedder(self.settings)
         self._vectors = vectors
         self._searcher: HybridSearcher | None = None
         self._engine: AnswerEngine | None = None
         self._lock = threading.Lock()
 
     # -- shared resources -----------------------------------------------------------------
-    @property
-    def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = make_embedder(self.settings)
-        return self._embedder
-
     @property
     def searcher(self) -> HybridSearcher:
         with self._lock:
@@ -89,14 +84,8 @@ class Assistant:
         wait: float = 0,
         progress: Progress | None = None,
     ) -> IngestSummary:
-        ing = Ingestor(self.settings, embedder=self._embedder_if_loaded(), vectors=self._vectors, progress=progress)
-        summary = ing.run(paths, rebuild=rebuild, rebuild_stale=rebuild_stale, wait=wait)
-        if ing._embedder is not None:
-            self._embedder = ing._embedder  # keep the loaded model for later searches
-        return summary
-
-    def _embedder_if_loaded(self) -> Embedder | None:
-        return self._embedder
+        ing = Ingestor(self.settings, embedder=self.embedder, vectors=self._vectors, progress=progress)
+        return ing.run(paths, rebuild=rebuild, rebuild_stale=rebuild_stale, wait=wait)
 
     def add_report(self, filename: str, data: bytes) -> Path:
         """Store an uploaded report under the corpus folder (not yet indexed: call `ingest`)."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import click
 
-from assistant.answer_types import Answer, AnswerBlock, Citation
+from assistant.answer_types import Answer, AnswerBlock, Citation, Turn
 from index.pipeline import IngestSummary
 from index.statedb import DocRow
 from index.types import Hit
@@ -142,3 +143,18 @@ def print_summary(s: IngestSummary) -> None:
         click.secho(f"  failed: {rel}: {why}", fg="red", err=True)
     for a, b, score in s.duplicates:
         click.secho(f"  duplicate reports: {a} ~ {b} ({score:.0%} of paragraphs shared)", fg="yellow", err=True)
+
+
+def turns_from_json(history: Iterable[Mapping[str, Any]]) -> list[Turn]:
+    """Conversation turns from earlier answers in their JSON shape (`answer_json`; an
+    /api/ask response passed back as `history`). Only what follow-up resolution reads is
+    kept: question, resolved question, answer text and whether it was grounded. The HTTP
+    API and `reformqa eval` both build history here, so a dialogue scored in-process and
+    one scored over HTTP see the same turns."""
+    turns = []
+    for h in history:
+        question = str(h["question"])
+        resolved = str(h.get("resolved_question") or question)
+        answer = Answer(question, resolved, str(h.get("answer", "")), bool(h.get("grounded", True)), "extractive")
+        turns.append(Turn(question, answer))
+    return turns

@@ -40,10 +40,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 from index.chunking import chunk_document
-from index.embedding import Embedder, Vectors, make_embedder
+from index.embedders import Embedder, make_embedder
 from index.pipeline import index_text, prepare
 from index.settings import EmbeddingSettings, Settings
-from index.types import SourceFile
+from index.types import SourceFile, Vectors
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL = REPO.parent / "shared" / "eval"
@@ -113,7 +113,7 @@ def run(n: int, rounds: int, n_queries: int) -> dict[str, Any]:
     embedders: dict[str, Embedder] = {}
     load_s: dict[str, float] = {}
     for b in BACKENDS:
-        e = make_embedder(base.model_copy(update={"embedding": CONFIGS[b]}))
+        e = make_embedder(base.model_copy(update={"embedding": CONFIGS[b]}), cached=False)
         load_s[b] = _timed_docs(e, texts[:2])[0]  # load (and the one-time export)
         embedders[b] = e
     wall: dict[str, list[float]] = {b: [] for b in BACKENDS}

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from assistant.evaluation import _docs_corpus, _matches, read_questions
 from assistant.facade import Assistant
-from index.chunking import segment
 from index.keyword import tokenize
+from index.segmentation import segment
 from index.settings import Settings
 from index.textnorm import normalize
 

@@ -34,7 +34,7 @@ import contextlib
 
 from assistant.evaluation import Question, _docs_corpus, _matches, read_questions
 from assistant.facade import Assistant
-from index.embedding import Embedder, make_embedder
+from index.embedders import Embedder, make_embedder
 from index.keyword import tokenize
 from index.settings import Settings
 from index.textnorm import normalize

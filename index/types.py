@@ -9,6 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
+"""Embeddings: one L2-normalized float32 row per text, or a single (dim,) vector."""
+
 
 @dataclass(frozen=True)
 class SourceFile:

@@ -18,8 +18,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from index.embedding import Vectors
 from index.errors import VectorsMissingError
+from index.types import Vectors
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -48,6 +48,10 @@ class VectorStore(ABC):
 
     def refresh(self) -> None:  # noqa: B027 - optional hook; most stores need nothing
         """Drop cached state so that writes of another process become visible."""
+
+    @abstractmethod
+    def drop(self) -> None:
+        """Delete every vector and the store itself (a rebuilt index replaced this one)."""
 
 
 class MemoryVectorStore(VectorStore):
@@ -81,6 +85,10 @@ class MemoryVectorStore(VectorStore):
             if allowed is None or self._doc[cid] in allowed
         ]
         return sorted(scored, key=lambda x: (-x[1], x[0]))[:k]
+
+    def drop(self) -> None:
+        self._vecs.clear()
+        self._doc.clear()
 
 
 class ChromaVectorStore(VectorStore):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up (if needed) and run every check: ruff, mypy, then the test suite (real model and
-# real browser included). CPU-heavy tests run serially: torch threads fight each other.
+# Set up (if needed) and run every check: ruff, mypy, import-linter, then the test suite
+# (real model and real browser included). CPU-heavy tests run serially: torch threads fight each other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev --browser
@@ -8,6 +8,7 @@ bash scripts/setup.sh --dev --browser
 export ANONYMIZED_TELEMETRY=False HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 echo "== ruff"; ruff check .
 echo "== mypy"; mypy
+echo "== import-linter"; lint-imports  # layers and no import cycles (contracts in pyproject.toml)
 # One Chroma server on loopback for the server-mode tests (tests/test_chroma_server.py),
 # stopped however this script ends.
 CHROMA_DIR=$(mktemp -d)

@@ -1,12 +1,17 @@
-"""Shared fixtures. Network is blocked except loopback; the real model only in `model` tests."""
+"""Shared fixtures. Network is blocked except loopback; the real model only in `model` tests.
+
+Test data lives in the repository: the reports in `corpus/`, the QA sets in `tests/data/`
+(see its README); a test never reads `../shared`, so a fresh clone runs the same tests."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,11 +21,23 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 for _key in [k for k in os.environ if k.startswith("REFORMQA_")]:
     del os.environ[_key]  # the developer's own settings must not leak into tests
 
+from assistant.facade import Assistant  # noqa: E402
 from index.settings import EmbeddingSettings, Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "corpus"
 SEED_FILES = sorted(p.name for p in SEEDS.glob("*.txt"))
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _read_jsonl(name: str) -> list[dict[str, Any]]:
+    """The records of a JSONL file of tests/data. A missing file fails the test, never skips
+    it: the file is part of the repository (tests/data/README.md says where it comes from)."""
+    path = DATA / name
+    if not path.is_file():
+        pytest.fail(f"{path} is missing; restore it from git (tests/data/README.md says where it comes from)")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
 
 _real_connect = socket.socket.connect
 
@@ -55,6 +72,28 @@ def fake_settings(tmp_path: Path, corpus: Path) -> Settings:
         cache_dir=tmp_path / "cache",
         embedding=EmbeddingSettings(model="hash:256"),
     )
+
+
+@pytest.fixture(scope="session")
+def seed_qa() -> dict[str, dict[str, Any]]:
+    """The development questions over the seed reports (tests/data/seed_dev_qa.jsonl) by qid."""
+    return {q["qid"]: q for q in _read_jsonl("seed_dev_qa.jsonl")}
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The seed reports indexed once per test session with the fake embedder. Read-only:
+    tests that change the corpus or the index use `fake_settings` instead."""
+    root = tmp_path_factory.mktemp("seed-index")
+    shutil.copytree(SEEDS, root / "corpus")
+    settings = Settings(
+        data_dir=root / "data",
+        corpus_dir=root / "corpus",
+        cache_dir=root / "cache",
+        embedding=EmbeddingSettings(model="hash:256"),
+    )
+    Assistant(settings).ingest()
+    return settings
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ SEEDS = Path(__file__).resolve().parent.parent / "corpus"
 def seed_reports() -> tuple[tuple[CleanDocument, ...], tuple[Chunk, ...]]:
     settings = Settings(corpus_dir=SEEDS)
     metas = load_metadata(SEEDS)
-    files = scan(SEEDS, [SEEDS], [])
+    files = scan(SEEDS, [SEEDS]).files
     ids = doc_ids_for(files)
     cfg = settings.chunking
     docs = tuple(prepare(f, ids[f.rel], metas.get(f.rel), settings) for f in files)

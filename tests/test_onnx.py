@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from assistant.facade import Assistant
-from index import onnx_embed
-from index.embedding import SentenceTransformerEmbedder, make_embedder
+from index.embedders import CachingEmbedder, OnnxEmbedder, SentenceTransformerEmbedder, make_embedder, onnx_export
+from index.embedders.onnx_backend import batches_by_length
+from index.embedders.onnx_export import ensure_onnx_model, onnx_folder
 from index.errors import IndexMismatchError
-from index.onnx_embed import OnnxEmbedder, batches_by_length, ensure_onnx_model, onnx_folder
 from index.settings import EmbeddingSettings, Settings
 
 TEXTS = [
@@ -37,9 +37,11 @@ def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def test_backend_setting_selects_the_embedder_without_loading_it(tmp_path: Path) -> None:
     for backend, variant in [("onnx", "int8"), ("onnx-fp32", "fp32")]:
         e = make_embedder(_settings(tmp_path / "cache", tmp_path, backend))
-        assert isinstance(e, OnnxEmbedder) and e.variant == variant
-        assert e._session is None  # nothing loads before the first text
-    assert isinstance(make_embedder(_settings(tmp_path / "cache", tmp_path, "torch")), SentenceTransformerEmbedder)
+        assert isinstance(e, CachingEmbedder)
+        assert isinstance(e.inner, OnnxEmbedder) and e.inner.variant == variant
+        assert not e.inner.loaded  # nothing loads before the first text
+    torch = make_embedder(_settings(tmp_path / "cache", tmp_path, "torch"))
+    assert isinstance(torch, CachingEmbedder) and isinstance(torch.inner, SentenceTransformerEmbedder)
 
 
 def test_the_backend_is_part_of_the_index_fingerprint() -> None:
@@ -73,7 +75,7 @@ def test_a_failed_export_leaves_nothing_behind(tmp_path: Path, monkeypatch: pyte
         out.write_bytes(b"partial")
         raise RuntimeError("killed mid-export")
 
-    monkeypatch.setattr(onnx_embed, "_export_torch", broken)
+    monkeypatch.setattr(onnx_export, "_export_torch", broken)
     cache = tmp_path / "cache"
     with pytest.raises(RuntimeError, match="mid-export"):
         ensure_onnx_model(model, cache, "int8")
@@ -167,7 +169,7 @@ def test_export_happens_once_and_query_vectors_are_cached(
     def no_export(*args: object) -> None:
         raise AssertionError("exported twice")
 
-    monkeypatch.setattr(onnx_embed, "_export_torch", no_export)
+    monkeypatch.setattr(onnx_export, "_export_torch", no_export)
     e = make_embedder(_settings(model_cache, tmp_path, "onnx"))
     a = e.embed_query(QUERIES[0])
     a[:] = 0  # a caller changing its copy must not change the cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,12 @@ from click.testing import CliRunner
 
 from assistant.cli import main
 from assistant.facade import Assistant
+from index.embedders import HashingEmbedder, Kind
 from index.errors import IndexMismatchError, IngestLockedError, VectorsMissingError
 from index.pipeline import Ingestor
 from index.settings import ChunkSettings, Settings
 from index.store import IndexStore, current_index_dir
+from index.types import Vectors
 
 
 def _consistent(settings: Settings) -> IndexStore:
@@ -40,12 +43,11 @@ def test_first_ingest_indexes_the_seed_reports(fake_settings: Settings) -> None:
 def test_unchanged_files_are_skipped_without_the_model(fake_settings: Settings) -> None:
     Assistant(fake_settings).ingest()
 
-    class Exploding(Ingestor):
-        @property
-        def embedder(self):  # type: ignore[no-untyped-def]
+    class Exploding(HashingEmbedder):
+        def embed_batch(self, texts: Sequence[str], kind: Kind) -> Vectors:
             raise AssertionError("the model must not load when nothing changed")
 
-    s = Exploding(fake_settings).run()
+    s = Ingestor(fake_settings, embedder=Exploding()).run()
     assert len(s.unchanged) == 5 and s.chunks_embedded == 0 and not s.added
 
 

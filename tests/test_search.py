@@ -4,7 +4,6 @@ composes, and re-indexing changes exactly what search sees."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,16 +13,15 @@ from langchain_core.runnables import RunnableLambda
 
 from assistant.facade import Assistant
 from assistant.retriever import ReformRetriever, document_to_hit, hit_to_document
-from index.embedding import Embedder, HashingEmbedder, Vectors
+from index.embedders import Embedder, HashingEmbedder, Kind
 from index.errors import IndexMismatchError, QueryError, UnknownReportError
 from index.keyword import tokenize
-from index.search import HybridSearcher, SearchFilter, is_cross_report
+from index.search import SearchFilter, is_cross_report
 from index.settings import EmbeddingSettings, Settings
 from index.store import IndexStore
 from index.textnorm import normalize
-from index.types import Chunk, ChunkRecord, Hit
+from index.types import Hit, Vectors
 
-SEEDS = Path(__file__).resolve().parent.parent / "corpus"
 Q_185 = "天津高新区承接了多少项市级权力事项"
 Q_185_HANT = "天津高新區承接了多少項市級權力事項"
 Q_PAY = "哪些地方实行了以岗定薪的薪酬制度?"
@@ -39,13 +37,9 @@ def _settings(root: Path) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    """The seed reports indexed once for the module (read-only: tests must not change it)."""
-    root = tmp_path_factory.mktemp("search")
-    shutil.copytree(SEEDS, root / "corpus")
-    a = Assistant(_settings(root))
-    a.ingest()
-    return a
+def assistant(seed_index: Settings) -> Assistant:
+    """The session's seed index (read-only: tests must not change it)."""
+    return Assistant(seed_index)
 
 
 def _text_of(a: Assistant, doc_id: str) -> str:
@@ -234,16 +228,15 @@ def test_cross_report_questions_cover_several_reports(assistant: Assistant, quer
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
-def _fake_hit(doc_id: str, seq: int, score: float) -> Hit:
-    chunk = Chunk(f"{doc_id}-{seq}", doc_id, seq, "正文", "正文", (), seq * 10, seq * 10 + 2, 2)
-    return Hit(ChunkRecord(chunk, doc_id, f"{doc_id}.txt"), score)
-
-
-def test_spread_takes_the_best_hit_of_each_report_first() -> None:
-    hits = [_fake_hit("A", i, 1.0 - i / 10) for i in range(6)] + [_fake_hit("B", 0, 0.3), _fake_hit("C", 0, 0.2)]
-    out = HybridSearcher._spread(hits, 3)
-    assert [h.chunk.id for h in out] == ["A-0", "B-0", "C-0"]
-    assert [h.chunk.id for h in HybridSearcher._spread(hits, 5)] == ["A-0", "A-1", "A-2", "B-0", "C-0"]
+def test_a_diverse_search_takes_the_best_hit_of_each_report_first(assistant: Assistant) -> None:
+    ranked = assistant.search(Q_PAY, 9, diverse=False)
+    best_of_each: dict[str, str] = {}
+    for h in ranked:
+        best_of_each.setdefault(h.chunk.doc_id, h.chunk.id)
+    assert len(best_of_each) >= 3  # the question is answered by several reports
+    spread = assistant.search(Q_PAY, 3, diverse=True)
+    assert {h.chunk.id for h in spread} == set(list(best_of_each.values())[:3])
+    assert [h.score for h in spread] == sorted((h.score for h in spread), reverse=True)
 
 
 # -- the LangChain retriever ------------------------------------------------------------------
@@ -299,10 +292,7 @@ class UnusableEmbedder(Embedder):
     def dim(self) -> int:
         raise AssertionError("the model was used")
 
-    def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        raise AssertionError("the model was used")
-
-    def embed_query(self, text: str) -> Vectors:
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> Vectors:
         raise AssertionError("the model was used")
 
 

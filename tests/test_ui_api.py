@@ -41,11 +41,9 @@ def _settings(root: Path, **kw: Any) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    """One ingested index for the read-only tests of this module."""
-    a = Assistant(_settings(tmp_path_factory.mktemp("ui-api")))
-    a.ingest()
-    return a
+def assistant(seed_index: Settings) -> Assistant:
+    """The session's seed index, for the read-only tests of this module."""
+    return Assistant(seed_index)
 
 
 @pytest.fixture(scope="module")

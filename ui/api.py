@@ -15,9 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.answer_types import Answer, Turn
+from assistant.answer_types import Turn
 from assistant.facade import Assistant
-from assistant.render import answer_json, doc_json, hit_json
+from assistant.render import answer_json, doc_json, hit_json, turns_from_json
 from index.errors import (
     IndexMismatchError,
     IndexMissingError,
@@ -63,12 +63,8 @@ class SearchRequest(BaseModel):
 
 
 def to_turns(history: list[HistoryTurn]) -> list[Turn]:
-    """Conversation turns from the JSON history (only what follow-up resolution reads)."""
-    turns = []
-    for h in history:
-        resolved = h.resolved_question or h.question
-        turns.append(Turn(h.question, Answer(h.question, resolved, h.answer, h.grounded, "extractive")))
-    return turns
+    """Conversation turns from the JSON history (one conversion, shared with `reformqa eval`)."""
+    return turns_from_json(h.model_dump() for h in history)
 
 
 def status_for(exc: ReformQAError) -> int:
