@@ -54,8 +54,14 @@ ChunksOf = Callable[[str], Sequence[ChunkRecord]]
 _ENUM = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[,，、]|首先|其次|再次|最后|[(（]\d{1,2}[)）]|[①-⑳])"
 )
+# An inline list introduced as the answer (包括甲、乙、丙; 通过“整合、扩区、调规”).
+_INLINE_LIST = re.compile(
+    r"(包括|包含|主要有|分为|分别是|即|：|:|通过)[“\"]?[^、，,。“”]{1,16}、[^、，,。]{1,16}[、和及]"
+)
 _LEAD_IN = re.compile(r"[:：；;]\s*$")
 """A sentence ending in a colon or semicolon is continued by the next (a provision's steps)."""
+# A number or a definition is one sentence (its run aside); a fact keeps near-equals (≤ 3).
+_CAPS = {"number": 1, "definition": 1}
 _DEFINES = re.compile(r"(是指|所谓|指的是|即|是一种|是以)")
 _BACKGROUND = re.compile(r"(先后|相继)?(出台|印发|制定|发布)了?《")
 
@@ -110,25 +116,23 @@ class ExtractiveAnswerer:
             # The answer to 多少 is a sentence that holds a number, if any candidate does.
             numbered = [s for s in scored if s.lexical > 0 and HAS_NUM.search(s.sentence.text)]
             scored = numbered or scored
-        chosen = self.select(scored, 1 if question.kind in ("fact", "number", "definition") else None)
+        chosen = self.select(scored, _CAPS.get(question.kind))
         sentences = self.run_of(chosen, question)
         citations = tuple(cite(i, s) for i, s in enumerate(sentences, 1))
         blocks = _paragraphs(citations, question)
         return _answer(question, blocks, citations)
 
-    def select(self, scored: Sequence[Scored], limit: int | None = None) -> list[Scored]:
-        """The best sentence, and near-equals that say something else (a plain fact: the best,
-        plus near-equals only from another passage)."""
+    def select(self, scored: Sequence[Scored], cap: int | None = None) -> list[Scored]:
+        """The best sentence, and near-equals (≥ keep_ratio of its score) that say something
+        else, at most `cap` in all."""
         if not scored:
             return []
         best = scored[0]
         chosen = [best]
-        cap = self.config.max_sentences
+        cap = cap or self.config.max_sentences
         for s in scored[1:]:
             if len(chosen) >= cap or s.score < self.config.keep_ratio * best.score:
                 break
-            if limit == 1 and s.sentence.hit.chunk.doc_id == best.sentence.hit.chunk.doc_id:
-                continue
             if (
                 s.lexical > 0
                 and not s.sentence.is_heading
@@ -195,12 +199,19 @@ class ExtractiveAnswerer:
         hit = best.sentence.hit
         section = hit.chunk.section
         topic = weights.without([x for p in question.places for x in (p.written, p.canonical)])
+        top = [s for s in scored if not s.sentence.is_heading][:3]
+        most = max(s.lexical for s in top)
+        inline = next((s for s in top if s.lexical >= most and _INLINE_LIST.search(s.sentence.norm)), None)
+        if inline is not None:
+            # The sentence that matches the question best lists the items itself (包括甲、乙、丙).
+            return self.plain(question, [inline, *(s for s in scored if s is not inline)])
         for depth in range(len(section), 0, -1):
             items = self._items(question, hit, section[:depth])
-            # Items of the best sentence's own section are its list; a wider section's only
-            # when its heading names the topic (a report's "经验" is no answer to 工资分为哪两部分).
-            own = depth == len(section) and items and items[0].hit.chunk.section == section
-            if not own and topic.coverage(normalize(section[depth - 1])) < 0.3:
+            # A section's items are the answer when its heading names the topic, or when the
+            # best sentence is one of them or leads into them (a report's "经验" is no answer
+            # to 工资分为哪两部分, nor 004's 效能化运行 list to 干部晋升通道窄).
+            heads = depth == len(section) and _leads_into(best.sentence, items)
+            if not heads and topic.coverage(normalize(section[depth - 1])) < 0.3:
                 continue
             if len(items) >= 2:
                 if question.count and len(items) > question.count:
@@ -373,6 +384,15 @@ def _is_comparison(question: Question) -> bool:
         or question.cross_place
         or (len([p for p in question.places if p.doc_ids]) >= 2 and is_cross_report(question.norm))
     )
+
+
+def _leads_into(best: Sentence, items: Sequence[Sentence]) -> bool:
+    """`best` is one of `items`, or the sentence right before the first of them."""
+    if not items:
+        return False
+    if any(i.start == best.start and i.hit.chunk.doc_id == best.hit.chunk.doc_id for i in items):
+        return True
+    return best.hit.chunk.doc_id == items[0].hit.chunk.doc_id and 0 <= items[0].start - best.end <= 2
 
 
 def _parts(question: Question) -> list[str]:
