@@ -159,6 +159,8 @@ def _cited_places(turn: Turn, gaz: Gazetteer) -> list[str]:
         found = inner[-1:] or found
         if not found:
             found = [canonical_place(r) for r in c.regions[:1]]  # regions are listed province first
+        if not found:
+            found = [p for p in (gaz.main_place(c.doc_id),) if p]
         for p in found[:1]:
             if p not in out:
                 out.append(p)

@@ -177,7 +177,7 @@ class Gazetteer:
         self,
         forms: dict[str, str],
         about: dict[str, frozenset[str]],
-        doc_places: dict[str, frozenset[str]],
+        doc_places: dict[str, tuple[str, ...]],
         sections: dict[tuple[str, tuple[str, ...]], frozenset[str]],
         texts: dict[str, str],
         vocabulary: Vocabulary | None = None,
@@ -206,7 +206,7 @@ class Gazetteer:
         metas: dict[str, ReportMeta] = {d.doc_id: d.meta for d in docs}
         forms: dict[str, str] = {}
         about: dict[str, set[str]] = {}
-        doc_places: dict[str, set[str]] = {doc: set() for doc in metas}
+        doc_places: dict[str, dict[str, None]] = {doc: {} for doc in metas}  # ordered: regions first
 
         def add(written: str, doc: str | None, canon: str | None = None) -> str:
             canon = canon or canonical_place(written)
@@ -214,7 +214,7 @@ class Gazetteer:
             forms.setdefault(canon, canon)
             if doc is not None:
                 about.setdefault(canon, set()).add(doc)
-                doc_places[doc].add(canon)
+                doc_places[doc][canon] = None
             return canon
 
         for doc, meta in metas.items():
@@ -258,7 +258,7 @@ class Gazetteer:
         return cls(
             forms,
             {k: frozenset(v) for k, v in about.items()},
-            {k: frozenset(v) for k, v in doc_places.items()},
+            {k: tuple(v) for k, v in doc_places.items()},
             sections,
             texts,
             vocabulary,
@@ -299,7 +299,12 @@ class Gazetteer:
 
     def doc_places(self, doc_id: str) -> frozenset[str]:
         """Places the report as a whole is about (region metadata, title, byline)."""
-        return self._doc_places.get(doc_id, frozenset())
+        return frozenset(self._doc_places.get(doc_id, ()))
+
+    def main_place(self, doc_id: str) -> str | None:
+        """The report's first place (its first region; regions are listed province first)."""
+        places = self._doc_places.get(doc_id, ())
+        return places[0] if places else None
 
     def section_places(self, doc_id: str, section: Sequence[str]) -> frozenset[str]:
         """Places the section's innermost place-naming heading is about (empty: none)."""

@@ -148,13 +148,45 @@ def print_summary(s: IngestSummary) -> None:
 def turns_from_json(history: Iterable[Mapping[str, Any]]) -> list[Turn]:
     """Conversation turns from earlier answers in their JSON shape (`answer_json`; an
     /api/ask response passed back as `history`). Only what follow-up resolution reads is
-    kept: question, resolved question, answer text and whether it was grounded. The HTTP
+    kept: question, resolved question, answer text, whether it was grounded and the first
+    citations (report, section, regions, quote: the places the answer was about). The HTTP
     API and `reformqa eval` both build history here, so a dialogue scored in-process and
     one scored over HTTP see the same turns."""
     turns = []
     for h in history:
         question = str(h["question"])
         resolved = str(h.get("resolved_question") or question)
-        answer = Answer(question, resolved, str(h.get("answer", "")), bool(h.get("grounded", True)), "extractive")
+        cites = tuple(_citation_from_json(i, c) for i, c in enumerate(_first_citations(h), 1))
+        grounded = bool(h.get("grounded", True))
+        answer = Answer(question, resolved, str(h.get("answer", "")), grounded, "extractive", cites)
         turns.append(Turn(question, answer))
     return turns
+
+
+_HISTORY_CITATIONS = 10
+_HISTORY_FIELD_CHARS = 2000
+
+
+def _first_citations(h: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    raw = h.get("citations") or []
+    return [c for c in raw[:_HISTORY_CITATIONS] if isinstance(c, Mapping)] if isinstance(raw, list) else []
+
+
+def _citation_from_json(n: int, c: Mapping[str, Any]) -> Citation:
+    """A history citation, every text field cut to a bounded length (it is client input)."""
+
+    def text(key: str) -> str:
+        return str(c.get(key) or "")[:_HISTORY_FIELD_CHARS]
+
+    regions = c.get("regions") or []
+    return Citation(
+        n,
+        text("doc_id"),
+        text("title"),
+        text("source"),
+        text("section"),
+        text("quote"),
+        0,
+        0,
+        tuple(str(r)[:100] for r in regions[:10]) if isinstance(regions, list) else (),
+    )

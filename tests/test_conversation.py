@@ -255,3 +255,27 @@ def test_history_is_read_within_its_caps(monkeypatch: pytest.MonkeyPatch) -> Non
     seen.clear()
     resolve("奖金呢?", [_turn(f"第{i}个问题有什么内容?") for i in range(500)], seed_gazetteer())
     assert len(seen) <= conv.MAX_TURNS + 1  # the question itself, then at most the capped turns
+
+
+def test_history_json_keeps_the_cited_places_within_bounds() -> None:
+    """An /api/ask response passed back as history keeps what its answer cited (the place a
+    question without one was about), at most 10 citations with bounded fields."""
+    from seed_places import doc, seed_gazetteer
+
+    from assistant.render import turns_from_json
+
+    heng = Citation(
+        1, doc("003"), "案例", "003.txt", "湖南省衡阳市:持续深化市直园区管理体制改革", "…", 0, 1, ("湖南省", "衡阳市")
+    )
+    previous = answer_json(
+        Answer("干部工资分为哪两部分?", "干部工资分为哪两部分?", "…[1]", True, "extractive", (heng,))
+    )
+    (turn,) = turns_from_json([previous])
+    assert turn.answer.citations[0].doc_id == doc("003")
+    assert "衡阳" in resolve("那奖金呢?", [turn], seed_gazetteer())  # from the cited section's heading
+    no_section = dict(previous, citations=[{"doc_id": doc("002"), "section": ""}])
+    assert "天津" in resolve("那奖金呢?", turns_from_json([no_section]), seed_gazetteer())  # the report's place
+    flood = dict(previous, citations=[{"doc_id": "x" * 50_000, "section": "天津" * 9999}] * 1000)
+    (big,) = turns_from_json([flood])
+    assert len(big.answer.citations) == 10
+    assert all(len(c.section) <= 2000 and len(c.doc_id) <= 2000 for c in big.answer.citations)
