@@ -114,16 +114,19 @@ def resolve(question: str, history: Sequence[Turn], places: Gazetteer | Iterable
     core = _TAIL.sub("", body)
     content = [t for t in cur.terms if t not in {p.canonical for p in cur.places}]
     if new_places and not content and _is_bare(core, cur):
-        return _replace_places(prev, [p.written for p in new_places])
+        return _replace_places(prev, _written_with_zone(cur, gaz), _has_zone(cur, gaz))
     if new_places or cur.cross_place:
         return q  # a question of its own about named places
     if _REFERENCE.match(body) or not content:
-        return _point_back(q, body, prev)
+        # 效果怎么样? / 这些做法有什么效果?: about the previous subject.
+        return _point_back(q, body, prev, gaz)
     if re.search(r"呢[?？]?$", cur.norm) or _LEAD.match(cur.norm):
         cond = _CONDITION.match(body)
         if cond and _is_condition(cond.group(1), gaz):
             return _replace_condition(prev, cond.group(1))
         return _replace_attribute(prev, core, gaz)
+    if not _has_noun(cur, gaz):
+        return _point_back(q, body, prev, gaz)  # 取得了什么成效? / 现在整合成了几个?
     if _is_elliptical(cur, gaz) and prev.places:
         return _add_subject(q, prev)
     return q
@@ -179,10 +182,39 @@ def _is_bare(core: str, cur: Question) -> bool:
     return not rest.strip()
 
 
-def _place_spans(prev: _Context) -> list[tuple[int, int]]:
+def _written_with_zone(cur: Question, gaz: Gazetteer) -> list[str]:
+    """The new places as written, each with the zone word after it (天津高新区)."""
+    words = parse(cur.norm, gaz)
+    out: list[str] = []
+    for p in cur.places:
+        written = p.written
+        norm = normalize(written)
+        for i, w in enumerate(words):
+            if w.role == "place" and cur.norm[w.start :].startswith(norm):
+                nxt = next((x for x in words[i + 1 :] if x.role != "place"), None)
+                if nxt is not None and nxt.role == "zone" and nxt.start == w.start + len(norm):
+                    written += cur.text[nxt.start : nxt.end]
+                break
+        out.append(written)
+    return out
+
+
+def _has_zone(cur: Question, gaz: Gazetteer) -> bool:
+    return any(w.role == "zone" for w in parse(cur.norm, gaz))
+
+
+def _has_noun(cur: Question, gaz: Gazetteer) -> bool:
+    """Whether the question names a thing of its own (盘活了多少厂房? does; 取得了什么成效? does not)."""
+    return any(
+        w.role in ("term", "quote", "number") and (w.flag.startswith(_NOUNISH) or w.role != "term")
+        for w in parse(cur.norm, gaz)
+    )
+
+
+def _place_spans(prev: _Context, with_zone: bool = False) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for w in prev.words:
-        if w.role == "place":
+        if w.role == "place" or (with_zone and w.role == "zone" and spans and spans[-1][1] == w.start):
             if spans and spans[-1][1] == w.start:
                 spans[-1] = (spans[-1][0], w.end)
             else:
@@ -190,11 +222,12 @@ def _place_spans(prev: _Context) -> list[tuple[int, int]]:
     return spans
 
 
-def _replace_places(prev: _Context, new: list[str]) -> str:
-    """The previous question about the new place(s): one name in place of the old ones."""
+def _replace_places(prev: _Context, new: list[str], with_zone: bool = False) -> str:
+    """The previous question about the new place(s): one name in place of the old ones (with
+    its zone word when the new one has one: 衡阳园区 → 天津高新区)."""
     text = prev.text
     joined = _join_places(new)
-    spans = _place_spans(prev)
+    spans = _place_spans(prev, with_zone)
     if not spans:
         lead = "" if text.startswith(("高新区", "开发区", "园区", "新区", "在")) else "的"
         return f"{joined}{lead}{text}"
@@ -289,7 +322,7 @@ def _subject(prev: _Context) -> str:
     return f"{lead}{topic}"
 
 
-def _point_back(q: str, body: str, prev: _Context) -> str:
+def _point_back(q: str, body: str, prev: _Context, gaz: Gazetteer) -> str:
     """效果怎么样? / 这些做法有什么效果? → the previous subject named."""
     subject = _subject(prev)
     if not subject:
@@ -303,8 +336,11 @@ def _point_back(q: str, body: str, prev: _Context) -> str:
         head = noun.group(0) if noun else ""
         tail = rest[len(head) :]
         return f"{subject}的{head}{tail}" if head else f"{subject}{tail}"
-    joiner = "" if re.match(r"^(有|带来|取得|起到|是|在|对)", body) else "的"
-    return f"{subject}{joiner}{body}"
+    words = [w for w in parse(body, gaz) if w.role != "stop" or w.text.strip()]
+    starts_with_noun = (bool(words) and words[0].flag.startswith(_NOUNISH) and words[0].role != "form") or (
+        bool(words) and words[0].text in ("效果", "成效", "作用", "成果", "影响", "情况")
+    )
+    return f"{subject}{'的' if starts_with_noun else ''}{body}"
 
 
 def _replace_attribute(prev: _Context, new_attr: str, gaz: Gazetteer) -> str:
@@ -378,6 +414,8 @@ def _is_elliptical(cur: Question, gaz: Gazetteer) -> bool:
     if not words:
         return False
     first = words[0]
+    if len(words) > 1 and words[1].flag.startswith(("ul", "uz", "ug")):
+        return first.role == "term"  # 办理了…: a verb in use, however jieba tags it
     if first.flag.startswith("vn"):  # 盘活了多少…: a verb in use when an aspect or a count follows
         return len(words) > 1 and words[1].flag.startswith(("ul", "uz", "ug", "m"))
     return first.flag.startswith(("p", "v", "d")) and first.role != "place"
