@@ -122,13 +122,18 @@ def resolve(question: str, history: Sequence[Turn], places: Gazetteer | Iterable
         return _point_back(q, body, prev, gaz)
     if re.search(r"呢[?？]?$", cur.norm) or _LEAD.match(cur.norm):
         cond = _CONDITION.match(body)
-        if cond and _is_condition(cond.group(1), gaz):
+        if cond and (_is_condition(cond.group(1), gaz) or _same_kind_word(prev, cond.group(1))):
             return _replace_condition(prev, cond.group(1))
         return _replace_attribute(prev, core, gaz)
     if not _has_noun(cur, gaz):
         return _point_back(q, body, prev, gaz)  # 取得了什么成效? / 现在整合成了几个?
     if _is_elliptical(cur, gaz) and prev.places:
         return _add_subject(q, prev)
+    if _continues_place_topic(cur, prev, gaz):
+        lead = _add_subject("", prev)
+        words = [w for w in parse(cur.norm, gaz) if w.role != "stop"]
+        joiner = "的" if words and words[0].flag.startswith(_NOUNISH) else ""
+        return f"{lead}{joiner}{q}"
     return q
 
 
@@ -390,6 +395,18 @@ def _is_condition(phrase: str, gaz: Gazetteer) -> bool:
     return bool(words) and words[0].flag.startswith(("a", "d", "v")) and not words[0].flag.startswith("vn")
 
 
+def _same_kind_word(prev: _Context, cond: str) -> Word | None:
+    """The previous question's word of the same kind as `cond`: one that ends the same way
+    (国家级 ↔ 省级, 满两年 ↔ 满一年, 2021年 ↔ 2022年), not a place."""
+    norm = normalize(cond)
+    for w in prev.words:
+        if w.role in ("place", "zone", "stop") or len(w.text) < 2 or w.text == norm:
+            continue
+        if w.text[-1] == norm[-1]:
+            return w
+    return None
+
+
 def _replace_condition(prev: _Context, cond: str) -> str:
     """满两年的呢? → the previous condition of the same shape (满一年) replaced."""
     parts = re.split(f"({_NUMERAL})", cond)
@@ -404,6 +421,14 @@ def _replace_condition(prev: _Context, cond: str) -> str:
         m = re.search(r"(19|20)\d{2}年?", text)
         if m:
             return text[: m.start()] + year.group(1) + "年" + text[m.end() :]
+    same = _same_kind_word(prev, cond)
+    if same is not None:
+        start, norm = same.start, normalize(text)
+        for k in range(len(cond) - 1, 0, -1):  # 满两年 over 满|一年: the shared lead goes too
+            if start >= k and norm[start - k : start] == normalize(cond)[:k]:
+                start -= k
+                break
+        return text[:start] + cond + text[same.end :]
     lead, start = _prefix(prev)
     return f"{lead}{cond}的{text[start:]}"
 
@@ -419,6 +444,27 @@ def _is_elliptical(cur: Question, gaz: Gazetteer) -> bool:
     if first.flag.startswith("vn"):  # 盘活了多少…: a verb in use when an aspect or a count follows
         return len(words) > 1 and words[1].flag.startswith(("ul", "uz", "ug", "m"))
     return first.flag.startswith(("p", "v", "d")) and first.role != "place"
+
+
+def _continues_place_topic(cur: Question, prev: _Context, gaz: Gazetteer) -> bool:
+    """评价收入怎么发? after a question about 天津: a question without a place whose topic only
+    the previous place's reports hold (else it is a question of its own: 模块化服务包括什么?)."""
+    if len(prev.places) != 1 or cur.kind in ("definition", "comparison") or cur.cross_place:
+        return False
+    own = set(gaz.docs_for(canonical_place(prev.places[0])))
+    runs: list[str] = []
+    last_end = -1
+    for w in parse(cur.norm, gaz):
+        if w.role in ("term", "quote"):  # adjacent content words make one phrase (评价收入)
+            if runs and w.start == last_end:
+                runs[-1] += w.text
+            else:
+                runs.append(w.text)
+            last_end = w.end
+    if not own or not runs:
+        return False
+    found = [gaz.docs_with(r) for r in runs]
+    return all(f & own for f in found) and any(f and f <= own for f in found)
 
 
 def _add_subject(q: str, prev: _Context) -> str:

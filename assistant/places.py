@@ -327,6 +327,10 @@ class Gazetteer:
             return True
         return any(form in norm for form, canon in self._forms.items() if canon == canonical)
 
+    def docs_with(self, word: str) -> frozenset[str]:
+        """Reports whose text holds `word` (normalized)."""
+        return frozenset(d for d, t in self._texts.items() if word in t)
+
     def near(self, a: str, b: str, window: int = 60) -> bool:
         """Whether some report has `b` within `window` characters of `a` (normalized words).
         Without report texts (a names-only gazetteer) nothing can be checked: True."""

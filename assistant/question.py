@@ -112,6 +112,7 @@ _FRAME = re.compile(
     r"(是什么意思|什么意思|的意思|的含义|指的是什么|是指什么|指什么|什么是|所谓|是啥|"
     r"什么时候|何时|哪一年|哪年|哪个月|(多大|多少|几|什么)的?(比例|比重|份额|数量|规模)|"
     r"主要内容|有哪些方面|哪些方面|几个方面|主要做法|主要举措|怎么样|如何|怎样|"
+    r"分别|比较|对比|区别|异同|有何不同|有什么不同|不同之处|不同|差异|差别|各自|相比|"
     r"(哪些|哪几份|哪份|哪篇|哪几篇|哪个|什么)(报告|文章|材料|资料|文件|文献|报道)(中|里|里面|上)?(有没有|是否|都|还)?"
     r"(提到|提及|说到|讲到|谈到|写到|涉及|介绍|讲|说|写)?(了|过)?|"
     r"(报告|文章|材料|资料|文件|文中|文献|报道)(中|里|里面|上)?(有没有|是否|都|还)?"
@@ -171,7 +172,7 @@ def analyze(text: str, gazetteer: Gazetteer) -> Question:
         quoted=quoted,
         years=years,
         numbers=numbers,
-        attribute=_attribute(words),
+        attribute=_attribute(words, text),
         filler=tuple(dict.fromkeys(w for w, role in words if role == "form")),
         count=_count(norm),
         cross_place=cross,
@@ -306,8 +307,8 @@ def _classify(norm: str, spans: list[PlaceSpan], gazetteer: Gazetteer) -> list[t
             role = "form"
         elif len(word) == 1 and i > 0 and (_COUNTED.search(pairs[i - 1][0]) or pairs[i - 1][0] in _DEICTIC):
             role = "form"  # 多少项, 几个, 这个市: a counter or a pointer, not a topic
-        elif _is_form_word(word, flag, pairs, i, gazetteer):
-            role = "form"
+        elif _is_form_word(word, flag, pairs, i, gazetteer) or _WH.search(word):
+            role = "form"  # also 干什么, 为什么, 哪里: question words glued to a verb
         elif word in STOPWORDS or _WH.fullmatch(word):
             role = "stop"
         else:
@@ -385,12 +386,16 @@ def _is_wrapper_verb(word: str) -> bool:
     return bool(tags) and all(not f.startswith(("n", "vn", "eng", "nz")) for f in tags)
 
 
-def _attribute(words: list[tuple[str, Role]]) -> str:
-    """The content words in order, joined (的 kept between two content words)."""
+def _attribute(words: list[tuple[str, Role]], text: str) -> str:
+    """The content words in order, as written in `text` (的 kept between two of them); years
+    and numbers are conditions of the question, not what it asks about."""
     parts: list[str] = []
+    pos = 0
     for k, (word, role) in enumerate(words):
-        if role in ("term", "quote", "number") or (
+        written = text[pos : pos + len(word)]
+        pos += len(word)
+        if role in ("term", "quote") or (
             word == "的" and parts and k + 1 < len(words) and words[k + 1][1] in ("term", "quote")
         ):
-            parts.append(word)
+            parts.append(written)
     return "".join(parts).strip("的")

@@ -207,6 +207,10 @@ FOLLOW_UPS = [
     (("衡阳园区怎么选拔干部?", "那天津高新区呢?"), ["天津高新区怎么选拔干部"], ["衡阳", "园区"]),
     (("滨海新区的飞地管理是怎么推进的?", "取得了什么成效?"), ["滨海新区飞地管理取得了什么成效"], []),
     (("绵阳园区原来有多少家企业?", "现在增加到多少家?"), ["绵阳", "现在增加到多少家"], []),
+    (("天津有几个市级开发区?", "省级的呢?"), ["天津有几个省级开发区"], ["市级"]),
+    # A topic only the previous place's report holds continues that place's conversation.
+    (("天津高新区的人事改革怎么做的?", "评价收入按什么发放?"), ["天津高新区", "评价收入按什么发放"], []),
+    (("衡阳的放权赋能有哪些做法?", "园区行政审批专用章有什么用?"), ["衡阳", "园区行政审批专用章有什么用"], []),
 ]
 
 
@@ -225,6 +229,8 @@ def test_follow_ups_replace_the_slot_that_changed(turns: tuple[str, ...], has: l
         ("天津高新区干部工资分为哪两部分?", "绵阳清理了多少闲置土地?"),
         ("衡阳推行了哪些审批改革?", "各地怎么剥离社会事务?"),
         ("衡阳推行了哪些审批改革?", "什么是法定机构?"),
+        # Its topic is in other reports too: a question of its own, not about 天津.
+        ("天津高新区干部工资分为哪两部分?", "高新区改革面临的形势有哪五个方面?"),
     ],
 )
 def test_questions_of_their_own_pass_through(turns: tuple[str, str]) -> None:
