@@ -40,18 +40,35 @@ def retrieve(
     flt: SearchFilter | None = None,
     gazetteer: Gazetteer | None = None,
 ) -> list[Hit]:
-    """Hits for an analyzed question (see the module docstring)."""
-    known = [p for p in question.places if p.doc_ids]
+    """Hits for an analyzed question (see the module docstring).
+
+    Only reports *about* a place (region metadata, title, section headings, byline) narrow
+    the search; a place a report merely mentions (香港 in a Wikipedia article about a film)
+    gets the plain search: the answerer's place check keeps other places' facts out."""
+    about = [replace(p, doc_ids=_about(p, gazetteer)) for p in question.places]
+    known = [p for p in about if p.doc_ids]
     if not known:
-        # No place, or only places no report is about (the answer declines for them; the
+        # No place, or only places no report is about (the answer declines for those; the
         # plain search still offers related passages).
         spread = question.cross_place or question.kind == "comparison"
         return search(question.text, k, flt, diverse=True if spread else None)
-    if len(known) == 1:
+    if len(about) == 1:
         return _for_place(question, known[0], search, k, flt, gazetteer)
-    per_place = max(3, -(-k // len(known)))
-    lists = [_for_place(question, p, search, per_place, flt, gazetteer, alone=True) for p in known]
-    return _interleave(lists, max(k, per_place * len(known)))
+    per_place = max(3, -(-k // len(about)))
+    lists = [
+        _for_place(question, p, search, per_place, flt, gazetteer, alone=True)
+        if p.doc_ids
+        else search(_query_for(question, p), per_place, flt, diverse=False)
+        for p in about
+    ]
+    return _interleave(lists, max(k, per_place * len(about)))
+
+
+def _about(place: Place, gazetteer: Gazetteer | None) -> tuple[str, ...]:
+    """The reports about the place (without a gazetteer: the question's own doc_ids)."""
+    if gazetteer is None:
+        return place.doc_ids
+    return tuple(d for d in place.doc_ids if d in set(gazetteer.docs_about(place.canonical)))
 
 
 def _for_place(

@@ -136,3 +136,18 @@ def test_langchain_retriever_is_place_aware_with_a_gazetteer(seed_assistant: Ass
     assert "绵阳" in docs[0].metadata["section"]
     plain = ReformRetriever(assistant=a, k=4).invoke("绵阳的招商引资有哪些做法?")
     assert len(plain) == 4  # without a gazetteer: the plain hybrid search, as before
+
+
+def test_a_place_only_mentioned_gets_the_plain_search() -> None:
+    """A report that merely names a place (in its text, not its metadata, title or headings)
+    is not that place's evidence: the search is not narrowed to it."""
+    docs = [SimpleNamespace(doc_id=d, meta=ReportMeta(title=f"report {d}", regions=r)) for d, r in REGIONS.items()]
+    chunks = [h.chunk for h in RANKED] + [
+        Chunk("x", "tj", 1, "与北京中关村相比。", "与北京中关村相比。", ("三、方向",), 0, 9, 8)
+    ]
+    gaz = Gazetteer.build(docs, chunks)
+    q = analyze("北京的招商引资部门有几个?", gaz)
+    assert q.places[0].doc_ids == ("tj",)  # named in 天津's report: not absent
+    search = FakeSearch()
+    retrieve(q, search, 4, None, gaz)
+    assert search.calls[0][2] is None
