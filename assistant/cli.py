@@ -151,7 +151,13 @@ def show(ctx: click.Context, doc_id: str, with_chunks: bool, as_json: bool) -> N
     """Print the cleaned text of a report (and its chunks)."""
     row, text, chunks = _assistant(ctx).show(doc_id)
     if as_json:
-        out: dict[str, Any] = {"doc_id": row.doc_id, "source": row.rel, "title": row.meta.title, "text": text}
+        out: dict[str, Any] = {
+            "doc_id": row.doc_id,
+            "source": row.rel,
+            "title": row.meta.title,
+            "text": text,
+            "notes": list(row.notes),  # what reading and cleaning removed, line by line
+        }
         if with_chunks:
             out["chunks"] = [
                 {
@@ -167,6 +173,8 @@ def show(ctx: click.Context, doc_id: str, with_chunks: bool, as_json: bool) -> N
             ]
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
+    for note in row.notes:  # on stderr: stdout stays the report's text
+        click.secho(f"note: {note}", fg="yellow", err=True)
     click.echo(text)
     if with_chunks:
         for c in chunks:

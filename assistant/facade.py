@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import hmac
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from index.embedders import Embedder, make_embedder
-from index.errors import UnknownReportError
+from index.errors import ReformQAError, UnknownReportError
 from index.pipeline import Ingestor, IngestSummary, Progress, remove_report
 from index.search import HybridSearcher, SearchFilter, resolve_reports
 from index.settings import Settings
 from index.statedb import DocRow
 from index.store import IndexStore, current_index_dir
 from index.types import ChunkRecord, Hit
-from index.uploads import store_upload
+from index.uploads import source_path, store_upload, uploads_prefix, write_report_meta
 from index.vectorstore import VectorStore
 
 if TYPE_CHECKING:
@@ -83,13 +83,40 @@ class Assistant:
         rebuild_stale: bool = False,
         wait: float = 0,
         progress: Progress | None = None,
+        on_file: Callable[[str], None] | None = None,
     ) -> IngestSummary:
-        ing = Ingestor(self.settings, embedder=self.embedder, vectors=self._vectors, progress=progress)
+        ing = Ingestor(
+            self.settings, embedder=self.embedder, vectors=self._vectors, progress=progress, on_file=on_file
+        )
         return ing.run(paths, rebuild=rebuild, rebuild_stale=rebuild_stale, wait=wait)
 
-    def add_report(self, filename: str, data: bytes) -> Path:
-        """Store an uploaded report under the corpus folder (not yet indexed: call `ingest`)."""
-        return store_upload(self.settings, filename, data)
+    def add_report(self, filename: str, data: bytes, meta: Mapping[str, Any] | None = None) -> Path:
+        """Store an uploaded report in the upload folder (not yet indexed: call `ingest`),
+        with its metadata (title, regions, year, kind) when given."""
+        path = store_upload(self.settings, filename, data)
+        if meta:
+            try:
+                write_report_meta(self.settings, uploads_prefix(self.settings) + path.name, meta)
+            except ReformQAError:
+                path.unlink(missing_ok=True)  # no half-described upload
+                raise
+        return path
+
+    def set_report_meta(self, doc_id: str, meta: Mapping[str, Any]) -> Path:
+        """Write a report's metadata (into the metadata file that describes it); re-index to apply."""
+        resolved = self.resolve_report(doc_id)
+        rel = next(d.rel for d in self.docs() if d.doc_id == resolved)
+        return write_report_meta(self.settings, rel, meta)
+
+    def delete_file(self, rel: str) -> Path | None:
+        """Delete a library file that is not indexed (one that failed), and its metadata table."""
+        path = source_path(self.settings, rel)
+        if path is None or not path.is_file():
+            return None
+        path.unlink()
+        if rel.startswith(uploads_prefix(self.settings)):
+            write_report_meta(self.settings, rel, None)
+        return path
 
     def check_admin(self, password: str) -> bool:
         """Constant-time comparison with REFORMQA_ADMIN_PASSWORD; False when none is set."""
@@ -109,12 +136,7 @@ class Assistant:
         resolved = self.resolve_report(doc_id)
         rel = next(d.rel for d in self.docs() if d.doc_id == resolved)
         self.remove(resolved)
-        root = self.settings.corpus_dir.resolve()
-        path = (root / rel).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
-            return None
-        path.unlink()
-        return path
+        return self.delete_file(rel)
 
     def docs(self) -> list[DocRow]:
         return self.searcher.store.db.docs()

@@ -141,6 +141,8 @@ def print_summary(s: IngestSummary) -> None:
     )
     for rel, why in s.failed:
         click.secho(f"  failed: {rel}: {why}", fg="red", err=True)
+    for rel, why in s.notes:
+        click.secho(f"  note: {rel}: {why}", fg="yellow", err=True)
     for a, b, score in s.duplicates:
         click.secho(f"  duplicate reports: {a} ~ {b} ({score:.0%} of paragraphs shared)", fg="yellow", err=True)
 

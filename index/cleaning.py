@@ -2,7 +2,10 @@
 
 The reports are scraped pages and office exports. What they carry besides the report is
 removed here, by LINE SHAPE (short, pattern-dominated lines), never by a substring alone:
-a sentence that mentions 来源 or 试点 in prose is the report's own text. Anonymization
+a sentence that mentions 来源 or 试点 in prose is the report's own text. Contact and URL
+lines are furniture only by POSITION (a page's header or footer, or a running footer):
+in a notice's body "咨询电话:…" is the answer. Copyright and source markers go alone, never
+with the news item that carries them. Anonymization
 placeholders (`xx`, `**`, `x月`) are also the report's own text and are kept.
 
 Every step is a pure `str -> str` function; `clean_text` runs them in order and says what
@@ -18,8 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
-CLEANER_VERSION = "1"
-"""Part of the index fingerprint: bump it whenever cleaning output changes."""
+# Part of the index fingerprint: bump it whenever cleaning output changes.
+# 2: contact and URL lines go only in a page's header/footer (or as a running footer);
+# copyright, ICP, 公众号 and reposting markers go alone, not with the line that carries them.
+CLEANER_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,9 @@ class CleanResult:
     text: str
     notes: tuple[str, ...] = ()
     """What was removed, for the ingest summary (e.g. "removed 7 boilerplate lines")."""
+    dropped: tuple[str, ...] = ()
+    """Each boilerplate line removed and each line that lost a marker (shortened), so a
+    reader can check that no content went."""
 
 
 # -- whitespace -----------------------------------------------------------------------------
@@ -117,7 +125,7 @@ _TEASER = re.compile(
     r"试读结束|試讀結束|查阅全文|查閱全文|阅读全文|閱讀全文|下载全文|下載全文|全文下载|全文下載|未完待续|未完待續"
 )
 _CONTACT = re.compile(
-    r"(?:微信|加微|QQ|qq|电话|電話|手机|手機|联系方式|聯繫方式|邮箱|郵箱|e-?mail)[号號群]?\s*[:\uff1a]?\s*[a-z0-9_.\-]*\d{5,}|"
+    r"(?:微信|加微|QQ|qq|电话|電話|热线|熱線|传真|傳真|手机|手機|联系方式|聯繫方式|邮箱|郵箱|e-?mail)[号號群]?\s*[:\uff1a]?\s*[a-z0-9_.\-]*\d{5,}|"
     r"[\w.\-]+@[\w\-]+\.[\w.]+",
     re.I,
 )
@@ -162,32 +170,160 @@ def _is_ui(line: str) -> bool:
     return bool(words) and all(w.strip(":\uff1a").lower() in _UI_WORDS for w in words)
 
 
-def is_boilerplate_line(line: str) -> bool:
-    """True for a whole line of web furniture (navigation, footer, paywall, contact, disclaimer)."""
-    line = line.strip()
-    if not line:
+# A marker that ends a news item or sits in a parenthesis: only the marker goes.
+_SOURCE_MARK = re.compile(
+    r"(?:来源|來源|转自|轉自|转载自|轉載自|本文来自|本文來自|关注|關注|搜索|扫码|掃碼|长按|長按)[^。!?！？]{0,30}"
+    r"(?:公众号|公眾號)|(?:微信)?(?:公众号|公眾號)\s*[:\uff1a“\"「]|未经授权不得转载|未經授權不得轉載|"
+    r"未经许可不得转载|未經許可不得轉載"
+)
+_PAREN = re.compile(r"[(（][^()（）]{0,80}[)）]")
+_PIECE = re.compile(r"[^。!?！？]+(?:[。!?！？]+[”」』)）]*)?|[。!?！？]+")
+"""A line's sentences, in order; joined they give the line back."""
+_MAX_MARKER_PIECE = 120
+"""A longer sentence that mentions 版权所有 or 公众号 is prose about it, not a marker."""
+_MARKER_SHARE = 0.4
+"""A line whose markers make up this share of it is furniture as a whole."""
+_CONTENT = re.compile(r"[\w\u3400-\u9fff]")
+
+
+def _is_marker_piece(piece: str) -> bool:
+    if len(piece) > _MAX_MARKER_PIECE:
         return False
+    return bool(_COPYRIGHT.search(piece) or _DISCLAIMER.search(piece.strip("(（)） ")) or _SOURCE_MARK.search(piece))
+
+
+def strip_markers(line: str) -> tuple[str, int]:
+    """The line without its copyright / ICP / 公众号 / reposting markers, and how many went.
+
+    A news item that ends with “(来源:xx公众号)” or “本网版权所有,未经授权不得转载。” keeps its
+    text; a line that is (almost) all marker comes back empty."""
+    dropped = 0
+
+    def paren(match: re.Match[str]) -> str:
+        nonlocal dropped
+        if _is_marker_piece(match.group(0)):
+            dropped += 1
+            return ""
+        return match.group(0)
+
+    unbracketed = _PAREN.sub(paren, line)
+    pieces = _PIECE.findall(unbracketed)
+    if "".join(pieces) != unbracketed:  # defensive: never lose text to a tokenizing slip
+        return line, 0
+    kept = [p for p in pieces if not _is_marker_piece(p)]
+    dropped += len(pieces) - len(kept)
+    if not dropped:
+        return line, 0
+    rest = "".join(kept).strip(" ,，;；:：|")
+    marker_chars = len(line) - len(rest)
+    if marker_chars >= _MARKER_SHARE * len(line) or len(_CONTENT.findall(rest)) < 10:
+        return "", dropped
+    return rest, dropped
+
+
+def _is_furniture(line: str) -> bool:
+    """Lines that are web furniture wherever they stand: navigation, page meta, share and
+    print buttons, paywall teasers, link lists."""
     return (
         _is_breadcrumb(line)
         or _is_meta(line)
-        or _is_url_line(line)
         or _is_ui(line)
-        or (len(line) <= 300 and bool(_DISCLAIMER.search(line)))
-        or (len(line) <= 60 and bool(_TEASER.search(line) or _CONTACT.search(line)))
+        or (len(line) <= 60 and bool(_TEASER.search(line)))
         or (len(line) <= 150 and bool(_LINK_LIST.match(line) or _UI_START.match(line)))
-        or (len(line) <= 150 and bool(_COPYRIGHT.search(line)))
     )
 
 
-def _boilerplate_subn(text: str) -> tuple[str, int]:
+def _is_contact(line: str) -> bool:
+    """A short phone / QQ / e-mail line or a URL line: furniture in a page footer, content in
+    a notice's body (“咨询电话:…”, “举报电话:12320”)."""
+    return _is_url_line(line) or (len(line) <= 60 and bool(_CONTACT.search(line)))
+
+
+def is_boilerplate_line(line: str) -> bool:
+    """True for a whole line of web furniture (navigation, footer, paywall, contact,
+    disclaimer) as it would be judged in a page's header or footer."""
+    line = line.strip()
+    if not line:
+        return False
+    return _is_furniture(line) or _is_contact(line) or strip_markers(line)[0] == ""
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    drop: bool
+    text: str
+    markers: int = 0
+
+
+_REPEATED_FOOTER = 3
+"""A contact line this often in one document is a running page footer."""
+
+
+_MAX_FOOTER_CONTACTS = 6
+"""A page header or footer has a few contact lines; a longer run is a directory (content)."""
+
+
+def _edge_flags(lines: list[str], candidate: list[bool], contact: list[bool]) -> list[bool]:
+    """Lines in the leading or trailing run of candidates (blank lines do not break a run),
+    unless the run holds more contact lines than a page footer does."""
+    flags = [False] * len(lines)
+    for order in (range(len(lines)), range(len(lines) - 1, -1, -1)):
+        run: list[int] = []
+        for n in order:
+            if not lines[n].strip():
+                continue
+            if not candidate[n]:
+                break
+            run.append(n)
+        if sum(contact[n] for n in run) <= _MAX_FOOTER_CONTACTS:
+            for n in run:
+                flags[n] = True
+    return flags
+
+
+def _verdicts(lines: list[str]) -> list[_Verdict]:
+    stripped = [strip_markers(line.strip()) if line.strip() else (line, 0) for line in lines]
+    furniture = [bool(line.strip()) and _is_furniture(line.strip()) for line in lines]
+    contact = [bool(line.strip()) and _is_contact(line.strip()) for line in lines]
+    all_marker = [bool(line.strip()) and text == "" for line, (text, _) in zip(lines, stripped, strict=True)]
+    candidate = [f or c or m for f, c, m in zip(furniture, contact, all_marker, strict=True)]
+    edge = _edge_flags(lines, candidate, contact)
+    counts = Counter(_key(line) for line, c in zip(lines, contact, strict=True) if c)
+    out: list[_Verdict] = []
+    for n, line in enumerate(lines):
+        text, markers = stripped[n]
+        running = contact[n] and counts[_key(line)] >= _REPEATED_FOOTER
+        if furniture[n] or all_marker[n] or (contact[n] and (edge[n] or running)):
+            out.append(_Verdict(True, "", markers))
+        else:
+            out.append(_Verdict(False, text if markers else line, markers))
+    return out
+
+
+@dataclass(frozen=True)
+class _Boilerplate:
+    text: str
+    lines: tuple[str, ...]
+    """The whole lines dropped."""
+    markers: tuple[str, ...]
+    """Lines that lost only a marker (as they were)."""
+
+
+def _boilerplate(text: str) -> _Boilerplate:
     lines = text.split("\n")
-    kept = [line for line in lines if not is_boilerplate_line(line)]
-    return "\n".join(kept), len(lines) - len(kept)
+    verdicts = _verdicts(lines)
+    kept = [v.text for v in verdicts if not v.drop]
+    dropped = tuple(line for line, v in zip(lines, verdicts, strict=True) if v.drop)
+    trimmed = tuple(line for line, v in zip(lines, verdicts, strict=True) if not v.drop and v.markers)
+    return _Boilerplate("\n".join(kept), dropped, trimmed)
 
 
 def strip_boilerplate_lines(text: str) -> str:
-    """Drop whole lines of web boilerplate; prose that merely mentions a keyword stays."""
-    return _boilerplate_subn(text)[0]
+    """Drop web furniture: navigation and page-meta lines anywhere, contact and URL lines in
+    the header or footer (or repeated as a running footer), copyright and reposting markers
+    (the marker only, or the line when it is all marker). Prose that merely mentions a
+    keyword, and a body line that holds a phone number, URL or e-mail, stay."""
+    return _boilerplate(text).text
 
 
 # -- repeated content -----------------------------------------------------------------------
@@ -344,13 +480,24 @@ def clean_text(text: str) -> CleanResult:
     """whitespace → pinyin → boilerplate → repeats → whitespace, with notes on what went."""
     text = normalize_whitespace(text)
     text, n_pinyin = _pinyin_subn(text)
-    text, n_boiler = _boilerplate_subn(text)
-    text, runs = _repeats_subn(text)
+    boiler = _boilerplate(text)
+    text, runs = _repeats_subn(boiler.text)
     text = normalize_whitespace(text)
     notes: list[str] = []
     if n_pinyin:
         notes.append(f"removed {n_pinyin} pinyin annotations")
+    n_boiler = len(boiler.lines)
     if n_boiler:
         notes.append(f"removed {n_boiler} boilerplate line{'s' if n_boiler > 1 else ''}")
+    if boiler.markers:
+        n = len(boiler.markers)
+        notes.append(f"removed a copyright/source marker from {n} line{'s' if n > 1 else ''} (the rest kept)")
     notes.extend(_repeat_notes(runs))
-    return CleanResult(text=text, notes=tuple(notes))
+    dropped = tuple(f"boilerplate: {_shorten(line)}" for line in boiler.lines)
+    dropped += tuple(f"marker removed from: {_shorten(line)}" for line in boiler.markers)
+    return CleanResult(text=text, notes=tuple(notes), dropped=dropped)
+
+
+def _shorten(line: str, width: int = 60) -> str:
+    line = line.strip()
+    return f"“{line}”" if len(line) <= width else f"“{line[: width - 1]}…”"

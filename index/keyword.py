@@ -191,7 +191,20 @@ class KeywordIndex:
             scores = np.where(allowed, scores, 0.0)
         if not len(scores):
             return []
-        k = min(k, len(scores))
-        best = np.argpartition(-scores, k - 1)[:k]
-        ranked = sorted(best, key=lambda i: (-scores[i], i))
-        return [(int(i), float(scores[i])) for i in ranked if scores[i] > 0]
+        return [(int(i), float(scores[i])) for i in rank_rows(scores, k) if scores[i] > 0]
+
+
+def rank_rows(scores: npt.NDArray[np.float32], k: int) -> list[int]:
+    """The k best rows, best first; equal scores in row order.
+
+    argpartition alone picks an arbitrary subset of the rows tied at the k-th score, so
+    which of them make the cut would depend on the array's layout, not on the data: every
+    row tied with the k-th is taken, then the lowest rows win.
+    """
+    k = min(k, len(scores))
+    if k <= 0:
+        return []
+    kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+    candidates = np.flatnonzero(scores >= kth)
+    order = np.lexsort((candidates, -scores[candidates]))  # last key first: score, then row
+    return [int(i) for i in candidates[order][:k]]

@@ -1,23 +1,22 @@
 """Read report files (txt, md, html, docx, pdf) into `LoadedText`.
 
-Encodings are detected, never assumed: the reports are scraped Chinese web pages and
-office exports, so GB18030/GBK, Big5, UTF-16 and UTF-8 with or without a BOM all occur.
-Every failure (undecodable bytes, a corrupt docx, an encrypted pdf) becomes a `LoadError`
+Encodings are detected, never assumed (`index.encoding`). Every limit applies while the
+file is read (`ReadLimits`): bytes before reading, decompressed bytes of a .docx as they
+come out, a PDF's page count before any page is parsed, characters while decoding. Every
+failure (undecodable bytes, a corrupt docx, an encrypted pdf) becomes a `LoadError`
 naming the file, the reason and the fix, so one bad file never stops an ingest.
 """
 
 from __future__ import annotations
 
-import codecs
 import io
 import re
-import unicodedata
+import zipfile
 from collections.abc import Callable, Iterator
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import charset_normalizer
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, PreformattedString, Tag
 from docx import Document
@@ -26,158 +25,30 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from pypdf import PdfReader
 
+from index.encoding import Decoded, chars_over_limit, decode_bytes, decode_report, verified_declaration
 from index.errors import LoadError
 from index.types import LoadedText
 
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".html", ".htm", ".docx", ".pdf"})
-
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-# Big5 is tried as the strict standard table first, then Microsoft's cp950 superset.
-_CJK_CODECS = ("gb18030", "big5", "cp950")
-_MIN_PLAUSIBLE = 0.8
-"""Share of well-formed characters a CJK decode needs: right decodes score ~0.95+, a GBK
-text read as Big5 (or the reverse) about 0.3-0.6."""
-_MAX_CONTROL_SHARE = 0.01
-_BINARY = "looks like a binary file, not text; check that it is the report itself (not an archive or image) and re-save it as UTF-8 text"
-_EMPTY = "is empty (no text); add the report's text or remove the file"
+__all__ = ["SUPPORTED_SUFFIXES", "ReadLimits", "check_size", "decode_bytes", "html_to_text", "load_file"]
 
 
-# -- encodings ------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _common_hanzi() -> frozenset[str]:
-    """GB2312 level 1 (3,755 common Simplified) plus Big5's 常用字 (5,401 common Traditional).
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds that apply WHILE a file is read, so a hostile file costs at most these."""
 
-    Both character sets are frequency tiers by design, so they are derived from the codecs
-    themselves instead of shipping a frequency list.
-    """
-    chars: set[str] = set()
-    spans = ((range(0xB0, 0xD8), range(0xA1, 0xFF), "gb2312"), (range(0xA4, 0xC7), range(0x40, 0xFF), "big5"))
-    for leads, trails, codec in spans:
-        for lead in leads:
-            for trail in trails:
-                try:
-                    chars.add(bytes((lead, trail)).decode(codec))
-                except UnicodeDecodeError:
-                    continue
-    return frozenset(chars)
+    max_bytes: int = 50_000_000
+    """The file on disk (settings: limits.max_file_bytes)."""
+    max_chars: int | None = None
+    """Characters of text (settings: limits.max_text_chars); None: no limit."""
+    max_unpacked_bytes: int = 128_000_000
+    """A .docx's parts once decompressed, all together: a 300 KB zip bomb unpacks to GBs."""
+    max_pdf_pages: int = 5_000
+    """Pages of a PDF, counted before any page is parsed."""
 
-
-def _char_weight(ch: str, common: frozenset[str]) -> float:
-    code = ord(ch)
-    if ch in common or 0x3000 <= code <= 0x303F or 0xFF01 <= code <= 0xFFEF or 0x2000 <= code <= 0x206F:
-        return 1.0
-    if 0xC0 <= code <= 0x24F:  # Latin letters with accents: pinyin tone marks, names
-        return 1.0
-    if 0x3400 <= code <= 0x9FFF:  # a real but rare hanzi: a wrong decode produces many of these
-        return 0.3
-    return 0.0
-
-
-def _plausibility(text: str) -> float:
-    """How much `text` looks like correctly decoded Chinese/ASCII text (0..1)."""
-    wide = [ch for ch in text if ord(ch) > 0x7E and not ch.isspace()]
-    if not wide:
-        return 1.0
-    common = _common_hanzi()
-    return sum(_char_weight(ch, common) for ch in wide) / len(wide)
-
-
-def _control_share(text: str) -> float:
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
-    return controls / max(len(text), 1)
-
-
-def _strict(data: bytes, codec: str) -> str | None:
-    try:
-        return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
-        return None
-
-
-def _utf8(data: bytes) -> str | None:
-    """Strict UTF-8, tolerating only a multi-byte character cut off at the very end."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
-            return data[: exc.start].decode("utf-8")
-        return None
-
-
-def _most_plausible(data: bytes, candidates: tuple[str, ...]) -> tuple[str, str] | None:
-    """The strict decode that reads most like text (earlier candidates win ties), if any does."""
-    best: tuple[float, str, str] | None = None
-    for codec in candidates:
-        text = _strict(data, codec)
-        if text is None or _control_share(text) > _MAX_CONTROL_SHARE:
-            continue
-        score = _plausibility(text)
-        if best is None or score > best[0]:
-            best = (score, text, codec)
-    if best is None or best[0] < _MIN_PLAUSIBLE:
-        return None
-    return best[1], best[2]
-
-
-def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
-    """UTF-16 (its NUL bytes are the zero halves of ASCII): the byte order that reads as text.
-
-    NUL parity alone is not enough: common hanzi such as 一 (U+4E00) and 开 (U+5F00) have a
-    zero byte too, on the other side from ASCII.
-    """
-    return None if len(data) % 2 else _most_plausible(data, ("utf-16-le", "utf-16-be"))
-
-
-def _fallback(data: bytes) -> tuple[str, str] | None:
-    match = charset_normalizer.from_bytes(data).best()
-    if match is None:
-        return None
-    return str(match), match.encoding
-
-
-def _decode(data: bytes, rel: str) -> tuple[str, str]:
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            text = _strict(data[len(bom) :], codec.removesuffix("-sig"))
-            if text is None:
-                raise LoadError(
-                    rel, f"starts with a {codec} byte-order mark but is not valid {codec}; re-save it as UTF-8"
-                )
-            return text, codec
-    if b"\x00" in data:
-        found = _utf16_without_bom(data)
-        if found is None:
-            raise LoadError(rel, _BINARY)
-        return found
-    text = _utf8(data)
-    if text is not None:
-        return text, "utf-8"
-    # GB18030 first: it wins ties, the corpus is mainland Chinese.
-    found = _most_plausible(data, _CJK_CODECS) or _fallback(data)
-    if found is None:
-        raise LoadError(rel, _BINARY)
-    return found
-
-
-def decode_bytes(data: bytes, rel: str) -> tuple[str, str]:
-    """Decode report bytes: returns (text with `\\n` newlines, encoding name).
-
-    Order: byte-order mark, UTF-16 by its NUL pattern, strict UTF-8, then the most
-    plausible strict GB18030/Big5 decode, then charset-normalizer. Raises LoadError for
-    empty or binary data.
-    """
-    if not data.strip():
-        raise LoadError(rel, _EMPTY)
-    text, codec = _decode(data, rel)
-    if not text.strip():
-        raise LoadError(rel, _EMPTY)
-    if _control_share(text) > _MAX_CONTROL_SHARE:
-        raise LoadError(rel, _BINARY)
-    return text.replace("\r\n", "\n").replace("\r", "\n"), codec
+    @property
+    def max_markup_chars(self) -> int | None:
+        """HTML markup is a few times its text: bound the parser, not only the result."""
+        return None if self.max_chars is None else 5 * self.max_chars
 
 
 # -- markdown -------------------------------------------------------------------------------
@@ -222,38 +93,27 @@ _HTML_BLOCK = frozenset(
     | {"pre", "section", "summary", "table", "tbody", "thead", "tfoot", "tr", "ul", "title"}
 )
 _HTML_CELLS = frozenset({"td", "th"})
-_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([a-zA-Z0-9_\-]+)", re.I)
 _HTML_SPACE = re.compile(r"[ \t\r\n\f]+")
 # A source line break between two hanzi is layout, not a space (Chinese has no word spaces).
 _HTML_CJK_BREAK = re.compile(
     r"(?<=[\u3400-\u9fff\uff00-\uffef\u3000-\u303f])[ \t\r\f]*\n[ \t\r\n\f]*(?=[\u3400-\u9fff\uff00-\uffef\u3000-\u303f])"
 )
-_CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "cp950", "utf8": "utf-8"}
 
 
-def _declared_charset(data: bytes) -> str | None:
-    match = _META_CHARSET.search(data[:4096])
-    if match is None:
-        return None
-    name = match.group(1).decode("ascii").lower()
-    return _CHARSET_ALIASES.get(name, name)
-
-
-def _decode_html(data: bytes, rel: str) -> tuple[str, str]:
-    """Honour <meta charset>, but only if a strict decode with it is plausible text."""
-    declared = _declared_charset(data)
-    if declared and _utf8(data) is None and not data.startswith(tuple(b for b, _ in _BOMS)):
-        text = _strict(data, declared)
-        if text is not None and text.strip() and _plausibility(text) >= _MIN_PLAUSIBLE:
-            return text.replace("\r\n", "\n").replace("\r", "\n"), declared
-    return decode_bytes(data, rel)
-
-
-def _html_pieces(node: Tag) -> Iterator[str]:
-    for child in node.children:
-        if isinstance(child, PreformattedString):  # comments, doctype, CDATA
+def _html_pieces(root: Tag) -> Iterator[str]:
+    """Text pieces in document order, walked with an explicit stack: pages nested a few
+    thousand elements deep (generated or hostile) would overflow Python's recursion limit."""
+    stack: list[Any] = [iter(root.children)]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
             continue
-        if isinstance(child, NavigableString):
+        if isinstance(child, str) and not isinstance(child, PreformattedString | NavigableString):
+            yield child  # a closing marker pushed below
+        elif isinstance(child, PreformattedString):  # comments, doctype, CDATA
+            continue
+        elif isinstance(child, NavigableString):
             yield _HTML_SPACE.sub(" ", _HTML_CJK_BREAK.sub("", str(child)))
         elif isinstance(child, Tag):
             if child.name == "br":
@@ -262,11 +122,9 @@ def _html_pieces(node: Tag) -> Iterator[str]:
             block = child.name in _HTML_BLOCK
             if block:
                 yield "\n"
-            yield from _html_pieces(child)
-            if block:
-                yield "\n"
-            elif child.name in _HTML_CELLS:
-                yield " | "
+            after = "\n" if block else " | " if child.name in _HTML_CELLS else ""
+            stack.append(iter([after] if after else []))
+            stack.append(iter(child.children))
 
 
 def _page_title(soup: BeautifulSoup) -> str:
@@ -315,42 +173,101 @@ def _docx_table(table: Table) -> Iterator[str]:
         yield " | ".join(c for c in cells if c)
 
 
-def docx_to_text(data: bytes) -> str:
+def _check_unpacked(data: bytes, rel: str, limit: int) -> None:
+    """Decompress every part of a .docx in bounded pieces and stop past `limit` bytes.
+
+    The sizes a zip declares can lie, so the bytes are counted as they come out; a bomb
+    costs `limit` bytes of decompression, not gigabytes of parsing."""
+    total = 0
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            with zf.open(info) as part:
+                while piece := part.read(1 << 20):
+                    total += len(piece)
+                    if total > limit:
+                        raise LoadError(
+                            rel,
+                            f"unpacks to more than {limit:,} bytes (a zip bomb, or a document full of images); "
+                            "save a copy without the large content, or paste its text into a .txt file",
+                        )
+
+
+def docx_to_text(data: bytes, rel: str = "", limits: ReadLimits | None = None) -> str:
     """Paragraphs and table rows (cells joined by ` | `) in document order."""
+    _check_unpacked(data, rel, (limits or ReadLimits()).max_unpacked_bytes)
     document = Document(io.BytesIO(data))
     body = document.element.body
     return "\n".join(_docx_blocks(document, body))
 
 
-def pdf_to_text(data: bytes, rel: str) -> str:
-    """Text of every page, pages separated by a blank line."""
+def _declared_pages(reader: PdfReader) -> int | None:
+    """The page count the PDF's page tree declares: read without building any page."""
+    try:
+        root: Any = reader.trailer["/Root"]
+        count = root["/Pages"]["/Count"]
+    except Exception:  # noqa: BLE001 - a damaged catalogue: pypdf's own walk reports it below
+        return None
+    return int(count) if isinstance(count, int) else None
+
+
+def pdf_to_text(data: bytes, rel: str, limits: ReadLimits | None = None) -> str:
+    """Text of every page, pages separated by a blank line (bounded in pages and characters)."""
+    limits = limits or ReadLimits()
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
         raise LoadError(rel, "is a password-protected PDF; save an unprotected copy and add that instead")
-    if len(reader.pages) == 0:
+    declared = _declared_pages(reader)
+    pages = declared if declared is not None and declared > limits.max_pdf_pages else len(reader.pages)
+    if pages > limits.max_pdf_pages:
+        raise LoadError(
+            rel, f"has {pages:,} pages, over the limit of {limits.max_pdf_pages:,}; split it into smaller PDFs"
+        )
+    if pages == 0:
         raise LoadError(rel, "is a PDF with no readable pages (truncated or corrupt); re-download or re-export it")
-    return "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
+    texts: list[str] = []
+    chars = 0
+    for page in reader.pages:
+        texts.append((page.extract_text() or "").strip())
+        chars += len(texts[-1])
+        if limits.max_chars is not None and chars > limits.max_chars:
+            raise chars_over_limit(rel, chars, limits.max_chars, at_least=True)
+    return "\n\n".join(texts)
 
 
 # -- dispatch -------------------------------------------------------------------------------
-def _load_md(data: bytes, rel: str) -> tuple[str, str]:
-    text, codec = decode_bytes(data, rel)
-    return strip_markdown(text), codec
+def _load_text(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
+    found = decode_report(data, rel, max_chars=limits.max_chars)
+    return found.text, found
 
 
-def _load_html(data: bytes, rel: str) -> tuple[str, str]:
-    markup, codec = _decode_html(data, rel)
-    return html_to_text(markup), codec
+def _load_md(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
+    found = decode_report(data, rel, max_chars=limits.max_chars)
+    return strip_markdown(found.text), found
 
 
-_LOADERS: dict[str, tuple[str, Callable[[bytes, str], tuple[str, str]]]] = {
-    ".txt": ("txt", decode_bytes),
+def _load_html(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
+    """Honour <meta charset>, but only if the page reads as plausible text with it."""
+    found = decode_report(data, rel, max_chars=limits.max_markup_chars, codec=verified_declaration(data))
+    return html_to_text(found.text), found
+
+
+def _load_docx(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
+    return docx_to_text(data, rel, limits), Decoded("", "docx")
+
+
+def _load_pdf(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
+    return pdf_to_text(data, rel, limits), Decoded("", "pdf")
+
+
+_LOADERS: dict[str, tuple[str, Callable[[bytes, str, ReadLimits], tuple[str, Decoded]]]] = {
+    ".txt": ("txt", _load_text),
     ".md": ("md", _load_md),
     ".html": ("html", _load_html),
     ".htm": ("html", _load_html),
-    ".docx": ("docx", lambda data, rel: (docx_to_text(data), "docx")),
-    ".pdf": ("pdf", lambda data, rel: (pdf_to_text(data, rel), "pdf")),
+    ".docx": ("docx", _load_docx),
+    ".pdf": ("pdf", _load_pdf),
 }
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_LOADERS)
 _HINTS = {
     "docx": "open it in Word or WPS and save it again as .docx",
     "pdf": "re-download it or export it again as PDF",
@@ -368,24 +285,34 @@ def check_size(rel: str, size: int, max_bytes: int) -> None:
         )
 
 
+def check_chars(rel: str, text: str, limits: ReadLimits) -> None:
+    """Raise the LoadError for text over the character limit (after extraction)."""
+    if limits.max_chars is not None and len(text) > limits.max_chars:
+        raise chars_over_limit(rel, len(text), limits.max_chars)
+
+
 def _read(path: Path, rel: str, max_bytes: int) -> bytes:
     try:
         check_size(rel, path.stat().st_size, max_bytes)
-        return path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)  # the file may have grown since it was measured
+        check_size(rel, len(data), max_bytes)
+        return data
     except OSError as exc:
         raise LoadError(rel, f"cannot be read ({exc.strerror or exc}); check that it exists and is readable") from exc
 
 
-def load_file(path: Path, rel: str, *, max_bytes: int = 50_000_000) -> LoadedText:
+def load_file(path: Path, rel: str, *, max_bytes: int = 50_000_000, limits: ReadLimits | None = None) -> LoadedText:
     """Load one report file by its suffix; any failure is a LoadError naming `rel`."""
+    limits = limits or ReadLimits(max_bytes=max_bytes)
     suffix = path.suffix.lower()
     if suffix not in _LOADERS:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise LoadError(rel, f"has the unsupported type '{suffix or '(no suffix)'}'; convert it to one of: {supported}")
     fmt, loader = _LOADERS[suffix]
-    data = _read(path, rel, max_bytes)
+    data = _read(path, rel, limits.max_bytes)
     try:
-        text, codec = loader(data, rel)
+        text, found = loader(data, rel, limits)
     except LoadError:
         raise
     except Exception as exc:  # a parser's own error type is not ours: translate it here, at the edge
@@ -395,4 +322,6 @@ def load_file(path: Path, rel: str, *, max_bytes: int = 50_000_000) -> LoadedTex
     if not text.strip():
         what = "no extractable text (a scanned PDF needs OCR first)" if fmt == "pdf" else "no text"
         raise LoadError(rel, f"has {what}; add the report's text or remove the file")
-    return LoadedText(rel=rel, text=text, encoding=codec, fmt=fmt)
+    check_chars(rel, text, limits)
+    notes = (found.note,) if found.note else ()
+    return LoadedText(rel=rel, text=text, encoding=found.encoding, fmt=fmt, notes=notes)

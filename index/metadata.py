@@ -3,13 +3,21 @@
 One table per report, keyed by the file's path under corpus/ (quoted, because it has a
 dot): `["002_016209cccba9a16d.txt"]`. Fields: title, regions, year, kind, script,
 source_site. A report without a table gets a title guessed from its text.
+
+Ingest and serving read it with `read_metadata`, which never raises: a bad entry is
+reported (file, line, what is wrong) and ignored, the others still apply. When the file as
+a whole is not valid TOML (a duplicated table, an unclosed string), its tables are parsed
+one by one, so one typo costs one report's metadata, not the ingest.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -95,21 +103,121 @@ def parse_table(path: Path, key: str, raw: object) -> ReportMeta:
     )
 
 
-def _read(path: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class MetadataResult:
+    """The usable entries of reports.toml and one message per entry (or file) that is not."""
+
+    metas: dict[str, ReportMeta] = dataclasses.field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+
+# A table header line: `["a.txt"]`, `[a]` (not an array of tables `[[…]]`).
+_HEADER = re.compile(r"^[ \t]*\[(?!\[)")
+_AT_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _read_text(path: Path) -> str:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise MetadataError(f"{path}: is not UTF-8 ({exc.reason}); re-save it as UTF-8") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise MetadataError(f"{path}: is not valid TOML ({exc}); fix the line it names") from exc
     except OSError as exc:
         raise MetadataError(f"{path}: cannot be read ({exc.strerror or exc}); check its permissions") from exc
 
 
+def _toml_error(path: Path, exc: tomllib.TOMLDecodeError, offset: int = 0) -> MetadataError:
+    """The parser's message with line numbers counted from the top of the whole file."""
+
+    def shift(m: re.Match[str]) -> str:
+        return f"(at line {int(m.group(1)) + offset}, column {m.group(2)})"
+
+    return MetadataError(f"{path}: is not valid TOML ({_AT_LINE.sub(shift, str(exc))}); fix the line it names")
+
+
+def _sections(text: str) -> list[tuple[int, str]]:
+    """(0-based first line, text) of the preamble and of each table, in file order."""
+    lines = text.split("\n")
+    starts = [0] + [n for n, line in enumerate(lines) if n and _HEADER.match(line)]
+    return [(a, "\n".join(lines[a:b])) for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
+
+
+def _parse_sections(path: Path, text: str, problems: list[str]) -> list[tuple[int, str, object]]:
+    """(line, key, table) of every section that parses on its own; the rest become problems."""
+    out: list[tuple[int, str, object]] = []
+    seen: dict[str, int] = {}
+    for first, chunk in _sections(text):
+        try:
+            parsed = tomllib.loads(chunk)
+        except tomllib.TOMLDecodeError as exc:
+            problems.append(f"{_toml_error(path, exc, first)}; that entry is ignored")
+            continue
+        for key, table in parsed.items():
+            if key in seen:
+                problems.append(
+                    f'{path}: line {first + 1}: table ["{key}"] is defined twice (first at line {seen[key]}); '
+                    "the first one is used: merge the two tables and delete this one"
+                )
+                continue
+            seen[key] = first + 1
+            out.append((first + 1, key, table))
+    return out
+
+
+def _header_lines(text: str) -> dict[str, int]:
+    """Table key → line of its header, for messages about a file that parsed as a whole."""
+    out: dict[str, int] = {}
+    for first, chunk in _sections(text):
+        try:
+            keys = tomllib.loads(chunk).keys()
+        except tomllib.TOMLDecodeError:
+            continue
+        for key in keys:
+            out.setdefault(key, first + 1)
+    return out
+
+
+def read_metadata(corpus_dir: Path) -> MetadataResult:
+    """`corpus_dir/reports.toml` as {path under corpus/: ReportMeta}, never raising: every
+    bad entry is a problem message (file, line, what is wrong, the fix) and is left out."""
+    path = corpus_dir / METADATA_FILE
+    if not path.is_file():
+        return MetadataResult()
+    problems: list[str] = []
+    try:
+        text = _read_text(path)
+    except MetadataError as exc:
+        return MetadataResult(problems=(f"{exc}; the whole file is ignored",))
+    try:
+        whole = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        entries = _parse_sections(path, text, problems)
+        if not problems:  # each table parses alone: say what the parser said of the whole
+            problems.append(f"{_toml_error(path, exc)}; the whole file is ignored")
+            entries = []
+    else:
+        lines = _header_lines(text)
+        entries = [(lines.get(key, 0), key, table) for key, table in whole.items()]
+    metas: dict[str, ReportMeta] = {}
+    for line, key, table in entries:
+        try:
+            metas[key.replace("\\", "/")] = parse_table(path, key, table)
+        except MetadataError as exc:
+            where = f"line {line}: " if line else ""
+            problems.append(f"{str(exc).replace(f'{path}: ', f'{path}: {where}', 1)}; that entry is ignored")
+    return MetadataResult(metas, tuple(problems))
+
+
 def load_metadata(corpus_dir: Path) -> dict[str, ReportMeta]:
-    """`corpus_dir/reports.toml` as {path under corpus/: ReportMeta}; no file → {}."""
+    """`corpus_dir/reports.toml` as {path under corpus/: ReportMeta}; no file → {}.
+
+    Strict: the first problem raises MetadataError (for checks and tests; ingest uses
+    `read_metadata`, which reports and goes on)."""
     path = corpus_dir / METADATA_FILE
     if not path.is_file():
         return {}
-    raw = _read(path)
+    text = _read_text(path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_error(path, exc) from exc
     return {key.replace("\\", "/"): parse_table(path, key, table) for key, table in raw.items()}

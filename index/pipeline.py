@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,15 +17,17 @@ from index.chunking import chunk_document
 from index.cleaning import clean_text, find_duplicate_reports, guess_title
 from index.embedders import Embedder, make_embedder
 from index.errors import LoadError, ReformQAError, UnknownReportError
-from index.generations import Generations, IndexedDoc, ingest_lock
+from index.generations import Generations, IndexedDoc, fingerprint, ingest_lock
 from index.keyword import tokenize
-from index.loaders import SUPPORTED_SUFFIXES, check_size, load_file
-from index.metadata import load_metadata
+from index.loaders import ReadLimits, load_file
+from index.metadata import METADATA_FILE, read_metadata
+from index.scanning import rel_path, scan
 from index.settings import Settings
 from index.statedb import DocRow
 from index.store import IndexStore
 from index.textnorm import normalize
 from index.types import Chunk, CleanDocument, ReportMeta, SourceFile
+from index.uploads import upload_metadata, uploads_inside_corpus, uploads_prefix
 from index.vectorstore import Metadata, VectorStore
 
 Progress = Callable[[str, int, int], None]
@@ -42,6 +43,9 @@ class IngestSummary:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    """Per-file remarks that are not failures: links and hidden files not read, files from
+    outside the corpus folder, files skipped because the same content was rejected before."""
     duplicates: list[tuple[str, str, float]] = field(default_factory=list)
     chunks_total: int = 0
     chunks_embedded: int = 0
@@ -52,87 +56,31 @@ class IngestSummary:
         return {k: v for k, v in self.__dict__.items()}
 
 
-# -- scanning ------------------------------------------------------------------------------
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+# -- report ids ----------------------------------------------------------------------------
+_REMEMBERED = (
+    "skipped as previously rejected: this content was refused before and is not read again; "
+    "change the file or the limits to retry"
+)
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    # os.walk does not follow directory symlinks, so a symlink loop cannot trap us.
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
-                yield Path(dirpath) / name
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    """The report files a scan found, and the paths it could not use with the reason."""
-
-    files: list[SourceFile]
-    failed: list[tuple[str, str]]
-
-
-def scan(corpus_dir: Path, paths: Sequence[Path], *, max_bytes: int | None = None) -> ScanResult:
-    """Supported report files under `paths`; unreadable or too large ones go to `failed`."""
-    root = corpus_dir.resolve()
-    found: list[SourceFile] = []
-    failed: list[tuple[str, str]] = []
-    for given in paths:
-        candidates = [given] if given.is_file() else list(_walk(given)) if given.is_dir() else []
-        if not candidates and not given.exists():
-            failed.append((str(given), "no such file or directory"))
-        elif not candidates and not given.is_dir():
-            failed.append((str(given), "is not a regular file or a directory"))
-        for path in candidates:
-            rel = _rel(path, root)
-            if not _is_utf8(rel):  # an undecodable name (surrogate escapes) breaks ids, JSON and SQLite
-                shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                failed.append((shown, "has a file name that is not valid UTF-8 (saved on another system?); rename it"))
-                continue
-            try:
-                if not path.is_file():
-                    raise OSError(_not_regular(path))
-                size = path.stat().st_size
-                if max_bytes is not None:
-                    check_size(rel, size, max_bytes)  # before hashing: it could be gigabytes
-                found.append(SourceFile(path=path, rel=rel, sha256=_sha256(path), size=size))
-            except OSError as exc:
-                failed.append((rel, f"cannot be read ({exc.strerror or exc})"))
-            except LoadError as exc:
-                failed.append((rel, exc.reason))
-    return ScanResult(found, failed)
-
-
-def _not_regular(path: Path) -> str:
-    # is_file() follows links: it is False for a broken or looping link (where
-    # Path.resolve() would raise RuntimeError) and for a pipe or a device, which would
-    # block or never end when read.
-    if not path.is_symlink():
-        return "not a regular file (a pipe, socket or device)"
-    if path.exists():
-        return "a symbolic link to something that is not a regular file"
-    return "broken or looping symbolic link"
-
-
-def _is_utf8(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.absolute().relative_to(root).as_posix()
-    except ValueError:
-        return path.name
+def scan_uploads(settings: Settings, taken: set[str], summary: IngestSummary) -> list[SourceFile]:
+    """The upload folder's reports, named `uploads/<file>` (nothing extra when the folder lies
+    inside the corpus: the corpus scan found them)."""
+    folder = settings.uploads
+    if uploads_inside_corpus(settings) or not folder.is_dir():
+        return []
+    prefix = uploads_prefix(settings)
+    scanned = scan(folder, [folder], max_bytes=settings.limits.max_file_bytes)
+    summary.failed.extend((prefix + rel, why) for rel, why in scanned.failed)
+    summary.notes.extend((prefix + rel, why) for rel, why in scanned.notes)
+    out = []
+    for f in scanned.files:
+        rel = prefix + f.rel
+        if rel in taken:  # corpus/uploads/<same name> from before uploads left the checkout
+            summary.failed.append((rel, f"has the same name as a file in the corpus ({settings.corpus_dir}); rename one"))
+            continue
+        out.append(SourceFile(path=f.path, rel=rel, sha256=f.sha256, size=f.size))
+    return out
 
 
 def doc_ids_for(files: Sequence[SourceFile]) -> dict[str, str]:
@@ -151,14 +99,10 @@ def content_hash(source: SourceFile, meta: ReportMeta | None) -> str:
 
 def prepare(source: SourceFile, doc_id: str, meta: ReportMeta | None, settings: Settings) -> CleanDocument:
     """Load, clean and normalize one file (raises LoadError)."""
-    loaded = load_file(source.path, source.rel, max_bytes=settings.limits.max_file_bytes)
-    limit = settings.limits.max_text_chars
-    if len(loaded.text) > limit:  # checked before cleaning and chunking, which take minutes on such text
-        raise LoadError(
-            source.rel,
-            f"has {len(loaded.text):,} characters of text, over the limit of {limit:,}; split the report "
-            "or raise the setting limits.max_text_chars (REFORMQA_LIMITS__MAX_TEXT_CHARS)",
-        )
+    # The character limit applies while reading, before cleaning and chunking, which take
+    # minutes on such text.
+    limits = ReadLimits(max_bytes=settings.limits.max_file_bytes, max_chars=settings.limits.max_text_chars)
+    loaded = load_file(source.path, source.rel, limits=limits)
     cleaned = clean_text(loaded.text)
     if not cleaned.text.strip():
         raise LoadError(source.rel, "has no text left after cleaning (only boilerplate or blank)")
@@ -170,7 +114,7 @@ def prepare(source: SourceFile, doc_id: str, meta: ReportMeta | None, settings: 
         norm=normalize(cleaned.text),
         meta=final_meta,
         content_hash=content_hash(source, meta),
-        notes=(f"encoding {loaded.encoding}", *cleaned.notes),
+        notes=(f"encoding {loaded.encoding}", *loaded.notes, *cleaned.notes, *cleaned.dropped),
     )
 
 
@@ -212,11 +156,14 @@ class Ingestor:
         embedder: Embedder | None = None,
         vectors: VectorStore | None = None,
         progress: Progress | None = None,
+        on_file: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)  # cheap: the model loads on first use
         self.generations = Generations(settings, vectors)
         self.progress = progress or (lambda stage, done, total: None)
+        self.on_file = on_file or (lambda rel: None)
+        """Told the name of each file as it is read (the web app shows per-file progress)."""
 
     def run(
         self,
@@ -246,7 +193,11 @@ class Ingestor:
             scan_paths = list(paths) if paths else [self.settings.corpus_dir]
             scanned = scan(self.settings.corpus_dir, scan_paths, max_bytes=self.settings.limits.max_file_bytes)
             summary.failed.extend(scanned.failed)
+            summary.notes.extend(scanned.notes)
             files = scanned.files
+            corpus = self.settings.corpus_dir.resolve()
+            if not paths or any(Path(p).resolve() == corpus for p in paths):  # the whole library: uploads too
+                files += scan_uploads(self.settings, {f.rel for f in files}, summary)
             prepared, removed = self._plan(store, files, scan_paths, summary)
             self._embed(store, prepared, summary)
             self.progress("keyword", 0, 1)
@@ -265,21 +216,34 @@ class Ingestor:
     def _plan(
         self, store: IndexStore, files: list[SourceFile], scan_paths: list[Path], summary: IngestSummary
     ) -> tuple[list[_Prepared], list[str]]:
-        metas = load_metadata(self.settings.corpus_dir)
+        metas: dict[str, ReportMeta] = {}
+        for folder, metadata in upload_metadata(self.settings, read_metadata(self.settings.corpus_dir)):
+            where = f"{folder / METADATA_FILE}: "
+            summary.failed.extend((METADATA_FILE, why.removeprefix(where)) for why in metadata.problems)
+            metas |= metadata.metas
         known = {d.rel: d for d in store.db.docs()}
         ids = doc_ids_for([*files, *(SourceFile(Path(r), r, "", 0) for r in known if r not in {f.rel for f in files})])
         prepared: list[_Prepared] = []
         for n, source in enumerate(files, 1):
+            self.on_file(source.rel)
             self.progress("read", n, len(files))
             meta = metas.get(source.rel)
             old = known.get(source.rel)
             if old is not None and old.content_hash == content_hash(source, meta):
                 summary.unchanged.append(old.doc_id)
                 continue
+            key = self._reject_key(source)
+            remembered = store.db.rejected_reason(key)
+            if remembered is not None:
+                summary.failed.append((source.rel, f"{remembered} ({_REMEMBERED})"))
+                continue
             try:
                 item = self._prepare(source, ids[source.rel], meta)
             except ReformQAError as exc:
-                summary.failed.append((source.rel, str(exc).removeprefix(f"{source.rel}: ")))
+                reason = str(exc).removeprefix(f"{source.rel}: ")
+                summary.failed.append((source.rel, reason))
+                if not reason.startswith("cannot be read"):  # a read error may pass; content does not
+                    store.db.remember_rejected(key, source.rel, reason)
                 continue
             except Exception as exc:  # noqa: BLE001 - a bug on one odd file must not stop the ingest
                 reason = f"could not be indexed ({type(exc).__name__}: {exc}); please report this file as a bug"
@@ -287,6 +251,9 @@ class Ingestor:
                 continue
             prepared.append(item)
             (summary.updated if old is not None else summary.added).append(item.doc.doc_id)
+            said = [n for n in item.doc.notes if n.startswith("removed") or n.endswith("replaced by �")]
+            if said:  # what reading and cleaning took out, per file (the lines: `reformqa show`)
+                summary.notes.append((source.rel, "; ".join(said)))
         removed = self._removed(known, files, scan_paths, summary)
         summary.duplicates = find_duplicate_reports(
             {p.doc.doc_id: p.doc.text for p in prepared}
@@ -297,6 +264,12 @@ class Ingestor:
             }
         )
         return prepared, removed
+
+    def _reject_key(self, source: SourceFile) -> str:
+        """A refusal holds for these bytes under these limits and this cleaner and chunker."""
+        limits = self.settings.limits.model_dump_json()
+        blob = f"{source.sha256}|{source.rel.rsplit('.', 1)[-1].lower()}|{limits}|{fingerprint(self.settings)}"
+        return hashlib.sha256(blob.encode()).hexdigest()
 
     def _prepare(self, source: SourceFile, doc_id: str, meta: ReportMeta | None) -> _Prepared:
         doc = prepare(source, doc_id, meta, self.settings)
@@ -317,7 +290,7 @@ class Ingestor:
         """Reports whose files vanished from the scanned directories."""
         root = self.settings.corpus_dir.resolve()
         present = {f.rel for f in files} | {rel for rel, _ in summary.failed}
-        scanned = ["" if p.resolve() == root else _rel(p, root).rstrip("/") + "/" for p in scan_paths if p.is_dir()]
+        scanned = ["" if p.resolve() == root else rel_path(p, root).rstrip("/") + "/" for p in scan_paths if p.is_dir()]
         out = [
             doc.doc_id
             for rel, doc in known.items()

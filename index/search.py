@@ -150,11 +150,12 @@ class HybridSearcher:
         mask = np.isin(view.doc_ids, allowed) if allowed is not None else None
         kw = [(view.ids[row], score) for row, score in view.index.top(tokens, cfg.fetch_k, mask)]
         live = view.live  # built once per keyword generation, not per query
-        dense = [
-            (cid, s)
-            for cid, s in self.store.vectors.query(self.embedder.embed_query(normalize(q)), cfg.fetch_k, allowed)
-            if cid in live  # vectors of uncommitted or removed chunks are invisible
-        ]
+        found = self.store.vectors.query(self.embedder.embed_query(normalize(q)), cfg.fetch_k, allowed)
+        # Equal similarities in chunk-id order: a store may return ties in any order.
+        dense = sorted(
+            ((cid, s) for cid, s in found if cid in live),  # vectors of uncommitted or removed chunks are invisible
+            key=lambda r: (-r[1], r[0]),
+        )
         table: dict[str, list[float | int | None]] = {}
         for rank, (cid, s) in enumerate(dense, 1):
             table.setdefault(cid, [0.0, None, None, None])
@@ -187,7 +188,7 @@ class HybridSearcher:
         score = [1.0 / (cfg.rrf_k + i + 1) for i in range(depth)]
         for rank, i in enumerate(best, 1):
             score[i] += cfg.sentence_weight / (cfg.rrf_k + rank)
-        order = sorted(range(depth), key=lambda i: -score[i])
+        order = sorted(range(depth), key=lambda i: (-score[i], i))  # ties keep the fused order
         # Scores stay above every un-reranked hit's, so the order is the same for all consumers.
         floor = hits[depth].score if len(hits) > depth else 0.0
         top = [replace(head[i], score=floor + score[i]) for i in order]
@@ -210,7 +211,9 @@ class HybridSearcher:
             firsts.setdefault(h.chunk.doc_id, h)
         chosen = list(firsts.values())[:k]
         rest = [h for h in hits if h not in chosen]
-        return sorted(chosen + rest[: max(0, k - len(chosen))], key=lambda h: -h.score)
+        position = {id(h): n for n, h in enumerate(hits)}
+        # Ties keep the incoming (already tie-broken) order, not the order they were chosen in.
+        return sorted(chosen + rest[: max(0, k - len(chosen))], key=lambda h: (-h.score, position[id(h)]))
 
 
 @lru_cache(maxsize=8192)

@@ -141,6 +141,11 @@ class Settings(BaseSettings):
         description="Index state (Chroma, keyword index, manifest): generated, so outside the repository.",
     )
     corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Where reports live (scanned by `ingest`).")
+    upload_dir: Path | None = Field(
+        None,
+        description="Where reports uploaded in the web app are stored and indexed from (beside corpus_dir, "
+        "shown as uploads/<name>); default <data_dir>/corpus, never the source checkout.",
+    )
     prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Prompt files (text, so they change without code).")
     cache_dir: Path = Field(
         default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "reformqa",
@@ -154,6 +159,11 @@ class Settings(BaseSettings):
     search: SearchSettings = SearchSettings()
     limits: LimitSettings = LimitSettings()
     llm: LLMSettings = LLMSettings()
+
+    @property
+    def uploads(self) -> Path:
+        """The upload folder: `upload_dir`, or `<data_dir>/corpus`."""
+        return self.upload_dir or self.data_dir / "corpus"
 
     def index_fingerprint(self, cleaner_version: str, chunker_version: str) -> str:
         """Everything that changes stored chunks or vectors; a mismatch needs a rebuild."""

@@ -33,7 +33,11 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, seq);
 CREATE INDEX IF NOT EXISTS chunks_row ON chunks(kw_row);
+CREATE TABLE IF NOT EXISTS rejected (key TEXT PRIMARY KEY, rel TEXT NOT NULL, reason TEXT NOT NULL);
 """
+# `rejected` remembers files that could not be indexed, by content hash and limits, so a
+# 45 MB file refused once is not read again on every ingest. It is a cache beside the
+# index state, written outside the ingest's commit: losing it only costs a re-read.
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,16 @@ class StateDB:
     @staticmethod
     def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- rejected files -----------------------------------------------------------------
+    def rejected_reason(self, key: str) -> str | None:
+        """Why the content under `key` was refused before (None: never refused)."""
+        rows = self._query("SELECT reason FROM rejected WHERE key=?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def remember_rejected(self, key: str, rel: str, reason: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO rejected(key, rel, reason) VALUES (?, ?, ?)", (key, rel, reason))
 
     # -- docs ---------------------------------------------------------------------------
     def docs(self) -> list[DocRow]:

@@ -38,6 +38,8 @@ class LoadedText:
     """The detected encoding (`utf-8`, `gb18030`, `big5`, `utf-16`, ...) or the format (`docx`, `pdf`)."""
     fmt: str
     """One of `txt`, `md`, `html`, `docx`, `pdf`."""
+    notes: tuple[str, ...] = ()
+    """What reading noticed (e.g. bytes that were not text, replaced), for the ingest summary."""
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ XSS_REPORT = """<script>alert(1)</script>开发区安全测试报告
 本报告检验开发区管理平台的网页显示安全。<img src=x onerror=alert(1)>开发区管委会推行网页安全审查制度。
 二、测试内容
 开发区网页安全审查包括链接检查，例如[点我](javascript:alert(1))这样的链接必须显示为文字。
+开发区网页安全审查的网址是 https://gov.example.cn/a_b 和 www.example.cn，邮箱 audit@example.cn。
 """
 UPLOAD = "极简审批新区改革报告\n一、做法\n某新区推行极简审批改革，企业开办审批时限压缩到一天。\n"
 WAIT = 60_000  # ms; a 2-core machine shared with others
@@ -117,9 +118,9 @@ def browser() -> Iterator[Any]:
 class Page:
     """A page on the app that records dialogs and only talks to loopback."""
 
-    def __init__(self, browser: Any, url: str) -> None:
+    def __init__(self, browser: Any, url: str, viewport: tuple[int, int] = (1400, 1000)) -> None:
         self.context = browser.new_context(
-            locale="zh-CN", viewport={"width": 1400, "height": 1000}, accept_downloads=True
+            locale="zh-CN", viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True
         )
         self.dialogs: list[str] = []
         self.page = self.context.new_page()
@@ -148,6 +149,17 @@ class Page:
 
     def last_bot_message(self) -> str:
         return str(self.page.locator("#rq-chatbot .message.bot").last.inner_text())
+
+    def sign_in(self) -> None:
+        self.tab("资料库")
+        self.page.fill("#rq-password input", PASSWORD)
+        self.page.click("#rq-login")
+        self.page.wait_for_selector("#rq-admin-status :text('已登录')")
+
+    def choose(self, elem_id: str, option: str) -> None:
+        """Pick the option containing `option` in a Gradio dropdown."""
+        self.page.click(f"#{elem_id} input")
+        self.page.get_by_role("option", name=option).first.click()
 
     def download(self, selector: str) -> Path:
         with self.page.expect_download() as info:
@@ -204,24 +216,39 @@ def test_search_highlights_terms_and_exports_csv(page: Page) -> None:
     assert all(int(r["end"]) > int(r["start"]) >= 0 and r["doc_id"] for r in rows)
 
 
-def test_admin_upload_needs_the_password(page: Page, tmp_path: Path) -> None:
+def test_admin_signs_in_then_uploads(page: Page, tmp_path: Path) -> None:
     pg = page.page
     page.tab("资料库")
     pg.wait_for_selector("#rq-library table")
+    assert not pg.locator("#rq-upload").is_visible()  # no upload box before signing in
+
+    pg.click("#rq-login")
+    pg.wait_for_selector("#rq-admin-status :text('请输入管理员密码')")
+    pg.fill("#rq-password input", "wrong password")
+    pg.click("#rq-login")
+    pg.wait_for_selector("#rq-admin-status :text('管理员密码不正确')")
+    assert not pg.locator("#rq-upload").is_visible()
+    pg.wait_for_timeout(1200)  # the back-off after one failure is one second
+
+    pg.fill("#rq-password input", PASSWORD)
+    pg.click("#rq-login")
+    pg.wait_for_selector("#rq-admin-status :text('已登录')")
     upload = tmp_path / "极简审批新区改革报告.txt"
     upload.write_text(UPLOAD, encoding="utf-8")
     pg.set_input_files("#rq-upload input[type=file]", str(upload))
     pg.wait_for_selector("#rq-upload :text('极简审批新区改革报告.txt')")
-
-    pg.fill("#rq-password input", "wrong password")
-    pg.click("#rq-upload-btn")
-    pg.wait_for_selector("#rq-admin-status :text('管理员密码不正确')")
-    assert "极简审批新区改革报告" not in pg.locator("#rq-library").inner_text()
-
-    pg.fill("#rq-password input", PASSWORD)
     pg.click("#rq-upload-btn")
     pg.wait_for_selector("#rq-admin-status :text('索引已更新')")
     assert "极简审批新区改革报告" in pg.locator("#rq-library").inner_text()
+
+
+def test_bare_urls_in_reports_are_not_links(page: Page) -> None:
+    pg = page.page
+    page.ask("开发区网页安全审查的网址是什么？")
+    pg.wait_for_timeout(300)
+    chat = pg.locator("#rq-chatbot")
+    assert "https://gov.example.cn/a_b" in chat.inner_text() and "audit@example.cn" in chat.inner_text()
+    assert pg.locator("#rq-chatbot a[href*='example.cn'], #rq-chatbot a[href*='%5C']").count() == 0
 
 
 def test_hostile_report_renders_as_text(page: Page) -> None:
@@ -249,3 +276,86 @@ def test_hostile_report_renders_as_text(page: Page) -> None:
     assert pg.locator("a[href^='javascript']").count() == 0
     injected = pg.evaluate("[...document.scripts].filter(s => s.textContent.includes('alert(1)')).length")
     assert injected == 0 and pg.evaluate("window.__xss") == 0
+
+
+def _corrupt_docx() -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+    return buf.getvalue()[:-10]
+
+
+def test_library_upload_with_metadata_edit_and_confirm_delete(page: Page, tmp_path: Path) -> None:
+    pg = page.page
+    pg.wait_for_timeout(1200)  # another test's wrong password may still hold the back-off
+    page.sign_in()
+    upload = tmp_path / "海南营商报告.txt"
+    upload.write_text("海南自贸港营商环境报告\n一、做法\n三亚推行承诺即入制，审批时限压缩到三天。\n", encoding="utf-8")
+    pg.set_input_files("#rq-upload input[type=file]", str(upload))
+    pg.wait_for_selector("#rq-upload :text('海南营商报告.txt')")
+    pg.fill("#rq-up-title input", "三亚承诺即入制调研")
+    pg.fill("#rq-up-regions input", "海南省、三亚市")
+    pg.fill("#rq-up-year input", "2023")
+    page.choose("rq-up-kind", "调研报告")
+    pg.click("#rq-upload-btn")
+    row = pg.locator("#rq-library tr", has_text="三亚承诺即入制调研")
+    row.wait_for()
+    assert "海南省、三亚市" in row.inner_text() and "2023" in row.inner_text() and "调研报告" in row.inner_text()
+    assert "uploads/海南营商报告.txt" in row.inner_text()
+
+    page.choose("rq-edit-pick", "三亚承诺即入制调研")
+    pg.wait_for_function("document.querySelector('#rq-ed-title input').value === '三亚承诺即入制调研'")
+    pg.fill("#rq-ed-title input", "三亚承诺即入制调研（修订）")
+    pg.click("#rq-save-meta")
+    pg.locator("#rq-library tr", has_text="三亚承诺即入制调研（修订）").wait_for()
+
+    page.choose("rq-remove-pick", "三亚承诺即入制调研（修订）")
+    pg.click("#rq-remove")
+    question = pg.locator("#rq-confirm-text")
+    question.get_by_text("确定删除《三亚承诺即入制调研（修订）》吗？").wait_for()
+    assert "uploads/海南营商报告.txt" in question.inner_text()
+    assert "三亚承诺即入制调研（修订）" in pg.locator("#rq-library").inner_text()  # nothing gone yet
+    pg.click("#rq-confirm-delete")
+    pg.wait_for_selector("#rq-admin-status :text('已从索引中移除')")
+    assert "三亚承诺即入制调研" not in pg.locator("#rq-library").inner_text()
+
+
+def test_library_lists_a_failed_file_in_chinese_and_removes_it(page: Page, tmp_path: Path) -> None:
+    pg = page.page
+    pg.wait_for_timeout(1200)
+    page.sign_in()
+    bad = tmp_path / "损坏的报告.docx"
+    bad.write_bytes(_corrupt_docx())
+    pg.set_input_files("#rq-upload input[type=file]", str(bad))
+    pg.wait_for_selector("#rq-upload :text('损坏的报告.docx')")
+    pg.click("#rq-upload-btn")
+    failed = pg.locator("#rq-failed")
+    failed.get_by_text("uploads/损坏的报告.docx").wait_for()
+    assert "文件已损坏或不完整" in failed.inner_text()
+    page.choose("rq-failed-pick", "uploads/损坏的报告.docx")
+    pg.click("#rq-remove-failed")
+    pg.wait_for_selector("#rq-admin-status :text('已删除文件 uploads/损坏的报告.docx')")
+    assert "损坏的报告" not in pg.locator("#rq-failed").inner_text()
+
+
+def test_library_table_scrolls_inside_its_box_on_a_phone(browser: Any, server: str) -> None:
+    phone = Page(browser, server, viewport=(390, 844))
+    try:
+        phone.tab("资料库")
+        phone.page.wait_for_selector("#rq-library table")
+        page_width = phone.page.evaluate("document.documentElement.scrollWidth")
+        # The table is wider than the phone and scrolls inside its own box: scrolling moves it.
+        scrolled = phone.page.evaluate(
+            "(() => { const w = document.querySelector('#rq-library .rq-table-wrap');"
+            " w.scrollLeft = 120; return [w.scrollWidth, w.clientWidth, w.scrollLeft,"
+            " w.getBoundingClientRect().right]; })()"
+        )
+        assert page_width <= 390, f"the page overflows sideways: {page_width}px"
+        assert scrolled[0] > scrolled[1] and scrolled[2] > 0, f"the table does not scroll in its box: {scrolled}"
+        assert scrolled[3] <= 390, "the box itself must fit the screen"
+        assert phone.dialogs == []
+    finally:
+        phone.context.close()

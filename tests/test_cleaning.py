@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import index.pipeline
+import index.generations
 from assistant.facade import Assistant
 from index.cleaning import (
     CLEANER_VERSION,
@@ -94,7 +94,6 @@ BOILERPLATE = [
     # 001
     "............试读结束............",
     "查阅全文加微信3231169",
-    "如来写作网gw.rulaixiezuo.com(可搜索其他更多资料)",
     "本文内容由互联网用户自发贡献,该文观点仅代表作者本人。本站仅提供信息存储空间服务,不拥有所有权,不承担相关法律"
     "责任。如发现本站有涉嫌抄袭侵权/违法违规的内容, 请发送邮件至 3231169@qq.com 举报,一经查实,本站将立刻删除。",
     "如若转载,请注明出处:https://www.qiantufanwen.com/119130.html",
@@ -116,10 +115,6 @@ BOILERPLATE = [
     "上一篇:天津高新区推进法定机构改革",
     "版权所有:xx市开发区管理委员会",
     "京公网安备11010502030143号",
-    "联系电话：0731-88888888",
-    "邮箱:service@example.com",
-    "QQ群:123456789",
-    "www.example.gov.cn",
     "转载请注明出处",
     "免責聲明:本網站內容僅供參考",
 ]
@@ -148,6 +143,26 @@ KEEP = [
     "经过xx余年的快速发展",
     "GDP增速 > 5% 的开发区有12个",
 ]
+
+
+# Contact and URL lines are furniture in a page's header or footer, content in its body
+# (issue 12, finding 10): they used to be dropped anywhere, which lost "咨询电话:…" answers.
+EDGE_ONLY = [
+    "如来写作网gw.rulaixiezuo.com(可搜索其他更多资料)",  # 001's footer
+    "联系电话：0731-88888888",
+    "邮箱:service@example.com",
+    "QQ群:123456789",
+    "www.example.gov.cn",
+]
+
+
+@pytest.mark.parametrize("line", EDGE_ONLY)
+def test_contact_and_url_lines_go_in_the_header_or_footer_only(line: str) -> None:
+    assert is_boilerplate_line(line)
+    assert strip_boilerplate_lines(f"正文第一段。\n正文第二段。\n{line}") == "正文第一段。\n正文第二段。"
+    assert strip_boilerplate_lines(f"{line}\n正文第一段。\n正文第二段。") == "正文第一段。\n正文第二段。"
+    body = f"正文第一段。\n{line}\n正文第二段。"
+    assert strip_boilerplate_lines(body) == body
 
 
 @pytest.mark.parametrize("line", BOILERPLATE)
@@ -322,7 +337,7 @@ def test_a_new_cleaner_version_makes_an_index_built_before_it_stale(
     """Bumping CLEANER_VERSION (whenever cleaning output changes) must stop an index of the old
     cleaning from being used or extended: chunks of two cleanings would mix."""
     Assistant(fake_settings).ingest()
-    monkeypatch.setattr(index.pipeline, "CLEANER_VERSION", CLEANER_VERSION + "+changed")
+    monkeypatch.setattr(index.generations, "CLEANER_VERSION", CLEANER_VERSION + "+changed")
     with pytest.raises(IndexMismatchError, match="--rebuild"):
         Assistant(fake_settings).search("天津高新区承接了多少项市级权力事项")
     assert Assistant(fake_settings).ingest(rebuild=True).rebuilt

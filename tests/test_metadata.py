@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import MetadataError
-from index.metadata import KINDS, SCRIPTS, load_metadata
+from index.metadata import KINDS, SCRIPTS, load_metadata, read_metadata
 from index.types import ReportMeta
 
 SEEDS = Path(__file__).resolve().parent.parent / "corpus"
@@ -113,3 +113,38 @@ def test_entries_for_files_not_in_the_corpus_are_allowed(tmp_path: Path) -> None
     assert (
         load_metadata(_toml(tmp_path, '["extra-unused.txt"]\ntitle = "未使用"\n'))["extra-unused.txt"].title == "未使用"
     )
+
+
+# -- one bad entry never stops an ingest (issue 12, finding 8) --------------------------------
+def test_a_duplicated_table_is_reported_with_its_line_and_the_rest_still_applies(tmp_path: Path) -> None:
+    corpus = _toml(tmp_path, '["a.txt"]\ntitle = "甲"\n\n["b.txt"]\ntitle = "乙"\n\n["a.txt"]\ntitle = "丙"\n')
+    found = read_metadata(corpus)
+    assert found.metas == {"a.txt": ReportMeta(title="甲"), "b.txt": ReportMeta(title="乙")}
+    assert any("line 7" in p and 'table ["a.txt"] is defined twice' in p for p in found.problems), found.problems
+
+
+def test_a_syntax_error_costs_only_its_own_table(tmp_path: Path) -> None:
+    corpus = _toml(tmp_path, '["a.txt"]\ntitle = "甲\n\n["b.txt"]\ntitle = "乙"\n')
+    found = read_metadata(corpus)
+    assert found.metas == {"b.txt": ReportMeta(title="乙")}
+    assert any("line 2" in p and "that entry is ignored" in p for p in found.problems), found.problems
+
+
+def test_a_bad_field_drops_its_entry_and_names_the_line(tmp_path: Path) -> None:
+    corpus = _toml(tmp_path, '["a.txt"]\ntitle = "甲"\n\n["b.txt"]\ntitle = "乙"\nyear = "2020年"\n')
+    found = read_metadata(corpus)
+    assert found.metas == {"a.txt": ReportMeta(title="甲")}
+    (problem,) = found.problems
+    assert "reports.toml: line 4:" in problem and "field `year`" in problem and "ignored" in problem
+
+
+def test_an_unreadable_file_is_one_problem_not_an_exception(tmp_path: Path) -> None:
+    (tmp_path / "reports.toml").write_bytes('["a.txt"]\ntitle = "开发区"\n'.encode("gbk"))
+    found = read_metadata(tmp_path)
+    assert found.metas == {} and "is not UTF-8" in found.problems[0]
+
+
+def test_the_strict_reader_still_raises_on_a_duplicated_table(tmp_path: Path) -> None:
+    corpus = _toml(tmp_path, '["a.txt"]\ntitle = "甲"\n["a.txt"]\ntitle = "丙"\n')
+    with pytest.raises(MetadataError, match="line 3"):
+        load_metadata(corpus)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,11 @@ from assistant.answer_types import Turn
 from assistant.cli import main
 from assistant.facade import Assistant
 from index.settings import EmbeddingSettings, Settings
-from ui import library_tab
+from ui.admin import NOT_SIGNED_IN
 from ui.app import build_blocks, create_app
 from ui.chat_tab import ChatHandlers
-from ui.library_tab import WRONG_PASSWORD, LibraryHandlers
+from ui.guard import upload_folder
+from ui.library_tab import LibraryHandlers
 from ui.search_tab import SearchHandlers
 
 QUESTION = "天津高新区承接了多少项市级权力事项？"
@@ -204,32 +206,49 @@ def test_search_handler_fills_results_and_exports(assistant: Assistant) -> None:
     assert json.loads(Path(json_btn["value"]).read_text(encoding="utf-8"))["query"] == "管委会 公司"
 
 
-@pytest.mark.filterwarnings("ignore:管理员密码不正确")
-def test_library_handlers_need_the_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(library_tab, "_FAIL_DELAY", 0)
+def test_library_handlers_need_a_session(tmp_path: Path) -> None:
     a = Assistant(_settings(tmp_path, admin_password="pw"))
     a.ingest()
     h = LibraryHandlers(a)
-    upload = tmp_path / "新报告.txt"
+    staged = upload_folder() / f"test-ui-api-{time.time_ns()}"
+    staged.mkdir(parents=True)
+    upload = staged / "新报告.txt"
     upload.write_text("新区改革报告\n一、做法\n某新区推行极简审批改革，审批时限压缩一半。\n", encoding="utf-8")
+    try:
+        status, *_ = h.upload("forged.token", [str(upload)])
+        assert NOT_SIGNED_IN in status and len(a.docs()) == 5 and upload.exists()
 
-    status, *_ = h.upload("wrong", [str(upload)])
-    assert WRONG_PASSWORD in status and len(a.docs()) == 5
+        token = h.gate.issue()
+        status, notes, _files, timer = h.upload(token, [str(upload)])
+        assert "已保存 1 个文件" in notes and timer.active
+        assert (a.settings.data_dir / "corpus" / "新报告.txt").is_file()  # the data dir, not the checkout  # the tab polls while the worker ingests
+        assert h.worker.wait(120).summary is not None
+        status, _timer, runs = h.poll(notes)
+        assert "索引已更新" in status and "新增 1" in status and runs == 1 and len(a.docs()) == 6
+        new = next(d for d in a.docs() if d.rel.startswith("uploads/"))
+        assert esc_free(new.meta.title) in h.table()
 
-    seen: list[tuple[tuple[int, int], str]] = []
-    status, table, _pick, _files = h.upload("pw", [str(upload)], lambda p, desc, unit: seen.append((p, desc)))
-    assert "索引已更新" in status and "新增 1" in status and len(a.docs()) == 6
-    assert {"读取报告", "计算向量"} <= {desc for _p, desc in seen}  # ingest progress reaches the bar
-    new = next(d for d in a.docs() if d.rel.startswith("uploads/"))
-    assert esc_free(new.meta.title) in table
-
-    status, *_ = h.remove("wrong", new.doc_id)
-    assert WRONG_PASSWORD in status and len(a.docs()) == 6
-    status, *_ = h.remove("pw", new.doc_id)
-    assert "已从索引中移除" in status and len(a.docs()) == 5
-    assert not (a.settings.corpus_dir / new.rel).exists()
-    assert len(a.ingest().added) == 0  # the file is gone, so it does not come back
+        status, *_ = h.remove(None, new.doc_id)
+        assert NOT_SIGNED_IN in status and len(a.docs()) == 6
+        status, _table, _pick = h.remove(token, new.doc_id)
+        assert "已从索引中移除" in status and len(a.docs()) == 5
+        assert new.rel == "uploads/新报告.txt" and not (a.settings.uploads / "新报告.txt").exists()
+        assert len(a.ingest().added) == 0  # the file is gone, so it does not come back
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
 
 
 def esc_free(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_history_turns_are_cut_to_the_question_cap_and_keep_their_citations() -> None:
+    """A pasted 20,000-character history question costs no more than a question: it is read
+    up to the question cap; the earlier answer's citations come through (for follow-ups)."""
+    from ui.api import HISTORY_CITATIONS, HISTORY_TURN_CHARS, HistoryTurn
+
+    turn = HistoryTurn.model_validate(
+        {"question": "天津" * 9999, "answer": "x" * 50_000, "citations": [{"doc_id": f"00{i}"} for i in range(40)]}
+    )
+    assert len(turn.question) == HISTORY_TURN_CHARS and len(turn.answer) == HISTORY_TURN_CHARS
+    assert len(turn.citations) == HISTORY_CITATIONS and turn.citations[0] == {"doc_id": "000"}

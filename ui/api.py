@@ -13,7 +13,8 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.answer_types import Turn
 from assistant.facade import Assistant
@@ -26,10 +27,13 @@ from index.errors import (
     UnknownReportError,
 )
 from index.search import SearchFilter
+from ui.admin import COOKIE, SESSION_SECONDS, AdminGate, Outcome
 
 log = logging.getLogger("reformqa.api")
 
 MAX_HISTORY = 20
+HISTORY_TURN_CHARS = 2_000  # the same cap as a question
+HISTORY_CITATIONS = 10
 MAX_K = 50
 
 
@@ -38,10 +42,23 @@ class HistoryTurn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    question: str = Field(max_length=20_000)
-    resolved_question: str = Field("", max_length=20_000)
+    question: str = Field(max_length=100_000)
+    resolved_question: str = Field("", max_length=100_000)
     answer: str = Field("", max_length=200_000, description="The earlier answer text.")
     grounded: bool = True
+    citations: list[dict[str, Any]] = Field(default_factory=list, description="The earlier answer's citations.")
+
+    # An earlier turn only helps resolve a follow-up: read a bounded part of it, so a
+    # pasted history costs no more than a question (the resolver reads the last turns only).
+    @field_validator("question", "resolved_question", "answer")
+    @classmethod
+    def _cut_text(cls, v: str) -> str:
+        return v[:HISTORY_TURN_CHARS]
+
+    @field_validator("citations", mode="before")
+    @classmethod
+    def _cut_citations(cls, v: Any) -> Any:
+        return v[:HISTORY_CITATIONS] if isinstance(v, list) else v
 
 
 class AskRequest(BaseModel):
@@ -89,6 +106,39 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "invalid request: " + "; ".join(parts)
 
 
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field("", max_length=1_000)
+
+
+LOGIN_STATUS = {Outcome.OK: 200, Outcome.EMPTY: 400, Outcome.WRONG: 401, Outcome.LOCKED: 429, Outcome.OFF: 403}
+
+
+def admin_router(gate: AdminGate) -> APIRouter:
+    """Sign-in for the library's admin actions: a short-lived HttpOnly session cookie."""
+    r = APIRouter(prefix="/api/admin")
+
+    @r.post("/login")
+    async def login(body: LoginRequest, request: Request) -> JSONResponse:
+        verdict = gate.login(body.password, request.client.host if request.client else "?")
+        status = LOGIN_STATUS[verdict.outcome]
+        if verdict.outcome is not Outcome.OK:
+            headers = {"Retry-After": str(max(1, round(verdict.retry_after)))} if verdict.retry_after else None
+            return JSONResponse({"ok": False, "error": verdict.message}, status_code=status, headers=headers)
+        response = JSONResponse({"ok": True, "message": verdict.message, "expires_in": SESSION_SECONDS})
+        response.set_cookie(COOKIE, verdict.token, max_age=SESSION_SECONDS, httponly=True, samesite="strict", path="/")
+        return response
+
+    @r.post("/logout")
+    async def logout() -> JSONResponse:
+        response = JSONResponse({"ok": True})
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    return r
+
+
 def docs_json(assistant: Assistant) -> list[dict[str, Any]]:
     """The same list as `reformqa docs --json`."""
     return [doc_json(d) for d in assistant.docs()]
@@ -115,9 +165,15 @@ def router(assistant: Assistant) -> APIRouter:
     return r
 
 
-def add_api(app: FastAPI, assistant: Assistant) -> None:
+def add_api(app: FastAPI, assistant: Assistant, gate: AdminGate | None = None) -> None:
     """Add the routes and the error translation to `app` (before Gradio is mounted at /)."""
     app.include_router(router(assistant))
+    app.include_router(admin_router(gate or AdminGate(assistant)))
+
+    # Last among /api routes: an unknown /api path is the API's 404, not Gradio's page router.
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def _unknown(rest: str) -> JSONResponse:
+        return error_response(404, f"no such API route: /api/{rest}; see /api/docs-ui")
 
     @app.exception_handler(ReformQAError)
     async def _project_error(request: Request, exc: ReformQAError) -> JSONResponse:
@@ -126,6 +182,15 @@ def add_api(app: FastAPI, assistant: Assistant) -> None:
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(400, _validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI's own `{"detail": …}` (a body that is not UTF-8 JSON, an unknown route or
+        # method) in the API's one error shape.
+        detail = exc.detail if isinstance(exc.detail, str) else "bad request"
+        if exc.status_code == 400 and "parsing the body" in detail:
+            detail = "invalid request: the body must be JSON in UTF-8"
+        return JSONResponse({"ok": False, "error": detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -12,7 +12,10 @@ from fastapi import FastAPI
 
 from assistant.facade import Assistant
 from ui import chat_tab, library_tab, search_tab
+from ui.admin import AdminGate
 from ui.api import add_api
+from ui.guard import GradioGuard, UploadCaps
+from ui.library_view import LIBRARY_CSS
 from ui.theme import CSS, theme
 
 TITLE = "ReformQA · 开发区改革报告问答"
@@ -22,9 +25,13 @@ INTRO = (
 )
 
 
-def build_blocks(assistant: Assistant) -> gr.Blocks:
+# Gradio deletes its cached uploads and downloads older than an hour, every ten minutes.
+CACHE_SWEEP = (600, 3600)
+
+
+def build_blocks(assistant: Assistant, gate: AdminGate | None = None) -> gr.Blocks:
     """The three tabs, with their filters and tables filled on page load."""
-    demo = gr.Blocks(title=TITLE, analytics_enabled=False)
+    demo = gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=CACHE_SWEEP)
     with demo:
         gr.Markdown(INTRO, elem_classes=["rq-header"])
         with gr.Tabs(elem_id="rq-tabs"):
@@ -33,7 +40,7 @@ def build_blocks(assistant: Assistant) -> gr.Blocks:
             with gr.Tab("检索", id="search", elem_id="rq-tab-search"):
                 search = search_tab.build(assistant)
             with gr.Tab("资料库", id="library", elem_id="rq-tab-library"):
-                library = library_tab.build(assistant)
+                library = library_tab.build(assistant, gate)
 
         for event in library.changed:
             event.then(search.handlers.filters, None, search.filters, api_visibility="private")
@@ -47,8 +54,9 @@ def build_blocks(assistant: Assistant) -> gr.Blocks:
 def create_app(assistant: Assistant) -> FastAPI:
     """FastAPI with /api/* first, then the Gradio app at / (routes match in that order)."""
     app = FastAPI(title="ReformQA", docs_url="/api/docs-ui", redoc_url=None, openapi_url="/api/openapi.json")
-    add_api(app, assistant)
-    blocks = build_blocks(assistant).queue(default_concurrency_limit=2)
+    gate = AdminGate(assistant)
+    add_api(app, assistant, gate)
+    blocks = build_blocks(assistant, gate).queue(default_concurrency_limit=2)
     mounted: FastAPI = gr.mount_gradio_app(
         app,
         blocks,
@@ -59,9 +67,19 @@ def create_app(assistant: Assistant) -> FastAPI:
         ssr_mode=False,
         mcp_server=False,
         theme=theme(),
-        css=CSS,
+        css=CSS + LIBRARY_CSS,
     )
+    secure_mount(mounted, blocks, gate)
     return mounted
+
+
+def secure_mount(app: FastAPI, blocks: gr.Blocks, gate: AdminGate) -> None:
+    """Security for a mounted Gradio app (see ui/guard.py, finding 1 of issue 12)."""
+    # `launch()` would set this; without it Gradio skips its own check that event file data
+    # lies in its upload folder. Kept on as a second line behind the guard.
+    blocks.has_launched = True
+    caps = UploadCaps.for_file_limit(gate.assistant.settings.limits.max_upload_bytes)
+    app.add_middleware(GradioGuard, gate=gate, created=blocks.upload_file_set, caps=caps)
 
 
 def serve(assistant: Assistant, *, host: str = "127.0.0.1", port: int = 7860, **uvicorn_options: Any) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -120,9 +122,40 @@ def hits_json(query: str, hits: Sequence[Hit]) -> str:
     return json.dumps({"query": query, "results": results}, ensure_ascii=False, indent=2)
 
 
+EXPORT_MAX_AGE = 15 * 60
+"""Seconds an export file is kept: Gradio copies it into its own cache (swept separately)
+when the handler returns, so ours is only needed briefly."""
+
+
+def export_root() -> Path:
+    return Path(tempfile.gettempdir()) / "reformqa-exports"
+
+
+def sweep_exports(max_age: float = EXPORT_MAX_AGE) -> int:
+    """Delete export folders older than `max_age` seconds; returns how many went."""
+    cutoff = time.time() - max_age
+    gone = 0
+    try:
+        folders = list(export_root().iterdir())
+    except OSError:
+        return 0
+    for folder in folders:
+        try:
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                gone += 1
+        except OSError:
+            continue  # another process swept it first
+    return gone
+
+
 def write_export(content: str, stem: str, suffix: str) -> Path:
-    """Write a download into its own temporary folder (sessions never share a file)."""
-    folder = Path(tempfile.gettempdir()) / "reformqa-exports" / uuid.uuid4().hex
+    """Write a download into its own temporary folder (sessions never share a file).
+
+    Every call first sweeps folders older than EXPORT_MAX_AGE, so the exports on disk are
+    bounded by what was asked for in the last quarter hour."""
+    sweep_exports()
+    folder = export_root() / uuid.uuid4().hex
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}{suffix}"
     encoding = "utf-8-sig" if suffix == ".csv" else "utf-8"

@@ -13,6 +13,9 @@ from collections.abc import Iterable, Sequence
 # Markdown punctuation that can start HTML, links, images, code, emphasis, tables, math or
 # headings. `-`, `+`, `.` stay so that plain lists from an answerer keep their shape.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~$])")
+# What GFM's autolinker (and linkify) start a link at: `scheme://`, `www.`, `user@host`.
+_AUTOLINK_START = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<=www)(\.)|(@)")
+_ENTITY = {":": "&#58;", ".": "&#46;", "@": "&#64;"}
 
 
 def esc(text: object) -> str:
@@ -24,10 +27,13 @@ def md_escape(text: str) -> str:
     """Text that Markdown renders literally: no tags, links, images, emphasis or math.
 
     Backslash-escapes the Markdown punctuation, then turns `& < >` into entities, so that
-    `<script>`, `<img onerror=…>`, `[x](javascript:…)` and `![x](…)` show as typed.
+    `<script>`, `<img onerror=…>`, `[x](javascript:…)` and `![x](…)` show as typed. Bare
+    URLs and e-mail addresses stay text too: the `:` of `://`, the `.` of `www.` and `@` become
+    entities, which the autolinker does not see (it made `https://x/a_b` a link to `a%5C_b`).
     """
     escaped = _MD_SPECIAL.sub(r"\\\1", text)
-    return escaped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = escaped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _AUTOLINK_START.sub(lambda m: _ENTITY[m.group(0)], escaped)
 
 
 def places(regions: Iterable[str]) -> str:

@@ -1,13 +1,15 @@
-"""The 资料库 tab: the indexed reports; upload, re-index and remove with the admin password.
+"""The 资料库 tab: the indexed reports; upload, re-index and remove for a signed-in admin.
 
 Without REFORMQA_ADMIN_PASSWORD the tab is read-only: the admin controls are not built at
-all, and every changing handler checks the password again on the server.
+all. With it, the admin signs in first (the password goes to `/api/admin/login`, which sets
+a short-lived HttpOnly session cookie); only then can files be uploaded (`ui.guard` refuses
+Gradio uploads without that cookie), and every changing handler checks the cookie again.
+Ingests run in a background worker (`ui.ingest_jobs`) that the tab polls on a timer.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,30 +18,79 @@ import gradio as gr
 
 from assistant.facade import Assistant
 from index.errors import ReformQAError
+from ui.admin import COOKIE, NOT_SIGNED_IN, WRONG_PASSWORD, AdminGate
+from ui.guard import UploadCaps, is_uploaded_file
 from ui.html import notice
-from ui.library_view import access_notice, library_table, summary_html
+from ui.ingest_jobs import IngestWorker, JobSnapshot
+from ui.library_view import KIND_LABELS, access_notice, failed_html, library_table, reason_zh, summary_html
 from ui.search_view import report_choices
 
-STAGES = {"read": "读取报告", "embed": "计算向量", "keyword": "建立关键词索引"}
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".docx", ".pdf"]
-WRONG_PASSWORD = "管理员密码不正确，没有做任何修改。"
-_FAIL_DELAY = 1.0  # seconds: slows down password guessing
+KIND_CHOICES = [("未填写", ""), *((zh, en) for en, zh in KIND_LABELS.items())]
+_REGION_SPLIT = re.compile(r"[、,，;；\s]+")
 
 
-def progress_callback(progress: Any) -> Callable[[str, int, int], None]:
-    """Feed the ingest's progress(stage, done, total) into a `gr.Progress`."""
+class MetaError(ValueError):
+    """A metadata field the admin typed that cannot be saved (message in Chinese)."""
 
-    def report(stage: str, done: int, total: int) -> None:
-        if total > 0:
-            progress((done, total), desc=STAGES.get(stage, stage), unit="项")
 
-    return report
+def meta_fields(title: str, regions: str, year: str, kind: str) -> dict[str, Any]:
+    """The metadata form as a `reports.toml` table (empty fields left out)."""
+    fields: dict[str, Any] = {"title": " ".join((title or "").split())}
+    fields["regions"] = [r for r in _REGION_SPLIT.split(regions or "") if r]
+    text = (year or "").strip()
+    if text:
+        if not text.isdigit() or not 1950 <= int(text) <= 2100:
+            raise MetaError("年份须为 1950–2100 之间的整数，例如 2021。")
+        fields["year"] = int(text)
+    if kind:
+        if kind not in KIND_LABELS:
+            raise MetaError("请从列表中选择报告类型。")
+        fields["kind"] = kind
+    return fields
+
+
+# The password goes straight to the sign-in route (which sets the HttpOnly cookie); the
+# Python handler then only sees the route's message, never the password.
+LOGIN_JS = """
+async (password) => {
+  try {
+    const r = await fetch('api/admin/login', {method: 'POST', credentials: 'same-origin',
+      headers: {'content-type': 'application/json'}, body: JSON.stringify({password: password || ''})});
+    const body = await r.json();
+    return body.ok ? '' : (body.error || '登录失败。');
+  } catch (e) {
+    return '无法连接服务器，请稍后再试。';
+  }
+}
+"""
+
+
+def session_token(request: Any) -> str | None:
+    """The admin session cookie of a Gradio request (None outside a request, e.g. in tests)."""
+    cookies = getattr(request, "cookies", None) or {}
+    token = cookies.get(COOKIE)
+    return token if isinstance(token, str) else None
+
+
+def job_html(job: JobSnapshot, notes: str = "") -> str:
+    """The status box while an ingest runs and after it ends."""
+    if job.running:
+        return notes + notice("info", "正在后台索引…", job.progress_text)
+    if job.error:
+        return notes + notice("error", "索引失败", job.error)
+    return notes + (summary_html(job.summary) if job.summary else "")
 
 
 class LibraryHandlers:
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: Assistant, gate: AdminGate | None = None, worker: IngestWorker | None = None) -> None:
         self.assistant = assistant
+        self.gate = gate or AdminGate(assistant)
+        self.worker = worker or IngestWorker(assistant)
+        self._gone: set[str] = set()  # failed files removed since the last ingest
+        self._gone_run = 0
 
+    # -- views ------------------------------------------------------------------------------
     def table(self) -> str:
         try:
             return library_table(self.assistant.docs())
@@ -52,61 +103,205 @@ class LibraryHandlers:
         except ReformQAError:
             return gr.update(choices=[], value=None)
 
-    def _denied(self, password: str) -> bool:
-        if self.assistant.check_admin(password or ""):
-            return False
-        time.sleep(_FAIL_DELAY)
-        gr.Warning(WRONG_PASSWORD)
-        return True
+    def refreshed(self) -> tuple[str, Any]:
+        return self.table(), self.choices()
 
-    def _after(self, status: str) -> tuple[Any, ...]:
-        """Outputs: status, table, remove picker, upload box."""
-        return status, self.table(), self.choices(), None
+    # -- sign-in ----------------------------------------------------------------------------
+    def after_login(self, message: str, token: str | None) -> tuple[Any, ...]:
+        """Outputs: status, admin panel, password box (the sign-in route already answered)."""
+        if self.gate.valid(token):
+            return notice("ok", "已登录", "30 分钟内有效；可以上传、重新索引和删除报告。"), gr.update(visible=True), ""
+        return notice("error", message or NOT_SIGNED_IN), gr.update(visible=False), gr.skip()
 
-    def upload(self, password: str, files: list[str] | None, progress: Any = None) -> tuple[Any, ...]:
-        if self._denied(password):
-            return notice("error", WRONG_PASSWORD), gr.skip(), gr.skip(), gr.skip()
+    def _refusal(self, token: str | None) -> str:
+        return "" if self.gate.valid(token) else notice("error", NOT_SIGNED_IN)
+
+    # -- changes ----------------------------------------------------------------------------
+    def upload(
+        self,
+        token: str | None,
+        files: list[str] | None,
+        title: str = "",
+        regions: str = "",
+        year: str = "",
+        kind: str = "",
+    ) -> tuple[Any, ...]:
+        """Store the uploaded files with their metadata and start a background ingest.
+        Outputs: status, notes (kept for the poll), upload box, timer."""
+        refusal = self._refusal(token)
+        if refusal:
+            return refusal, "", gr.skip(), gr.skip()
         if not files:
-            return notice("warn", "请先选择要上传的报告文件。"), gr.skip(), gr.skip(), gr.skip()
+            return notice("warn", "请先选择要上传的报告文件。"), "", gr.skip(), gr.skip()
+        caps = UploadCaps()
+        if len(files) > caps.max_files:
+            return notice("error", f"一次最多上传 {caps.max_files} 个文件。"), "", gr.skip(), gr.skip()
+        if title.strip() and len(files) > 1:
+            return notice("error", "标题只能给一份报告：一次上传多个文件时请把标题留空。"), "", gr.skip(), gr.skip()
+        try:
+            meta = meta_fields(title, regions, year, kind)
+        except MetaError as exc:
+            return notice("error", str(exc)), "", gr.skip(), gr.skip()
+        stored, problems = self._store(files, meta)
+        if not stored:
+            return notice("error", "没有可以保存的报告", "\n".join(problems)), "", None, gr.skip()
+        notes = notice("ok", f"已保存 {len(stored)} 个文件", "\n".join(stored))
+        if problems:
+            notes += notice("warn", "部分文件未保存", "\n".join(problems))
+        self.worker.start()
+        return job_html(self.worker.snapshot(), notes), notes, None, gr.Timer(active=True)
+
+    def _store(self, files: list[str], meta: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """Copy each upload into the library with its metadata; a name that was taken is said so.
+
+        Without a title the file name is the title whenever other fields were given (a
+        metadata table needs one); with no fields at all the title is guessed from the text."""
+        stored: list[str] = []
         problems: list[str] = []
-        stored = 0
+        limit = self.assistant.settings.limits.max_upload_bytes
         for f in files:
             path = Path(f)
+            # Only files Gradio's upload route wrote (regular files in its folder) are read.
+            if not is_uploaded_file(f):
+                problems.append(f"{path.name}：不是通过本页面上传的文件，已忽略。")
+                continue
+            if path.stat().st_size > limit:
+                problems.append(f"{path.name}：超过 {limit:,} 字节的上传上限。")
+                continue
+            described = any(meta.get(k) for k in ("regions", "year", "kind", "title"))
+            table = {**meta, "title": meta["title"] or path.stem} if described else None
             try:
-                self.assistant.add_report(path.name, path.read_bytes())
-                stored += 1
+                target = self.assistant.add_report(path.name, path.read_bytes(), table)
             except ReformQAError as exc:
-                problems.append(str(exc))
-        if not stored:
-            return notice("error", "没有可以保存的报告", "\n".join(problems)), gr.skip(), gr.skip(), gr.skip()
-        status = self._ingest(progress)
-        if problems:
-            status += notice("warn", "部分文件未保存", "\n".join(problems))
-        return self._after(status)
+                problems.append(f"{path.name}：{reason_zh(str(exc))}")
+                continue
+            finally:
+                path.unlink(missing_ok=True)  # Gradio's copy is not needed any more
+            renamed = "" if target.name == path.name else f"（已存为 {target.name}）"
+            stored.append(f"{path.name}{renamed}")
+        return stored, problems
 
-    def reindex(self, password: str, progress: Any = None) -> tuple[Any, ...]:
-        if self._denied(password):
-            return notice("error", WRONG_PASSWORD), gr.skip(), gr.skip(), gr.skip()
-        return self._after(self._ingest(progress))
+    def reindex(self, token: str | None) -> tuple[Any, ...]:
+        """Outputs: status, notes, timer."""
+        refusal = self._refusal(token)
+        if refusal:
+            return refusal, "", gr.skip()
+        self.worker.start()
+        return job_html(self.worker.snapshot()), "", gr.Timer(active=True)
 
-    def remove(self, password: str, doc_id: str | None) -> tuple[Any, ...]:
-        if self._denied(password):
-            return notice("error", WRONG_PASSWORD), gr.skip(), gr.skip(), gr.skip()
+    def poll(self, notes: str) -> tuple[Any, ...]:
+        """Outputs: status, timer (stops when the ingest ended), finished-run counter."""
+        job = self.worker.snapshot()
+        return job_html(job, notes or ""), gr.Timer(active=job.running), job.runs
+
+    def failed(self) -> list[tuple[str, str]]:
+        """Files the last background ingest could not index and that were not removed since."""
+        job = self.worker.snapshot()
+        if job.runs != self._gone_run:  # a new ingest reports afresh
+            self._gone, self._gone_run = set(), job.runs
+        return [(rel, why) for rel, why in (job.summary.failed if job.summary else []) if rel not in self._gone]
+
+    def failed_view(self) -> tuple[str, Any]:
+        """Outputs: the failed-files list, its picker."""
+        rows = self.failed()
+        return failed_html(rows), gr.update(choices=[rel for rel, _ in rows], value=None, visible=bool(rows))
+
+    def remove_failed(self, token: str | None, rel: str | None) -> tuple[Any, ...]:
+        """Delete a file that failed to index. Outputs: status, failed list, its picker."""
+        refusal = self._refusal(token)
+        if refusal:
+            return refusal, gr.skip(), gr.skip()
+        if not rel or rel not in {r for r, _ in self.failed()}:
+            return notice("warn", "请先选择要移除的失败文件。"), gr.skip(), gr.skip()
+        try:
+            deleted = self.assistant.delete_file(rel)
+        except (ReformQAError, OSError) as exc:
+            return notice("error", f"无法移除 {rel}", reason_zh(str(exc))), gr.skip(), gr.skip()
+        self._gone.add(rel)
+        said = f"已删除文件 {rel}" if deleted else f"文件 {rel} 已不存在"
+        return notice("ok", said), *self.failed_view()
+
+    def meta_form(self, doc_id: str | None) -> tuple[Any, ...]:
+        """The edit form filled with a report's metadata. Outputs: title, regions, year, kind."""
+        row = next((d for d in self._docs() if d.doc_id == doc_id), None)
+        if row is None:
+            return "", "", "", ""
+        m = row.meta
+        return m.title, "、".join(m.regions), str(m.year or ""), m.kind if m.kind in KIND_LABELS else ""
+
+    def save_meta(
+        self, token: str | None, doc_id: str | None, title: str, regions: str, year: str, kind: str
+    ) -> tuple[Any, ...]:
+        """Write a report's metadata and re-index. Outputs: status, notes, timer."""
+        refusal = self._refusal(token)
+        if refusal:
+            return refusal, "", gr.skip()
         if not doc_id:
-            return notice("warn", "请先选择要删除的报告。"), gr.skip(), gr.skip(), gr.skip()
+            return notice("warn", "请先选择要修改的报告。"), "", gr.skip()
+        if not (title or "").strip():
+            return notice("error", "请填写标题。"), "", gr.skip()
+        try:
+            path = self.assistant.set_report_meta(doc_id, meta_fields(title, regions, year, kind))
+        except MetaError as exc:
+            return notice("error", str(exc)), "", gr.skip()
+        except ReformQAError as exc:
+            return notice("error", "报告信息未能保存", str(exc)), "", gr.skip()
+        notes = notice("ok", "报告信息已保存", f"写入 {path.name}；正在重新索引以生效。")
+        self.worker.start()
+        return job_html(self.worker.snapshot(), notes), notes, gr.Timer(active=True)
+
+    def ask_delete(self, token: str | None, doc_id: str | None) -> tuple[Any, ...]:
+        """Step one of deleting: name the report and its file. Outputs: status, confirm box, its text."""
+        refusal = self._refusal(token)
+        if refusal:
+            return refusal, gr.update(visible=False), ""
+        row = next((d for d in self._docs() if d.doc_id == doc_id), None)
+        if row is None:
+            return notice("warn", "请先选择要删除的报告。"), gr.update(visible=False), ""
+        question = notice(
+            "warn",
+            f"确定删除《{row.meta.title}》吗？",
+            f"将从索引中移除，并删除文件 {row.rel}。此操作不能撤销。",
+        )
+        return "", gr.update(visible=True), question
+
+    def _docs(self) -> list[Any]:
+        try:
+            return list(self.assistant.docs())
+        except ReformQAError:
+            return []
+
+    def remove(self, token: str | None, doc_id: str | None) -> tuple[Any, ...]:
+        """Outputs: status, table, remove picker."""
+        refusal = self._refusal(token)
+        if refusal:
+            return refusal, gr.skip(), gr.skip()
+        if not doc_id:
+            return notice("warn", "请先选择要删除的报告。"), gr.skip(), gr.skip()
         try:
             deleted = self.assistant.delete_report(doc_id)
         except ReformQAError as exc:
-            return notice("error", "删除失败", str(exc)), gr.skip(), gr.skip(), gr.skip()
+            return notice("error", "删除失败", str(exc)), gr.skip(), gr.skip()
         where = f"已删除文件 {deleted.name}" if deleted else "源文件已不存在"
-        return self._after(notice("ok", f"已从索引中移除 {doc_id}", where))
+        return notice("ok", f"已从索引中移除 {doc_id}", where), *self.refreshed()
 
-    def _ingest(self, progress: Any) -> str:
-        try:
-            summary = self.assistant.ingest(wait=30, progress=progress_callback(progress) if progress else None)
-        except ReformQAError as exc:
-            return notice("error", "索引失败", str(exc))
-        return summary_html(summary)
+    def pickers(self) -> tuple[Any, Any]:
+        return self.choices(), self.choices()
+
+    def refreshed_all(self) -> tuple[Any, ...]:
+        """After an ingest: table, both report pickers, failed list and its picker."""
+        table, choices = self.refreshed()
+        return table, choices, choices, *self.failed_view()
+
+
+def _meta_inputs(prefix: str) -> tuple[Any, ...]:
+    """Title, regions, year and kind fields (ids `<prefix>-title` …)."""
+    title = gr.Textbox(label="标题", max_lines=1, elem_id=f"{prefix}-title")
+    with gr.Row():
+        regions = gr.Textbox(label="地区（用顿号或逗号分隔）", max_lines=1, elem_id=f"{prefix}-regions")
+        year = gr.Textbox(label="年份", max_lines=1, elem_id=f"{prefix}-year")
+    kind = gr.Dropdown(choices=KIND_CHOICES, value="", label="类型", elem_id=f"{prefix}-kind")
+    return title, regions, year, kind
 
 
 @dataclass
@@ -118,8 +313,8 @@ class LibraryTab:
     """Events after which the search filters must be refreshed."""
 
 
-def build(assistant: Assistant) -> LibraryTab:
-    h = LibraryHandlers(assistant)
+def build(assistant: Assistant, gate: AdminGate | None = None) -> LibraryTab:
+    h = LibraryHandlers(assistant, gate)
     gr.HTML(access_notice(assistant.admin_enabled), elem_id="rq-access", padding=False)
     with gr.Row():
         gr.Markdown("#### 已索引的报告")
@@ -130,35 +325,100 @@ def build(assistant: Assistant) -> LibraryTab:
         return LibraryTab(h, table, None, [])
 
     with gr.Accordion("管理资料库", open=True, elem_id="rq-admin"):
-        password = gr.Textbox(label="管理员密码", type="password", elem_id="rq-password", max_lines=1)
         with gr.Row():
-            with gr.Column():
-                files = gr.File(
-                    label="上传报告（txt、md、html、docx、pdf）",
-                    file_count="multiple",
-                    file_types=UPLOAD_TYPES,
-                    type="filepath",
-                    elem_id="rq-upload",
-                )
-                with gr.Row():
-                    upload = gr.Button("上传并索引", variant="primary", elem_id="rq-upload-btn")
-                    reindex = gr.Button("重新索引全部", elem_id="rq-reindex")
-            with gr.Column():
-                pick = gr.Dropdown(choices=[], label="删除报告（同时删除其文件）", elem_id="rq-remove-pick")
-                remove = gr.Button("删除所选报告", variant="stop", elem_id="rq-remove")
+            password = gr.Textbox(label="管理员密码", type="password", elem_id="rq-password", max_lines=1, scale=3)
+            login = gr.Button("登录", scale=0, min_width=100, elem_id="rq-login")
         status = gr.HTML(elem_id="rq-admin-status", padding=True)
+        with gr.Column(visible=False, elem_id="rq-admin-panel") as panel:
+            with gr.Row():
+                with gr.Column(elem_id="rq-upload-form"):
+                    gr.Markdown("##### 上传报告")
+                    files = gr.File(
+                        label="报告文件（txt、md、html、docx、pdf）",
+                        file_count="multiple",
+                        file_types=UPLOAD_TYPES,
+                        type="filepath",
+                        elem_id="rq-upload",
+                    )
+                    up_title, up_regions, up_year, up_kind = _meta_inputs("rq-up")
+                    upload = gr.Button("上传并索引", variant="primary", elem_id="rq-upload-btn")
+                with gr.Column(elem_id="rq-edit-form"):
+                    gr.Markdown("##### 修改报告信息")
+                    edit_pick = gr.Dropdown(choices=[], label="选择报告", elem_id="rq-edit-pick")
+                    ed_title, ed_regions, ed_year, ed_kind = _meta_inputs("rq-ed")
+                    save = gr.Button("保存并重新索引", elem_id="rq-save-meta")
+            with gr.Row():
+                with gr.Column():
+                    gr.Markdown("##### 删除报告")
+                    pick = gr.Dropdown(choices=[], label="选择要删除的报告（同时删除其文件）", elem_id="rq-remove-pick")
+                    remove = gr.Button("删除所选报告…", variant="stop", elem_id="rq-remove")
+                    with gr.Column(visible=False, elem_id="rq-confirm") as confirm_box:
+                        confirm_text = gr.HTML(elem_id="rq-confirm-text")
+                        with gr.Row():
+                            confirm = gr.Button("确认删除", variant="stop", elem_id="rq-confirm-delete")
+                            cancel = gr.Button("取消", elem_id="rq-cancel-delete")
+                with gr.Column():
+                    gr.Markdown("##### 索引")
+                    reindex = gr.Button("重新索引全部", elem_id="rq-reindex")
+                    failed_list = gr.HTML(elem_id="rq-failed")
+                    failed_pick = gr.Dropdown(
+                        choices=[], label="选择失败的文件", visible=False, elem_id="rq-failed-pick"
+                    )
+                    remove_failed = gr.Button("移除所选失败文件", elem_id="rq-remove-failed")
+    notes = gr.State("")
+    runs = gr.State(0)
+    timer = gr.Timer(1.0, active=False)
 
-    # gr.Progress reaches a handler through a default argument of its signature.
-    def upload_fn(password: str, paths: list[str] | None, progress: Any = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        return h.upload(password, paths, progress)
+    def login_fn(message: str, request: gr.Request) -> tuple[Any, ...]:
+        return h.after_login(message, session_token(request))
 
-    def reindex_fn(password: str, progress: Any = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        return h.reindex(password, progress)
+    def upload_fn(
+        paths: list[str] | None, title: str, regions: str, year: str, kind: str, request: gr.Request
+    ) -> tuple[Any, ...]:
+        return h.upload(session_token(request), paths, title, regions, year, kind)
 
-    outputs = [status, table, pick, files]
+    def reindex_fn(request: gr.Request) -> tuple[Any, ...]:
+        return h.reindex(session_token(request))
+
+    def save_fn(
+        doc_id: str | None, title: str, regions: str, year: str, kind: str, request: gr.Request
+    ) -> tuple[Any, ...]:
+        return h.save_meta(session_token(request), doc_id, title, regions, year, kind)
+
+    def ask_fn(doc_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        return h.ask_delete(session_token(request), doc_id)
+
+    def remove_fn(doc_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        return (*h.remove(session_token(request), doc_id), gr.update(visible=False))
+
+    def remove_failed_fn(rel: str | None, request: gr.Request) -> tuple[Any, ...]:
+        return h.remove_failed(session_token(request), rel)
+
+    login_io = ([password], [status, panel, password])
+    for signed in (
+        login.click(login_fn, *login_io, js=LOGIN_JS, api_visibility="private"),
+        password.submit(login_fn, *login_io, js=LOGIN_JS, api_visibility="private"),
+    ):
+        signed.then(h.pickers, None, [pick, edit_pick], api_visibility="private")
+    upload_in = [files, up_title, up_regions, up_year, up_kind]
+    upload.click(upload_fn, upload_in, [status, notes, files, timer], api_visibility="private")
+    reindex.click(reindex_fn, None, [status, notes, timer], api_visibility="private")
+    edit_pick.change(h.meta_form, [edit_pick], [ed_title, ed_regions, ed_year, ed_kind], api_visibility="private")
+    save.click(
+        save_fn, [edit_pick, ed_title, ed_regions, ed_year, ed_kind], [status, notes, timer], api_visibility="private"
+    )
+    remove.click(ask_fn, [pick], [status, confirm_box, confirm_text], api_visibility="private")
+    for closes in (cancel.click, pick.change):  # a changed pick must be asked about again
+        closes(lambda: gr.update(visible=False), None, confirm_box, api_visibility="private")
+    remove_failed.click(remove_failed_fn, [failed_pick], [status, failed_list, failed_pick], api_visibility="private")
+    timer.tick(h.poll, [notes], [status, timer, runs], api_visibility="private")
     changed = [
-        upload.click(upload_fn, [password, files], outputs, api_visibility="private"),
-        reindex.click(reindex_fn, [password], outputs, api_visibility="private"),
-        remove.click(h.remove, [password, pick], outputs, api_visibility="private"),
+        runs.change(
+            h.refreshed_all, None, [table, pick, edit_pick, failed_list, failed_pick], api_visibility="private"
+        ),
+        confirm.click(remove_fn, [pick], [status, table, pick, confirm_box], api_visibility="private"),
     ]
     return LibraryTab(h, table, pick, changed)
+
+
+__all__ = ["WRONG_PASSWORD", "LibraryHandlers", "LibraryTab", "build"]

@@ -26,6 +26,7 @@ def library_table(rows: Sequence[DocRow]) -> str:
     """One row per indexed report: title, regions, year, kind, script, source, chunk count."""
     if not rows:
         return empty("索引中还没有报告。")
+    # The wrapper scrolls sideways on a phone, so the page itself never overflows.
     body = "".join(
         "<tr>"
         f"<td><div class='rq-src-title'>{esc(d.meta.title)}</div><code class='rq-id'>{esc(d.doc_id)}</code></td>"
@@ -41,8 +42,9 @@ def library_table(rows: Sequence[DocRow]) -> str:
     total = sum(d.n_chunks for d in rows)
     return (
         f"<p class='rq-count'>共 {len(rows)} 份报告，{total} 个段落</p>"
-        "<table class='rq-table rq-library'><thead><tr><th>报告</th><th>地区</th><th>年份</th><th>类型</th>"
-        f"<th>文字</th><th>文件 / 来源</th><th>段落数</th></tr></thead><tbody>{body}</tbody></table>"
+        "<div class='rq-table-wrap'><table class='rq-table rq-library'><thead><tr><th>报告</th><th>地区</th>"
+        "<th>年份</th><th>类型</th><th>文字</th><th>文件 / 来源</th><th>段落数</th></tr></thead>"
+        f"<tbody>{body}</tbody></table></div>"
     )
 
 
@@ -52,7 +54,8 @@ def summary_html(s: IngestSummary) -> str:
         f"新增 {len(s.added)}，更新 {len(s.updated)}，未变 {len(s.unchanged)}，移除 {len(s.removed)}，失败 {len(s.failed)}",
         f"索引共 {s.chunks_total} 个段落（本次嵌入 {s.chunks_embedded}，复用 {s.chunks_reused}）",
     ]
-    lines += [f"失败：{rel}：{why}" for rel, why in s.failed]
+    lines += [f"失败：{rel}：{reason_zh(why)}" for rel, why in s.failed]
+    lines += [f"提示：{rel}：{why}" for rel, why in s.notes]
     lines += [f"疑似重复：{a} ≈ {b}（{score:.0%} 段落相同）" for a, b, score in s.duplicates]
     kind = "warn" if s.failed else "ok"
     return notice(kind, "索引已更新", "\n".join(lines))
@@ -62,3 +65,51 @@ def access_notice(admin_enabled: bool) -> str:
     if admin_enabled:
         return notice("info", "管理操作需要管理员密码", "上传、重新索引和删除报告前，请先输入密码。")
     return notice("warn", READ_ONLY_TITLE, READ_ONLY_BODY)
+
+
+# Ingest reasons are English (CLI, logs); the library shows them in Chinese. First match wins.
+_REASONS = (
+    ("password-protected", "PDF 有密码保护；请另存一份没有密码的副本再上传。"),
+    ("no readable pages", "PDF 没有可读的页面（可能已损坏）；请重新导出为 PDF。"),
+    ("is not a readable", "文件已损坏或不完整，无法打开；请重新保存后再上传。"),
+    ("binary", "看起来不是文本文件（二进制内容）。"),
+    ("no text left after cleaning", "清理网页模板后没有剩下正文。"),
+    ("characters of text, over the limit", "文字太多，超过单份报告的字数上限。"),
+    ("over the limit", "文件太大，超过大小上限。"),
+    ("over the upload limit", "文件太大，超过上传上限。"),
+    ("is empty", "文件是空的，没有文字。"),
+    ("symbolic link", "是符号链接，出于安全考虑不读取。"),
+    ("not a regular file", "不是普通文件（管道、设备等），不读取。"),
+    ("unsupported type", "不支持的文件类型；请转换为 txt、md、html、docx 或 pdf。"),
+    ("not a supported report type", "不支持的文件类型；请上传 txt、md、html、docx 或 pdf。"),
+    ("not valid UTF-8", "文件名编码无效；请重命名后再上传。"),
+    ("same name as a file in the corpus", "与资料库中的文件同名；请重命名其中一个。"),
+    ("gives", "分段过多，超过单份报告的段落上限。"),
+    ("cannot be read", "无法读取（文件权限或磁盘问题）。"),
+)
+
+
+def reason_zh(reason: str) -> str:
+    """A failure reason from ingest, in Chinese (a generic one for reasons not listed)."""
+    return next((zh for needle, zh in _REASONS if needle in reason), "无法索引这个文件；详情见服务器日志。")
+
+
+def failed_html(failed: Sequence[tuple[str, str]]) -> str:
+    """The files the last ingest could not index, each with its reason in Chinese."""
+    if not failed:
+        return ""
+    items = "".join(f"<li><code>{esc(rel)}</code>：{esc(reason_zh(why))}</li>" for rel, why in failed)
+    return (
+        "<div class='rq-failed'><strong>未能索引的文件</strong>"
+        f"<ul>{items}</ul><p class='rq-hint'>可以在下方选择文件并移除。</p></div>"
+    )
+
+
+LIBRARY_CSS = """
+.rq-table-wrap { max-width: 100%; overflow-x: auto; -webkit-overflow-scrolling: touch; }
+.rq-table-wrap .rq-library { min-width: 640px; }
+.rq-failed { border-left: 4px solid #d97706; padding: .4em .8em; margin: .4em 0;
+  background: rgba(245, 158, 11, .10); border-radius: 6px; }
+.rq-failed ul { margin: .3em 0; padding-left: 1.2em; }
+#rq-library { max-width: 100%; overflow: hidden; }
+"""
