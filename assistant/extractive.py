@@ -35,11 +35,13 @@ from assistant.grounding import (
     flatten,
     is_junk,
     judge,
+    lacks,
     marked,
     place_of,
     question_of,
     sentences_of,
     similar,
+    years_in,
 )
 from assistant.question import Question
 from index.embedding import Embedder
@@ -60,8 +62,8 @@ _INLINE_LIST = re.compile(
 )
 _LEAD_IN = re.compile(r"[:：；;]\s*$")
 """A sentence ending in a colon or semicolon is continued by the next (a provision's steps)."""
-# A number or a definition is one sentence (its run aside); a fact keeps near-equals (≤ 3).
-_CAPS = {"number": 1, "definition": 1}
+# A definition is one sentence (its run aside); other answers keep near-equals (≤ max_sentences).
+_CAPS = {"definition": 1}
 _DEFINES = re.compile(r"(是指|所谓|指的是|即|是一种|是以)")
 _BACKGROUND = re.compile(r"(先后|相继)?(出台|印发|制定|发布)了?《")
 
@@ -95,7 +97,8 @@ class ExtractiveAnswerer:
         sentences = [s for s in sentences_of(verdict.hits) if fits(s, question, self.places) and not is_junk(s)]
         scored = self.scorer.score(question, sentences, weights)
         debug = dict(zip(("coverage", "passage_coverage"), verdict.coverage, strict=True))
-        if _is_comparison(question) and len({s.sentence.hit.chunk.doc_id for s in scored}) >= 1:
+        several = len({s.sentence.hit.chunk.doc_id for s in scored[: 2 * self.config.max_sentences]}) > 1
+        if _is_comparison(question) and (several or len([p for p in question.places if p.doc_ids]) > 1):
             out = self.comparison(question, hits, weights)
             if out is not None:
                 return _with_debug(out, debug)
@@ -104,23 +107,38 @@ class ExtractiveAnswerer:
             shaped = self.listing(question, scored, weights)
         elif question.kind == "summary":
             shaped = self.summary(question, verdict.hits, scored, weights)
-        return _with_debug(shaped or self.plain(question, scored), debug)
+        return _with_debug(shaped or self.plain(question, scored, weights), debug)
 
     def stream(self, question: Question, hits: Sequence[Hit]) -> list[Answer]:
         """Streaming has nothing to stream here: the final answer at once."""
         return [self.answer(question, hits)]
 
     # -- fact, number, definition, provision ----------------------------------------------
-    def plain(self, question: Question, scored: Sequence[Scored]) -> Answer:
+    def plain(self, question: Question, scored: Sequence[Scored], weights: TermWeights) -> Answer:
         if question.kind == "number":
             # The answer to 多少 is a sentence that holds a number, if any candidate does.
             numbered = [s for s in scored if s.lexical > 0 and HAS_NUM.search(s.sentence.text)]
             scored = numbered or scored
         chosen = self.select(scored, _CAPS.get(question.kind))
+        if chosen and self._off_topic(question, chosen[0].sentence, weights):
+            return declined(question, lacks(question, weights, chosen[0].sentence.norm), [chosen[0].sentence])
         sentences = self.run_of(chosen, question)
         citations = tuple(cite(i, s) for i, s in enumerate(sentences, 1))
         blocks = _paragraphs(citations, question)
         return _answer(question, blocks, citations)
+
+    def _off_topic(self, question: Question, s: Sentence, weights: TermWeights) -> bool:
+        """When a year is asked and the best sentence does not name it, the year check could
+        not date it: the sentence must then itself (with its headings) speak to the asked
+        topic, not only stand in a passage that does (审批环节精简64.5% is no answer to
+        2023年的财政收入)."""
+        if not question.years or years_in(s.norm):
+            return False
+        asked = [x for p in question.places for x in (p.written, p.canonical)] + [str(y) for y in question.years]
+        topic = weights.without(asked)
+        if not topic.specific:
+            return False
+        return topic.coverage(f"{s.frame} {s.norm}", specific=True) < self.config.min_sentence_topic
 
     def select(self, scored: Sequence[Scored], cap: int | None = None) -> list[Scored]:
         """The best sentence, and near-equals (≥ keep_ratio of its score) that say something
@@ -204,7 +222,7 @@ class ExtractiveAnswerer:
         inline = next((s for s in top if s.lexical >= most and _INLINE_LIST.search(s.sentence.norm)), None)
         if inline is not None:
             # The sentence that matches the question best lists the items itself (包括甲、乙、丙).
-            return self.plain(question, [inline, *(s for s in scored if s is not inline)])
+            return self.plain(question, [inline, *(s for s in scored if s is not inline)], weights)
         for depth in range(len(section), 0, -1):
             items = self._items(question, hit, section[:depth])
             # A section's items are the answer when its heading names the topic, or when the

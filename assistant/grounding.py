@@ -75,6 +75,8 @@ class AnswerConfig:
     topic_min: float = 0.45
     """A comparison sentence must itself hold this share of the topic's term weight: a lead
     or background sentence names a word of it (制度, 改革), not the topic (审批制度)."""
+    min_sentence_topic: float = 0.25
+    """Share of the topic's specific weight the answer sentence (with its headings) must hold."""
     place_min_score: float = 0.6
     """A comparison place must score this share of the best place: search noise is no place."""
     min_claim_support: float = 0.3
@@ -361,12 +363,16 @@ class RegionPlaces:
 
 def about_place(s: Sentence, place: str, places: PlaceIndex) -> bool:
     """Whether `s` may answer for `place`: the sentence names it; or it names no other place
-    and its section (if its headings name places) or else its report is about it."""
+    and its section (if its headings name places) or else its report's declared regions are
+    about it. A passage whose report declares no region and whose headings name no place (an
+    encyclopedia article, a general essay) is not held to a place."""
     c = s.hit.chunk
     named = places.places_named(s.norm)
     if place in named:
         return True
     section = places.section_places(c.doc_id, c.section)
+    if not section and not s.hit.record.regions:
+        return True  # nothing declares what this passage is about: the search chose it
     home = section or places.doc_places(c.doc_id)
     if named - home - {place}:
         return False  # it speaks of another place, even inside a report about several
@@ -399,8 +405,9 @@ def years_in(norm: str) -> set[int]:
 
 
 def fits_years(s: Sentence, years: Sequence[int]) -> bool:
-    """An asked year must be the sentence's year: named in it, or (when it names none) in
-    the text before it in its passage or its headings. A 2017 sentence never answers 2022."""
+    """An asked year must be the sentence's year: named in it, or (when it names none) the
+    year of the text before it in its passage or its headings, if that names one. A 2017
+    sentence never answers 2022."""
     if not years:
         return True
     own = years_in(s.norm)
@@ -408,7 +415,8 @@ def fits_years(s: Sentence, years: Sequence[int]) -> bool:
         return bool(own & set(years))
     c = s.hit.chunk
     before = c.norm[: max(0, s.start - c.start)]
-    return bool((years_in(before[-200:]) | years_in(s.frame)) & set(years))
+    context = years_in(before[-200:]) | years_in(s.frame)
+    return not context or bool(context & set(years))  # undated text is not another year's
 
 
 def fits(s: Sentence, question: Question, places: PlaceIndex) -> bool:
@@ -654,7 +662,7 @@ def judge(
         return Verdict("问题中没有可检索的关键词")
     fitting = [h for h in hits if any(fits(s, question, places) for s in sentences_of([h]))]
     if not fitting:
-        return Verdict(_lacks(question, weights, ""), related=tuple(lead_sentences(hits, cfg.related_max)))
+        return Verdict(lacks(question, weights, ""), related=tuple(lead_sentences(hits, cfg.related_max)))
     best = [context_of(h) for h in fitting[: cfg.coverage_hits]]
     asked = [x for p in question.places if p.doc_ids for x in (p.written, p.canonical)]
     # The place check already holds for these passages: the rest of the question decides.
@@ -662,14 +670,14 @@ def judge(
     if union < cfg.min_coverage or single < cfg.min_passage_coverage:
         others = [h for h in hits if h not in fitting] if len(fitting) < len(hits) else list(hits)
         return Verdict(
-            _lacks(question, weights, "\n".join(best)),
+            lacks(question, weights, "\n".join(best)),
             related=tuple(lead_sentences(others, cfg.related_max)),
             coverage=(union, single),
         )
     return Verdict("", tuple(fitting), coverage=(union, single))
 
 
-def _lacks(question: Question, weights: TermWeights, context: str) -> str:
+def lacks(question: Question, weights: TermWeights, context: str) -> str:
     """What the reports lack, said for the asked place and year specifically."""
     place = "、".join(p.written for p in question.places if p.doc_ids)
     years = "、".join(f"{y}年" for y in question.years)
