@@ -9,7 +9,8 @@ from pathlib import Path
 from assistant.places import Gazetteer
 from index.chunking import chunk_document
 from index.metadata import load_metadata
-from index.pipeline import doc_ids_for, prepare, scan
+from index.pipeline import doc_ids_for, prepare
+from index.scanning import scan
 from index.settings import Settings
 from index.types import Chunk, CleanDocument
 
