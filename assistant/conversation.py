@@ -309,6 +309,8 @@ def _subject(prev: _Context) -> str:
     lead = lead.rstrip("的在")
     if not _place_spans(prev):
         lead = place
+    elif lead and not _prefix_ends_with_place(prev, len(lead)):
+        lead += "的"  # 河南这个市的开发区: 的 stays after a pointer, goes after a name
     runs: list[list[Word]] = [[]]
     for w in prev.words:
         if w.start < start:
