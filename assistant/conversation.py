@@ -51,6 +51,7 @@ _GENERIC_FRAME = {
     "yesno": "是什么情况?",
     "fact": "是什么?",
 }
+_KIND_NOUN = re.compile(r"^(做法|举措|措施|办法|经验|改革|政策|制度)$")
 _NOUNISH = ("n", "vn", "nz", "j", "l", "b", "eng", "nr", "i", "an")
 
 
@@ -127,6 +128,8 @@ def resolve(question: str, history: Sequence[Turn], places: Gazetteer | Iterable
         return _replace_attribute(prev, core, gaz)
     if not _has_noun(cur, gaz):
         return _point_back(q, body, prev, gaz)  # 取得了什么成效? / 现在整合成了几个?
+    if re.match(r"^(和|与|跟|同|比)", body):
+        return _point_back(q, body, prev, gaz)  # 和园区业绩挂钩吗?: the previous topic is the subject
     if _is_elliptical(cur, gaz) and prev.places:
         return _add_subject(q, prev)
     if _continues_place_topic(cur, prev, gaz):
@@ -342,6 +345,8 @@ def _point_back(q: str, body: str, prev: _Context, gaz: Gazetteer) -> str:
         noun = re.match(r"^[^\s有是带取起的,，?？]{0,4}", rest)
         head = noun.group(0) if noun else ""
         tail = rest[len(head) :]
+        if _KIND_NOUN.match(head) and tail.startswith("的"):
+            return f"{subject}{tail}"  # 这些做法的效果 → 衡阳审批改革的效果
         return f"{subject}的{head}{tail}" if head else f"{subject}{tail}"
     words = [w for w in parse(body, gaz) if w.role != "stop" or w.text.strip()]
     starts_with_noun = (bool(words) and words[0].flag.startswith(_NOUNISH) and words[0].role != "form") or (

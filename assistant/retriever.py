@@ -10,6 +10,7 @@ and merges, so no place is left out; a question across places without naming the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
@@ -112,7 +113,8 @@ def _query_for(question: Question, place: Place) -> str:
     text = question.text
     for other in question.places:
         if other.canonical != place.canonical:
-            text = text.replace(other.written, "")
+            # 衡阳和天津的… → 衡阳的…: the name goes with the connector beside it.
+            text = re.sub(f"[和与及、]?{re.escape(other.written)}[和与及、]?", "", text, count=1)
     return text
 
 
