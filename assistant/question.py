@@ -190,7 +190,9 @@ def _places(text: str, spans: list[PlaceSpan], gazetteer: Gazetteer) -> tuple[Pl
 def _kind(norm: str, places: tuple[Place, ...], cross: bool) -> QuestionKind:
     """The answer shape the question asks for, from its form (first rule that applies)."""
     several = len(places) >= 2
-    if cross or (several and (_COMPARE.search(norm) or re.search(r"(和|与|及|、).{0,30}(都|各)", norm))):
+    if cross or (
+        several and (_COMPARE.search(norm) or re.search(r"(和|与|跟|及|、).{0,30}(都|各|谁|哪个|哪家|更)", norm))
+    ):
         return "comparison"
     if _DEFINE.search(norm) or _is_concept_question(norm, places):
         return "definition"
@@ -315,7 +317,7 @@ def _classify(norm: str, spans: list[PlaceSpan], gazetteer: Gazetteer) -> list[t
             role = "term"
         after_place = role in ("place", "zone")
         out.append((word, role))
-    return _modifiers_of_form(_request_wrapper(out), pairs)
+    return _modifiers_of_form(_opening_clause(_request_wrapper(out), gazetteer), pairs)
 
 
 def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
@@ -360,11 +362,24 @@ def _request_wrapper(words: list[tuple[str, Role]]) -> list[tuple[str, Role]]:
     for j, (word, role) in enumerate(out):
         if role in ("place", "zone", "quote", "number"):
             break
-        if role == "term" and len(word) > 1 and not _is_wrapper_verb(word):
+        if role == "term" and len(word) > 1 and not _is_wrapper_verb(word) and not _REQUEST_LEAD.match(word):
             break
         if role == "term":
             out[j] = (word, "form")
     return out
+
+
+def _opening_clause(words: list[tuple[str, Role]], gazetteer: Gazetteer) -> list[tuple[str, Role]]:
+    """A greeting or aside before the first comma (你好, / 嗯, / 麻烦问下,) is form when it
+    holds no place, quote, number or word the reports use."""
+    out = list(words)
+    comma = next((j for j, (w, _) in enumerate(out[:6]) if w in (",", "，", "、", ":", "：")), None)
+    if comma is None or comma == 0:
+        return out
+    head = out[:comma]
+    if any(r in ("place", "zone", "quote", "number") or (r == "term" and gazetteer.attested(w)) for w, r in head):
+        return out
+    return [(w, "form" if r == "term" else r) for w, r in head] + out[comma:]
 
 
 def _modifiers_of_form(words: list[tuple[str, Role]], pairs: list[tuple[str, str]]) -> list[tuple[str, Role]]:
