@@ -114,8 +114,12 @@ def _query_for(question: Question, place: Place) -> str:
     for other in question.places:
         if other.canonical != place.canonical:
             # 衡阳和天津的… → 衡阳的…: the name goes with the connector beside it.
-            text = re.sub(f"[和与及、]?{re.escape(other.written)}[和与及、]?", "", text, count=1)
-    return text
+            text = re.sub(f"[和与跟及、]?{re.escape(other.written)}[和与跟及、]?", "", text, count=1)
+    # What one place did is the query; the words asking to compare match nothing in its report.
+    return _COMPARING.sub("", text) or text
+
+
+_COMPARING = re.compile(r"(有何|有什么|有哪些)?(异同|区别|不同|差异|差别)|分别|各自|比较一下|对比一下|比较|对比|相比")
 
 
 def _interleave(lists: list[list[Hit]], limit: int) -> list[Hit]:

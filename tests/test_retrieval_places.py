@@ -85,6 +85,7 @@ def test_a_comparison_leaves_no_place_out(gaz: Gazetteer) -> None:
     per_place = {c[0] for c in search.calls}
     assert any("天津" in q and "绵阳" not in q for q in per_place)
     assert any("绵阳" in q and "天津" not in q for q in per_place)
+    assert not any("分别" in q for q in per_place)  # what one place did, not the comparing
 
 
 def test_two_places_of_one_report_each_bring_their_sections(gaz: Gazetteer) -> None:
