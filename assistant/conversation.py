@@ -116,6 +116,12 @@ def resolve(question: str, history: Sequence[Turn], places: Gazetteer | Iterable
     content = [t for t in cur.terms if t not in {p.canonical for p in cur.places}]
     if new_places and not content and _is_bare(core, cur):
         return _replace_places(prev, _written_with_zone(cur, gaz), _has_zone(cur, gaz))
+    if new_places and not cur.cross_place and (re.search(r"呢[?？]?$", cur.norm) or _LEAD.match(cur.norm)):
+        # 那衡阳的奖金呢?: another place and another attribute, the previous frame kept.
+        moved = _replace_places(prev, _written_with_zone(cur, gaz), _has_zone(cur, gaz))
+        mq = analyze(moved, gaz)
+        ctx = _Context(moved, mq, tuple(parse(mq.norm, gaz)), tuple(p.written for p in mq.places))
+        return _replace_attribute(ctx, _without_places(core, cur), gaz)
     if new_places or cur.cross_place:
         return q  # a question of its own about named places
     if _REFERENCE.match(body) or not content:
@@ -179,6 +185,14 @@ def _cited_places(turn: Turn, gaz: Gazetteer) -> list[str]:
 
 
 # -- the slots -----------------------------------------------------------------------------------
+def _without_places(core: str, cur: Question) -> str:
+    """衡阳的奖金 → 奖金: the attribute a place-and-attribute follow-up asks for."""
+    rest = core
+    for p in cur.places:
+        rest = rest.replace(normalize(p.written), "", 1)
+    return re.sub(r"^(这个|那个|该)?(省|市|州|县|区)?(高新区|开发区|园区|新区)?的?", "", rest) or core
+
+
 def _is_bare(core: str, cur: Question) -> bool:
     """Nothing but places (and pointers such as 这个市, 高新区) is left of the question."""
     rest = core
