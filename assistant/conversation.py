@@ -214,15 +214,22 @@ def _written_with_zone(cur: Question, gaz: Gazetteer) -> list[str]:
         for i, w in enumerate(words):
             if w.role == "place" and cur.norm[w.start :].startswith(norm):
                 nxt = next((x for x in words[i + 1 :] if x.role != "place"), None)
-                if nxt is not None and nxt.role == "zone" and nxt.start == w.start + len(norm):
+                end = w.start + len(norm)
+                if nxt is not None and nxt.role == "zone" and nxt.start == end:
                     written += cur.text[nxt.start : nxt.end]
+                elif pointer := _POINTER.match(cur.norm, end):
+                    written += cur.text[end : pointer.end()] + "的"  # 河南这个市的…
                 break
         out.append(written)
     return out
 
 
+_POINTER = re.compile(r"(这个|那个)(省|市|州|县|区|地方)")
+
+
 def _has_zone(cur: Question, gaz: Gazetteer) -> bool:
-    return any(w.role == "zone" for w in parse(cur.norm, gaz))
+    """The new place comes with a zone word or a pointer (天津高新区, 河南这个市): it replaces the old one's."""
+    return any(w.role == "zone" for w in parse(cur.norm, gaz)) or bool(_POINTER.search(cur.norm))
 
 
 def _has_noun(cur: Question, gaz: Gazetteer) -> bool:
@@ -264,7 +271,7 @@ def _replace_places(prev: _Context, new: list[str], with_zone: bool = False) -> 
         pieces += [between, joined if len(new) > 1 else text[s:e]]
         pos = e
     pieces.append(text[pos:])
-    out = "".join(pieces)
+    out = "".join(pieces).replace("的的", "的")
     if len(new) == 1:
         out = re.sub(r"(分别|各自)", "", out)
     return out
