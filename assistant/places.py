@@ -249,12 +249,13 @@ class Gazetteer:
                 forms.setdefault(canon, canon)
         for doc in metas:
             if not metas[doc].regions and doc in texts:
-                # No region metadata: the report's byline (first and last lines: author unit,
-                # dateline) says where it comes from (昆明高新区发展战略研究院 → 昆明).
-                text = texts[doc]
-                for edge in (text[:200], text[-300:]):
-                    for span in finder.find(edge, strict=True):
-                        add(edge[span.start : span.end], doc, span.canonical)
+                # No region metadata: the report's byline (a line near its start or end naming
+                # the author's unit or the source) says where it comes from (作者单位:昆明高新区
+                # 发展战略研究院 → 昆明). Body text is not a byline: a Wikipedia article's first
+                # lines name places it is not about.
+                for line in _byline_lines(texts[doc]):
+                    for span in finder.find(line, strict=True):
+                        add(line[span.start : span.end], doc, span.canonical)
         return cls(
             forms,
             {k: frozenset(v) for k, v in about.items()},
@@ -355,6 +356,15 @@ class Gazetteer:
         if self._vocabulary is not None:
             return self._vocabulary.doc_freq(word) > 0
         return any(word in t for t in self._texts.values())
+
+
+_BYLINE = re.compile(r"(作者|单位|来源|供稿|发布机构|发布单位|出处|记者|通讯员|编辑)\s*[:：]?")
+
+
+def _byline_lines(text: str) -> list[str]:
+    """Lines within the first 300 and last 300 characters that carry a byline marker."""
+    edges = (text[:300], text[-300:]) if len(text) > 600 else (text,)
+    return [seg for edge in edges for seg in re.split(r"[\n()（）]", edge) if _BYLINE.search(seg)]
 
 
 def _named(spans: list[PlaceSpan]) -> frozenset[str]:

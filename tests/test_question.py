@@ -254,3 +254,20 @@ def test_list_count(question: str, count: int | None) -> None:
 def test_attribute_is_the_asked_thing_without_place_and_form() -> None:
     q = ask("请问天津高新区干部的评价收入是怎么定的呀?")
     assert "评价收入" in q.attribute and "天津" not in q.attribute and "请问" not in q.attribute
+
+
+def test_a_report_without_regions_is_about_its_byline_place_not_its_body_places() -> None:
+    """昆明 → 004 comes from its byline (作者单位); a place in an article's opening body text
+    (a Wikipedia-like page) does not make the article about it."""
+    docs = [
+        SimpleNamespace(doc_id="wiki", meta=ReportMeta(title="某电影")),
+        SimpleNamespace(doc_id="note", meta=ReportMeta(title="关于园区审批的通知")),
+    ]
+    chunks = [
+        Chunk("w", "wiki", 0, "", "该片在广东省广州市拍摄,主演是香港演员。", (), 0, 20, 10),
+        Chunk("n", "note", 0, "", "审批时限压缩一半。\n(来源:泉州市发展改革委)", (), 0, 24, 10),
+    ]
+    gaz = build_gazetteer(docs, chunks)
+    assert gaz.docs_about("广州") == () and gaz.docs_for("广州") == ("wiki",)  # mentioned only
+    assert gaz.docs_about("泉州") == ("note",)
+    assert analyze("泉州的审批时限压缩了多少?", gaz).places[0].doc_ids == ("note",)
