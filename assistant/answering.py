@@ -19,7 +19,7 @@ from assistant.answer_types import Answer, Turn
 from assistant.conversation import resolve
 from assistant.extractive import ChunksOf, ExtractiveAnswerer
 from assistant.grounding import AnswerConfig
-from assistant.places import Gazetteer
+from assistant.places import Gazetteer, canonical_place
 from assistant.question import Question, analyze
 from assistant.retriever import Search, retrieve
 from index.embedding import Embedder
@@ -53,6 +53,8 @@ class _Generation:
     gazetteer: Gazetteer
     extractive: ExtractiveAnswerer
     llm: Answerer | None
+    declared: frozenset[str]
+    """Places the reports' region metadata names (canonical): where retrieval narrows by place."""
 
 
 class AnswerEngine:
@@ -102,7 +104,8 @@ class AnswerEngine:
                     from assistant.llm import LLMAnswerer
 
                     llm = LLMAnswerer(self.settings, extractive, self.config)
-                self._gen = _Generation(kw, gaz, extractive, llm)
+                declared = frozenset(canonical_place(r) for d in docs for r in d.meta.regions)
+                self._gen = _Generation(kw, gaz, extractive, llm, declared)
             return self._gen
 
     def answerer(self, use_llm: bool | None) -> Answerer:
@@ -131,8 +134,15 @@ class AnswerEngine:
         return analyze(text, self.generation().gazetteer)
 
     def retrieve(self, question: Question, k: int, flt: SearchFilter | None) -> list[Hit]:
-        """Place-aware hits: a place's own evidence, every place of a comparison."""
-        return retrieve(question, self.search, k, flt, self.generation().gazetteer)
+        """Place-aware hits (a place's own evidence, every place of a comparison) for places
+        that reports declare in their region metadata; the plain search otherwise. An
+        encyclopedia's articles name places in titles they are not about (广东 in 广东广播电视台
+        珠江频道): narrowing to "the reports about 广东" there loses the answer."""
+        gen = self.generation()
+        if any(p.canonical in gen.declared for p in question.places if p.doc_ids):
+            return retrieve(question, self.search, k, flt, gen.gazetteer)
+        spread = question.cross_place or question.kind == "comparison"
+        return self.search(question.text, k, flt, diverse=True if spread else None)
 
     def prepare(
         self, question: str, history: Sequence[Turn], use_llm: bool | None, flt: SearchFilter | None
