@@ -51,6 +51,8 @@ _GENERIC_FRAME = {
     "yesno": "是什么情况?",
     "fact": "是什么?",
 }
+_QUOTED_SPAN = re.compile(r"“[^”]{1,40}”|「[^」]{1,40}」|《[^》]{1,60}》")
+_WH_WORD = re.compile(r"(什么|哪|谁|多少|几|怎么|如何)")
 _KIND_NOUN = re.compile(r"^(做法|举措|措施|办法|经验|改革|政策|制度)$")
 _NOUNISH = ("n", "vn", "nz", "j", "l", "b", "eng", "nr", "i", "an")
 
@@ -131,6 +133,11 @@ def resolve(question: str, history: Sequence[Turn], places: Gazetteer | Iterable
         cond = _CONDITION.match(body)
         if cond and (_is_condition(cond.group(1), gaz) or _same_kind_word(prev, cond.group(1))):
             return _replace_condition(prev, cond.group(1))
+        if core and (re.fullmatch(r"(19|20)\d{2}年?", core) or _same_kind_word(prev, core)):
+            return _replace_condition(prev, core)  # 2020年呢? / 薪酬制度呢? after 审批制度
+        quoted = _QUOTED_SPAN.search(prev.text)
+        if quoted and _QUOTED_SPAN.fullmatch(core):
+            return prev.text[: quoted.start()] + core + prev.text[quoted.end() :]  # 那“管委会+公司”呢?
         return _replace_attribute(prev, core, gaz)
     if not _has_noun(cur, gaz):
         return _point_back(q, body, prev, gaz)  # 取得了什么成效? / 现在整合成了几个?
@@ -272,8 +279,10 @@ def _replace_places(prev: _Context, new: list[str], with_zone: bool = False) -> 
         pos = e
     pieces.append(text[pos:])
     out = "".join(pieces).replace("的的", "的")
-    if len(new) == 1:
+    if len(new) == 1 and len(spans) > 1:
+        # One place left: nothing to compare (衡阳和绵阳…有什么不同? → 天津…有什么特点?).
         out = re.sub(r"(分别|各自)", "", out)
+        out = re.sub(r"(有什么|有何|有哪些)(不同|区别|差异|异同)", "有什么特点", out)
     return out
 
 
@@ -367,13 +376,26 @@ def _point_back(q: str, body: str, prev: _Context, gaz: Gazetteer) -> str:
         head = noun.group(0) if noun else ""
         tail = rest[len(head) :]
         if _KIND_NOUN.match(head) and tail.startswith("的"):
-            return f"{subject}{tail}"  # 这些做法的效果 → 衡阳审批改革的效果
-        return f"{subject}的{head}{tail}" if head else f"{subject}{tail}"
+            return _ask(f"{subject}{tail}", prev)  # 这些做法的效果 → 衡阳审批改革的效果
+        return _ask(f"{subject}的{head}{tail}" if head else f"{subject}{tail}", prev)
     words = [w for w in parse(body, gaz) if w.role != "stop" or w.text.strip()]
     starts_with_noun = (bool(words) and words[0].flag.startswith(_NOUNISH) and words[0].role != "form") or (
         bool(words) and words[0].text in ("效果", "成效", "作用", "成果", "影响", "情况")
     )
-    return f"{subject}{'的' if starts_with_noun else ''}{body}"
+    return _ask(f"{subject}{'的' if starts_with_noun else ''}{body}", prev)
+
+
+def _ask(text: str, prev: _Context) -> str:
+    """A resolved question still ending in 呢 (它的执法队伍呢?) asks in the previous question's way."""
+    m = re.search(r"呢[?？]?$", text)
+    if not m:
+        return text
+    frame = _GENERIC_FRAME[prev.question.kind] if prev.question.kind != "fact" else "是怎样的?"
+    if frame.startswith("的") and text[: m.start()].endswith("的"):
+        frame = frame[1:]
+    if re.search(r"(效果|成效|作用|影响)$", text[: m.start()]):
+        frame = "怎么样?"
+    return text[: m.start()] + frame
 
 
 def _replace_attribute(prev: _Context, new_attr: str, gaz: Gazetteer) -> str:
@@ -468,7 +490,7 @@ def _is_elliptical(cur: Question, gaz: Gazetteer) -> bool:
         return False
     first = words[0]
     if len(words) > 1 and words[1].flag.startswith(("ul", "uz", "ug")):
-        return first.role == "term"  # 办理了…: a verb in use, however jieba tags it
+        return first.role in ("term", "form") and not _WH_WORD.search(first.text)  # 办理了… / 放了…
     if first.flag.startswith("vn"):  # 盘活了多少…: a verb in use when an aspect or a count follows
         return len(words) > 1 and words[1].flag.startswith(("ul", "uz", "ug", "m"))
     return first.flag.startswith(("p", "v", "d")) and first.role != "place"
