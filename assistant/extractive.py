@@ -117,7 +117,8 @@ class ExtractiveAnswerer:
     def plain(self, question: Question, scored: Sequence[Scored], weights: TermWeights) -> Answer:
         if question.kind == "number":
             # The answer to 多少 is a sentence that holds a number, if any candidate does.
-            numbered = [s for s in scored if s.lexical > 0 and HAS_NUM.search(s.sentence.text)]
+            top = max((s.lexical for s in scored), default=0.0)
+            numbered = [s for s in scored if s.lexical >= 0.8 * top and HAS_NUM.search(s.sentence.text)]
             scored = numbered or scored
         chosen = self.select(scored, _CAPS.get(question.kind))
         if chosen and self._off_topic(question, chosen[0].sentence, weights):
@@ -192,14 +193,15 @@ class ExtractiveAnswerer:
                     if s.is_heading or not any(t in s.norm for t in _parts(question)):
                         break
                     picked[s.start] = s
-        rest = [c.sentence for c in chosen[1:] if c.sentence.hit.chunk.doc_id != first.hit.chunk.doc_id]
-        same = [s for s in picked.values()] + [
-            c.sentence
-            for c in chosen[1:]
-            if c.sentence.hit.chunk.doc_id == first.hit.chunk.doc_id and c.sentence.start not in picked
-        ]
-        ordered = sorted(same, key=lambda s: s.start)
-        return _dedupe(ordered + rest)
+        # The run that holds the best sentence first, in reading order; the other chosen
+        # sentences after it, report by report in text order.
+        run = sorted(picked.values(), key=lambda s: s.start)
+        docs = {d: i for i, d in enumerate(dict.fromkeys(c.sentence.hit.chunk.doc_id for c in chosen))}
+        others = sorted(
+            (c.sentence for c in chosen[1:] if c.sentence.start not in picked or c.sentence.hit is not first.hit),
+            key=lambda s: (docs[s.hit.chunk.doc_id], s.start),
+        )
+        return _dedupe(run + others)
 
     @staticmethod
     def _introduces(s: Sentence, question: Question) -> bool:

@@ -664,9 +664,12 @@ def judge(
     if not fitting:
         return Verdict(lacks(question, weights, ""), related=tuple(lead_sentences(hits, cfg.related_max)))
     best = [context_of(h) for h in fitting[: cfg.coverage_hits]]
+    # Where reports declare their places, the place check holds for these passages and the
+    # rest of the question decides; where nothing is declared, the place name is content
+    # like any other (内蒙古 in an encyclopedia article on it).
     asked = [x for p in question.places if p.doc_ids for x in (p.written, p.canonical)]
-    # The place check already holds for these passages: the rest of the question decides.
-    union, single = top_coverage(best, weights.without(asked) if asked else weights)
+    declared = any(h.record.regions or places.section_places(h.chunk.doc_id, h.chunk.section) for h in fitting)
+    union, single = top_coverage(best, weights.without(asked) if asked and declared else weights)
     if union < cfg.min_coverage or single < cfg.min_passage_coverage:
         others = [h for h in hits if h not in fitting] if len(fitting) < len(hits) else list(hits)
         return Verdict(
