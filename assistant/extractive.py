@@ -162,8 +162,8 @@ class ExtractiveAnswerer:
 
     def run_of(self, chosen: Sequence[Scored], question: Question) -> list[Sentence]:
         """The chosen sentences in reading order; a sentence that leads in ("如下：") or is
-        followed by enumerated steps brings the run that completes it, and two chosen
-        sentences one apart bring the sentence between them."""
+        followed by enumerated steps brings the run that completes it, and a chosen sentence
+        one or two after the best brings the sentence between them."""
         if not chosen:
             return []
         first = chosen[0].sentence
@@ -184,9 +184,10 @@ class ExtractiveAnswerer:
                 o = other.sentence
                 if o.hit.chunk.id == first.hit.chunk.id and o.start in starts:
                     j = starts.index(o.start)
-                    lo, hi = sorted((j, at))
-                    if hi - lo <= 2:
-                        for s in body[lo : hi + 1]:
+                    # A near-equal just after the best continues it (the sentence between
+                    # comes along); one before it stays behind it: the best answer leads.
+                    if 0 < j - at <= 2:
+                        for s in body[at : j + 1]:
                             picked[s.start] = s
             if self._introduces(first, question):
                 for s in body[at + 1 : at + self.config.max_run]:
