@@ -628,11 +628,12 @@ def declined(question: Question, why: str, related: Sequence[Sentence], mode: st
 
 
 # -- deciding whether the reports answer ------------------------------------------------------
-_JUNK = re.compile(r"(链接|下载|电话|联系人|邮箱|传真|地址|邮编)\s*[:：]")
+_JUNK = re.compile(r"(链接|下载|电话|联系人|邮箱|传真|地址|邮编|作者单位|责任编辑|来源)\s*[:：]")
 
 
 def is_junk(s: Sentence) -> bool:
-    """Link lines, contact lines and headings never answer on their own."""
+    """Link, contact and byline lines (作者单位:…) never answer: they name a place or a
+    source and nothing else."""
     return bool(_JUNK.search(s.norm))
 
 

@@ -326,3 +326,14 @@ def test_the_engine_does_not_import_the_facade() -> None:
     """answering ↔ facade was an import cycle: the engine now takes narrow dependencies."""
     code = "import sys, assistant.answering; assert 'assistant.facade' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_byline_or_contact_line_is_never_the_answer() -> None:
+    doc = Doc(
+        "km2",
+        "开发区人事制度改革",
+        ("昆明市",),
+        ((("人事",), "开发区干部实行全员聘用，按岗位签订聘用合同。(作者单位:昆明高新区发展战略研究院)"),),
+    )
+    a = Library(doc).ask(question("昆明高新区的干部怎么聘用?", "measures", [("昆明", ("km2",))]))
+    assert a.grounded and [c.quote for c in a.citations] == ["开发区干部实行全员聘用，按岗位签订聘用合同。"]
