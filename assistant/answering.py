@@ -1,99 +1,163 @@
-"""The answer chain: resolve the question → retrieve → answer, as a LangChain runnable.
+"""The answering engine: resolve the question → analyze it once → retrieve → answer.
 
-Both modes run the same chain; only the answerer step differs (extractive, or an LLM
-behind an OpenAI-compatible endpoint, which falls back to extractive on any failure).
+It takes narrow dependencies (a retrieve function, the keyword index, the embedder, the
+report list and chunks, settings), never the `Assistant` facade, and chooses the answerer
+once per index generation, the way txtai's `RAG.load` picks extractive `Questions` or an
+`LLM`: the LLM answerer when an endpoint is configured (it falls back to the extractive one
+on any failure), else the extractive one. Streamed and final answers share one retrieval path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
-
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+import dataclasses
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from assistant.answer_types import Answer, Turn
 from assistant.conversation import resolve
-from assistant.extractive import ExtractiveAnswerer
-from assistant.retriever import ReformRetriever, document_to_hit
+from assistant.extractive import ChunksOf, ExtractiveAnswerer
+from assistant.grounding import AnswerConfig
+from assistant.places import Gazetteer, canonical_place
+from assistant.question import Question, analyze
+from assistant.retriever import Search, retrieve
+from index.embedding import Embedder
 from index.errors import QueryError
+from index.keyword import KeywordIndex
 from index.search import SearchFilter, is_cross_report
+from index.settings import Settings
+from index.statedb import DocRow
 from index.types import Hit
-
-if TYPE_CHECKING:
-    from assistant.facade import Assistant
-    from assistant.llm import LLMAnswerer
 
 _RETRIEVE_K = 6
 _CROSS_K = 10
 
 
+class Answerer(Protocol):
+    """What the engine asks of an answerer (extractive or LLM): a final answer, or partial
+    answers as they are produced (the last one is final)."""
+
+    mode: str
+
+    def answer(self, question: Question, hits: Sequence[Hit]) -> Answer: ...
+
+    def stream(self, question: Question, hits: Sequence[Hit]) -> Iterable[Answer]: ...
+
+
+@dataclass(frozen=True)
+class _Generation:
+    """Per-index structures, built once per keyword-index generation."""
+
+    keyword: KeywordIndex
+    gazetteer: Gazetteer
+    extractive: ExtractiveAnswerer
+    llm: Answerer | None
+    declared: frozenset[str]
+    """Places the reports' region metadata names (canonical): where retrieval narrows by place."""
+
+
 class AnswerEngine:
-    """Owns the answerers and builds the chain for each question."""
+    """Answers questions over the live index (see the module docstring)."""
 
-    def __init__(self, assistant: Assistant) -> None:
-        self.assistant = assistant
-        self._llm: LLMAnswerer | None = None
-
-    @property
-    def extractive(self) -> ExtractiveAnswerer:
-        keyword = self.assistant.searcher.store.keyword().index
-        return ExtractiveAnswerer(self.assistant.embedder, keyword)
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        search: Search,
+        keyword: Callable[[], KeywordIndex],
+        embedder: Callable[[], Embedder],
+        docs: Callable[[], Sequence[DocRow]],
+        chunks_of: ChunksOf,
+        check_query: Callable[[str], str] = str.strip,
+        config: AnswerConfig | None = None,
+    ) -> None:
+        self.settings = settings
+        self.search = search
+        self._keyword = keyword
+        self._embedder = embedder
+        self._docs = docs
+        self._chunks_of = chunks_of
+        self._check_query = check_query
+        self.config = config or AnswerConfig()
+        self._gen: _Generation | None = None
+        self._lock = threading.Lock()
 
     @property
     def llm_configured(self) -> bool:
-        cfg = self.assistant.settings.llm
+        cfg = self.settings.llm
         return bool(cfg.base_url and cfg.model)
 
-    def llm(self) -> LLMAnswerer:
-        if self._llm is None:
-            from assistant.llm import LLMAnswerer
+    def generation(self) -> _Generation:
+        """The answerers and place index of the live index (rebuilt when it changes)."""
+        kw = self._keyword()
+        with self._lock:
+            if self._gen is None or self._gen.keyword is not kw:
+                docs = list(self._docs())
+                chunks = [r for d in docs for r in self._chunks_of(d.doc_id)]
+                gaz = Gazetteer.build(docs, chunks, vocabulary=kw)
+                extractive = ExtractiveAnswerer(
+                    self._embedder(), kw, self.config, places=gaz, chunks_of=self._chunks_of
+                )
+                llm: Answerer | None = None
+                if self.llm_configured:
+                    from assistant.llm import LLMAnswerer
 
-            self._llm = LLMAnswerer(self.assistant.settings)
-        return self._llm
+                    llm = LLMAnswerer(self.settings, extractive, self.config)
+                declared = frozenset(canonical_place(r) for d in docs for r in d.meta.regions)
+                self._gen = _Generation(kw, gaz, extractive, llm, declared)
+            return self._gen
 
-    def known_places(self) -> list[str]:
-        return sorted({r for d in self.assistant.docs() for r in d.meta.regions})
-
-    # -- the chain ------------------------------------------------------------------------
-    def resolve_question(self, question: str, history: Sequence[Turn], use_llm: bool) -> str:
-        if use_llm and history:
-            try:
-                return self.llm().rewrite(question, history)
-            except Exception:  # noqa: BLE001 - the rule-based resolver is the fallback
-                pass
-        return resolve(question, history, self.known_places())
-
-    def chain(self, history: Sequence[Turn], use_llm: bool, flt: SearchFilter | None) -> Runnable[Any, Any]:
-        def retriever_for(x: dict[str, Any]) -> list[Hit]:
-            cross = is_cross_report(x["resolved"])
-            r = ReformRetriever(assistant=self.assistant, k=_CROSS_K if cross else _RETRIEVE_K, search_filter=flt)
-            return [document_to_hit(d) for d in r.invoke(x["resolved"])]
-
-        def answer(x: dict[str, Any]) -> Answer:
-            if use_llm:
-                return self.llm().answer(x["question"], x["resolved"], x["hits"], self.extractive)
-            return self.extractive.answer(x["question"], x["resolved"], x["hits"])
-
-        return (
-            RunnablePassthrough.assign(
-                resolved=RunnableLambda(lambda x: self.resolve_question(x["question"], history, use_llm))
-            )
-            | RunnablePassthrough.assign(hits=RunnableLambda(retriever_for))
-            | RunnableLambda(answer)
-        )
-
-    def _use_llm(self, use_llm: bool | None) -> bool:
+    def answerer(self, use_llm: bool | None) -> Answerer:
+        gen = self.generation()
         if use_llm is None:
-            return self.llm_configured
-        if use_llm and not self.llm_configured:
+            return gen.llm or gen.extractive
+        if use_llm and gen.llm is None:
             raise QueryError(
                 "no LLM endpoint is configured: set REFORMQA_LLM__BASE_URL and REFORMQA_LLM__MODEL "
                 "(any OpenAI-compatible server: vLLM, Ollama, llama.cpp), or ask without --llm"
             )
-        return use_llm
+        return gen.llm if use_llm and gen.llm is not None else gen.extractive
+
+    # -- the steps ------------------------------------------------------------------------
+    def resolve_question(self, question: str, history: Sequence[Turn], answerer: Answerer) -> str:
+        rewrite = getattr(answerer, "rewrite", None)
+        if rewrite is not None and history:
+            try:
+                return str(rewrite(question, history))
+            except Exception:  # noqa: BLE001 - the rule-based resolver is the fallback
+                pass
+        return resolve(question, history, self.generation().gazetteer)
+
+    def analyze(self, text: str) -> Question:
+        """The question analyzed once: retrieval and the answerer both read it."""
+        return analyze(text, self.generation().gazetteer)
+
+    def retrieve(self, question: Question, k: int, flt: SearchFilter | None) -> list[Hit]:
+        """Place-aware hits (a place's own evidence, every place of a comparison) for places
+        that reports declare in their region metadata; the plain search otherwise. An
+        encyclopedia's articles name places in titles they are not about (广东 in 广东广播电视台
+        珠江频道): narrowing to "the reports about 广东" there loses the answer."""
+        gen = self.generation()
+        if any(p.canonical in gen.declared for p in question.places if p.doc_ids):
+            return retrieve(question, self.search, k, flt, gen.gazetteer)
+        spread = question.cross_place or question.kind == "comparison"
+        return self.search(question.text, k, flt, diverse=True if spread else None)
+
+    def prepare(
+        self, question: str, history: Sequence[Turn], use_llm: bool | None, flt: SearchFilter | None
+    ) -> tuple[Answerer, Question, list[Hit]]:
+        """The one retrieval path of streamed and final answers."""
+        q = self._check(question)
+        answerer = self.answerer(use_llm)
+        resolved = self.resolve_question(q, history, answerer)
+        analyzed = self.analyze(resolved)
+        wide = analyzed.kind == "comparison" or analyzed.cross_place or is_cross_report(resolved)
+        k = _CROSS_K if wide else _RETRIEVE_K
+        return answerer, analyzed, self.retrieve(analyzed, k, flt)
 
     def _check(self, question: str) -> str:
-        q = self.assistant.searcher.check_query(question)
+        q = self._check_query(question)
         if not any(ch.isalnum() for ch in q):
             raise QueryError("the question has no words in it (only punctuation or symbols): ask in words")
         return q
@@ -106,9 +170,8 @@ class AnswerEngine:
         use_llm: bool | None = None,
         flt: SearchFilter | None = None,
     ) -> Answer:
-        q = self._check(question)
-        result: Answer = self.chain(history, self._use_llm(use_llm), flt).invoke({"question": q})
-        return result
+        answerer, analyzed, hits = self.prepare(question, history, use_llm, flt)
+        return _as_asked(answerer.answer(analyzed, hits), question, analyzed)
 
     def ask_stream(
         self,
@@ -118,19 +181,10 @@ class AnswerEngine:
         use_llm: bool | None = None,
         flt: SearchFilter | None = None,
     ) -> Iterator[Answer]:
-        q = self._check(question)
-        llm = self._use_llm(use_llm)
-        if not llm:
-            yield self.ask(q, history, use_llm=False, flt=flt)
-            return
-        prep = RunnablePassthrough.assign(
-            resolved=RunnableLambda(lambda x: self.resolve_question(x["question"], history, True))
-        ) | RunnablePassthrough.assign(
-            hits=RunnableLambda(
-                lambda x: self.assistant.search(
-                    x["resolved"], _CROSS_K if is_cross_report(x["resolved"]) else _RETRIEVE_K, flt
-                )
-            )
-        )
-        x = prep.invoke({"question": q})
-        yield from self.llm().stream(x["question"], x["resolved"], x["hits"], self.extractive)
+        answerer, analyzed, hits = self.prepare(question, history, use_llm, flt)
+        for partial in answerer.stream(analyzed, hits):
+            yield _as_asked(partial, question, analyzed)
+
+
+def _as_asked(answer: Answer, question: str, analyzed: Question) -> Answer:
+    return dataclasses.replace(answer, question=question.strip(), resolved_question=analyzed.text)

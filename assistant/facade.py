@@ -62,10 +62,19 @@ class Assistant:
 
     @property
     def engine(self) -> AnswerEngine:
+        """The answering engine, given only what it needs (no reference back to this facade)."""
         if self._engine is None:
             from assistant.answering import AnswerEngine
 
-            self._engine = AnswerEngine(self)
+            self._engine = AnswerEngine(
+                settings=self.settings,
+                search=self.search,
+                keyword=lambda: self.searcher.store.keyword().index,
+                embedder=lambda: self.embedder,
+                docs=self.docs,
+                chunks_of=lambda doc_id: self.searcher.store.db.doc_chunks(doc_id),
+                check_query=lambda q: self.searcher.check_query(q),
+            )
         return self._engine
 
     # -- library --------------------------------------------------------------------------

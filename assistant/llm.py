@@ -22,21 +22,29 @@ Same interface as the extractive answerer, and it leans on it at every uncertain
   so it is not shown; the extractive answer is returned with a note saying why.
 - **Endpoint failure** (connection, HTTP error, timeout, malformed reply), before or
   during a stream: the extractive answer with a visible note (`NOTE_UNAVAILABLE`).
+- **Bounds**: a reply is cut at `AnswerConfig.max_reply_chars` and parsed in linear time;
+  a stream ends at `AnswerConfig.stream_deadline` seconds in total, however steadily it
+  trickles, with what is grounded so far (or the extractive answer) and a note.
+- **Unsupported claims**: a cited sentence whose source sentence shares too little with it
+  (`min_claim_support`), or fails the place/year check of `assistant.grounding`, is dropped;
+  when nothing supported remains the extractive answer is given with a note.
 
 `mode="llm"` exactly when the model's text is what the user sees. The API key is only
-handed to the client as a `SecretStr`; it is scrubbed from logged error messages.
+handed to the client as a `SecretStr`; it is scrubbed from logged error messages, and
+credentials in the endpoint URL (`http://user:pass@host`) are redacted wherever it is logged.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import queue
 import re
+import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
 
 import numpy as np
 import openai
@@ -44,8 +52,19 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
-from assistant.answer_types import Answer, Citation, ComparisonRow, Turn
-from assistant.extractive import ExtractiveAnswerer, Sentence, TermWeights, sentences_of
+from assistant.answer_types import Answer, AnswerBlock, Citation, ComparisonRow, Turn
+from assistant.extractive import ExtractiveAnswerer
+from assistant.grounding import (
+    AnswerConfig,
+    PlaceIndex,
+    Sentence,
+    TermWeights,
+    cite,
+    declined,
+    fits,
+    lead_sentences,
+    sentences_of,
+)
 from assistant.prompts import (
     CANNOT_ANSWER,
     PackedSource,
@@ -55,6 +74,7 @@ from assistant.prompts import (
     pack_sources,
     sources_block,
 )
+from assistant.question import Question
 from index.chunking import token_counter
 from index.errors import ReformQAError
 from index.search import is_cross_report
@@ -66,6 +86,9 @@ log = logging.getLogger(__name__)
 
 NOTE_UNAVAILABLE = "大模型服务不可用（{reason}），以下为抽取式答案。"
 NOTE_UNCITED = "大模型的回答没有标注可核对的来源，以下为抽取式答案。"
+NOTE_UNSUPPORTED = "大模型回答中的说法在所引来源中找不到依据，以下为抽取式答案。"
+NOTE_DEADLINE = "大模型在 {seconds:.0f} 秒内没有答完，以下为截至此时已核对的部分。"
+NOTE_DEADLINE_FALLBACK = "大模型在 {seconds:.0f} 秒内没有答完，以下为抽取式答案。"
 
 _NUM = r"[0-9０-９]{1,3}"
 _MARKER = re.compile(rf"[\[［【]\s*(?:来源\s*)?({_NUM}(?:\s*(?:[,，、;；]|[-–—~～])\s*(?:来源\s*)?{_NUM})*)\s*[\]］】]")
@@ -76,12 +99,38 @@ _OPEN_MARKER_TAIL = re.compile(r"[\[［【][^\]］】\n]{0,12}\Z")
 _DECLINE = re.compile(r"(无法|不能|未能|没法)(根据|依据|从)?[^。！？\n]{0,10}回答")
 _ROW = re.compile(r"^\s*(?:[-*•·]|\d+[.、．])\s*\**([^：:\n*]{1,24}?)\**\s*[：:]\s*(.+?)\s*$", re.M)
 _REWRITE_PREFIX = re.compile(r"^(改写后的问题|改写后|完整问题|问题)\s*[:：]\s*")
-# Weights of the claim → sentence match: idf-weighted terms, character bigrams, dense.
-_W_TERMS, _W_BIGRAMS, _W_DENSE, _HEADING_PENALTY = 0.4, 0.3, 0.3, 0.15
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 
 
 class LLMError(ReformQAError):
     """The LLM endpoint failed or replied with something unusable."""
+
+
+def redact(text: str) -> str:
+    """`http://user:pass@host/v1` → `http://***@host/v1`, anywhere in `text`."""
+    return _URL_CREDENTIALS.sub("***@", text)
+
+
+class _RedactURLs(logging.Filter):
+    """Redacts credentials in URLs of the HTTP clients' own log lines (httpx logs every
+    request URL at INFO, with `user:pass@` if the base URL has it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(str(a)) if "@" in str(a) and "://" in str(a) else a for a in record.args)
+        return True
+
+
+_CLIENT_LOGGERS = ("httpx", "httpx2", "httpcore", "openai", "langchain_openai")
+
+
+def _redact_client_logs() -> None:
+    for name in _CLIENT_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactURLs) for f in logger.filters):
+            logger.addFilter(_RedactURLs())
 
 
 # -- markers and claims -----------------------------------------------------------------------
@@ -107,11 +156,13 @@ def _numbers(inner: str) -> list[int]:
 
 
 def parse_markers(text: str) -> list[MarkerRun]:
-    """Every run of citation markers in `text`, in order."""
+    """Every run of citation markers in `text`, in order (one pass: linear in `text`)."""
     runs = []
     for m in _MARKER_RUN.finditer(text):
-        nums = [n for inner in _MARKER.findall(m.group()) for n in _numbers(inner)]
-        runs.append(MarkerRun(m.start(), m.end(), tuple(dict.fromkeys(nums))))
+        nums: dict[int, None] = {}
+        for inner in _MARKER.findall(m.group()):
+            nums.update(dict.fromkeys(_numbers(inner)))
+        runs.append(MarkerRun(m.start(), m.end(), tuple(nums)))
     return runs
 
 
@@ -135,15 +186,27 @@ def claim_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def claims_of(text: str, runs: Sequence[MarkerRun]) -> list[str]:
+def claims_of(text: str, runs: Sequence[MarkerRun], spans: Sequence[tuple[int, int]] | None = None) -> list[str]:
     """For each marker run, the words it stands behind: the text since the previous run
-    in its sentence, or the whole sentence when that is too short (`A[1][2]`, `A。[1]`)."""
-    spans = claim_spans(text)
-    out, prev_end = [], 0
+    in its sentence, or the whole sentence when that is too short (`A[1][2]`, `A。[1]`).
+
+    Runs and spans are both in text order, so one walk pairs them; each sentence's
+    marker-free text is computed once: linear in the text however many markers it holds.
+    """
+    spans = claim_spans(text) if spans is None else spans
+    out: list[str] = []
+    prev_end, at = 0, 0
+    whole: dict[int, str] = {}
     for run in runs:
-        span = next((sp for sp in spans if sp[0] <= run.start < sp[1]), (0, len(text)))
+        while at < len(spans) and spans[at][1] <= run.start:
+            at += 1
+        span = spans[at] if at < len(spans) else (0, len(text))
         own = strip_markers(text[max(span[0], prev_end) : run.start]).strip()
-        out.append(own if len(own) >= 4 else strip_markers(text[span[0] : span[1]]).strip())
+        if len(own) < 4:
+            if at not in whole:
+                whole[at] = strip_markers(text[span[0] : span[1]]).strip()
+            own = whole[at]
+        out.append(own)
         prev_end = run.end
     return out
 
@@ -151,11 +214,6 @@ def claims_of(text: str, runs: Sequence[MarkerRun]) -> list[str]:
 def clean_reply(raw: str) -> str:
     """The model's text without reasoning blocks (`<think>…</think>`) and outer space."""
     return _THINK.sub("", raw).strip()
-
-
-def _cite(n: int, s: Sentence) -> Citation:
-    r = s.hit.record
-    return Citation(n, r.chunk.doc_id, r.title, r.rel, r.chunk.section_path, s.text, s.start, s.end, r.regions)
 
 
 # -- grounding --------------------------------------------------------------------------------
@@ -166,14 +224,34 @@ class Grounded:
     text: str
     citations: tuple[Citation, ...]
     dropped: int
+    """Markers dropped: out of range, or standing behind a claim the source does not support."""
+    unsupported: int = 0
+    """Sentences dropped because their cited source does not support them."""
+
+
+@dataclass(frozen=True)
+class _Support:
+    sentence: Sentence
+    share: float
+    """How much of the claim's content the sentence holds (0–1)."""
 
 
 class Grounder:
-    """Maps each cited claim to the best-supporting sentence of its source."""
+    """Maps each cited claim to the best-supporting sentence of its source, and drops the
+    claims no cited sentence supports (or that fail the place/year check)."""
 
-    def __init__(self, extractive: ExtractiveAnswerer, sources: Sequence[PackedSource]) -> None:
+    def __init__(
+        self,
+        extractive: ExtractiveAnswerer,
+        sources: Sequence[PackedSource],
+        question: Question | None = None,
+        places: PlaceIndex | None = None,
+    ) -> None:
         self.extractive = extractive
         self.sources = sources
+        self.config = extractive.config
+        self.question = question
+        self.places = places or extractive.places
 
     def _sentences(self, hit: Hit) -> list[Sentence]:
         found = sentences_of([hit])
@@ -186,47 +264,93 @@ class Grounder:
             Sentence(hit, 0, body, c.norm[lead : lead + len(body)], c.start + lead, c.start + lead + len(body), False)
         ]
 
-    def support(self, refs: Sequence[tuple[str, int]]) -> list[Sentence]:
+    def support(self, refs: Sequence[tuple[str, int]]) -> list[_Support]:
         """For each (claim, source number), the source's sentence that backs the claim best."""
         if not refs:
             return []
+        cfg = self.config
         cands = {n: self._sentences(self.sources[n - 1].hit) for n in sorted({n for _, n in refs})}
         embedder = self.extractive.embedder
         flat = embedder.embed_documents([s.text for n in cands for s in cands[n]])
         vecs, at = {}, 0
         for n, sents in cands.items():
             vecs[n], at = flat[at : at + len(sents)], at + len(sents)
+        claims = list(dict.fromkeys(c for c, _ in refs))
+        qvecs = dict(zip(claims, embedder.embed_queries(claims), strict=True))
         out = []
-        for (claim, n), q in zip(refs, embedder.embed_queries([c for c, _ in refs]), strict=True):
+        for claim, n in refs:
             weights, grams = TermWeights(claim, self.extractive.keyword), char_bigrams(normalize(claim))
-            dense = vecs[n] @ q
-            scores = [
-                _W_TERMS * weights.coverage(s.norm)
-                + _W_BIGRAMS * (len(grams & char_bigrams(s.norm)) / len(grams) if grams else 0.0)
-                + _W_DENSE * float(d)
-                - (_HEADING_PENALTY if s.is_heading else 0.0)
-                for s, d in zip(cands[n], dense, strict=True)
-            ]
-            out.append(cands[n][int(np.argmax(scores))])
+            dense = vecs[n] @ qvecs[claim]
+            scores = []
+            for s, d in zip(cands[n], dense, strict=True):
+                terms = weights.coverage(s.norm)
+                share = len(grams & char_bigrams(s.norm)) / len(grams) if grams else 0.0
+                scores.append(
+                    cfg.w_claim_terms * terms
+                    + cfg.w_claim_bigrams * share
+                    + cfg.w_claim_dense * float(d)
+                    - (cfg.claim_heading_penalty if s.is_heading else 0.0)
+                )
+            best = int(np.argmax(scores))
+            s = cands[n][best]
+            grams_s = char_bigrams(s.norm)
+            share = max(weights.coverage(s.norm), len(grams & grams_s) / len(grams) if grams else 0.0)
+            out.append(_Support(s, share))
         return out
 
+    def _ok(self, sup: _Support) -> bool:
+        if sup.share < self.config.min_claim_support:
+            return False
+        return self.question is None or fits(sup.sentence, self.question, self.places)
+
     def ground(self, text: str) -> Grounded:
-        """Check, renumber and cite every marker run of `text`."""
+        """Check, renumber and cite every marker run of `text`; drop the sentences whose
+        cited sources do not support them."""
         runs = parse_markers(text)
+        spans = claim_spans(text)
         valid = [[n for n in run.numbers if 1 <= n <= len(self.sources)] for run in runs]
-        refs = [(claim, n) for claim, ok in zip(claims_of(text, runs), valid, strict=True) for n in ok]
+        capped, budget = [], self.config.max_claims
+        for ok in valid:  # a bounded number of claims is checked; markers beyond it are dropped
+            capped.append(ok[: max(0, budget)])
+            budget -= len(capped[-1])
+        refs = [(claim, n) for claim, ok in zip(claims_of(text, runs, spans), capped, strict=True) for n in ok]
         supports = iter(self.support(refs))
+        kept = [[sup for sup in (next(supports) for _ in ok) if self._ok(sup)] for ok in capped]
+        where = _span_of_runs(spans, runs)
+        citing = {where[i] for i, ok in enumerate(capped) if ok}
+        backed = {where[i] for i, k in enumerate(kept) if k}
+        drop = citing - backed
         numbering: dict[tuple[str, int, int], Citation] = {}
-        pieces, pos = [], 0
-        for run, ok in zip(runs, valid, strict=True):
-            new = []
-            for s in islice(supports, len(ok)):
-                new.append(numbering.setdefault((s.hit.chunk.doc_id, s.start, s.end), _cite(len(numbering) + 1, s)).n)
-            pieces += [text[pos : run.start], "".join(f"[{k}]" for k in dict.fromkeys(new))]
-            pos = run.end
-        pieces.append(text[pos:])
-        dropped = sum(len(run.numbers) for run in runs) - len(refs)
-        return Grounded("".join(pieces).strip(), tuple(numbering.values()), dropped)
+        out, last, ri = [], 0, 0
+        for si, (a, b) in enumerate(spans):
+            piece, pos = [], a
+            while ri < len(runs) and where[ri] == si:
+                run = runs[ri]
+                new = [] if si in drop else [self._number(numbering, sup.sentence) for sup in kept[ri]]
+                piece += [text[pos : run.start], "".join(f"[{k}]" for k in dict.fromkeys(new))]
+                pos, ri = run.end, ri + 1
+            piece.append(text[pos:b])
+            out.append(text[last:a])
+            if si not in drop:
+                out.append("".join(piece))
+            last = b
+        used = sum(len(k) for i, k in enumerate(kept) if where[i] not in drop)
+        dropped = sum(len(run.numbers) for run in runs) - used
+        return Grounded("".join(out).strip(), tuple(numbering.values()), dropped, len(drop))
+
+    @staticmethod
+    def _number(numbering: dict[tuple[str, int, int], Citation], s: Sentence) -> int:
+        return numbering.setdefault((s.hit.chunk.doc_id, s.start, s.end), cite(len(numbering) + 1, s)).n
+
+
+def _span_of_runs(spans: Sequence[tuple[int, int]], runs: Sequence[MarkerRun]) -> list[int]:
+    """The index of the sentence each marker run belongs to (one walk: both are in order)."""
+    out, at = [], 0
+    for run in runs:
+        while at < len(spans) - 1 and spans[at][1] <= run.start:
+            at += 1
+        out.append(at)
+    return out
 
 
 def preview(raw: str, n_sources: int) -> str:
@@ -262,21 +386,30 @@ def declines(text: str, cited: bool) -> bool:
 
 # -- the answerer -----------------------------------------------------------------------------
 class LLMAnswerer:
-    """Answers from search hits with an OpenAI-compatible chat model (see the module docstring)."""
+    """Answers from search hits with an OpenAI-compatible chat model (see the module docstring).
 
-    def __init__(self, settings: Settings) -> None:
+    `fallback` is the extractive answerer of the same index: it answers whenever the model
+    fails, and its grounding (term weights, places, checks) backs the model's citations.
+    """
+
+    mode = "llm"
+
+    def __init__(self, settings: Settings, fallback: ExtractiveAnswerer, config: AnswerConfig | None = None) -> None:
         self.settings = settings
+        self.fallback = fallback
+        self.config = config or fallback.config
         self.prompts: Prompts = load_prompts(settings.prompts_dir)
         self._count = token_counter(settings.chunking.encoding)
         self._chat: ChatOpenAI | None = None
 
     def __repr__(self) -> str:
-        return f"LLMAnswerer(base_url={self.settings.llm.base_url!r}, model={self.settings.llm.model!r})"
+        return f"LLMAnswerer(base_url={redact(self.settings.llm.base_url)!r}, model={self.settings.llm.model!r})"
 
     @property
     def chat(self) -> ChatOpenAI:
         """The LangChain client, built on first use."""
         if self._chat is None:
+            _redact_client_logs()
             cfg = self.settings.llm
             key = self.settings.llm_api_key.get_secret_value()
             self._chat = ChatOpenAI(
@@ -290,102 +423,148 @@ class LLMAnswerer:
         return self._chat
 
     # -- prompts --------------------------------------------------------------------------
-    def messages(self, resolved: str, sources: Sequence[PackedSource]) -> list[BaseMessage]:
-        template = self.prompts.comparison if is_cross_report(resolved) else self.prompts.answer
+    def messages(self, question: Question, sources: Sequence[PackedSource]) -> list[BaseMessage]:
+        cross = question.kind == "comparison" or is_cross_report(question.text)
+        template = self.prompts.comparison if cross else self.prompts.answer
         return [
             SystemMessage(self.prompts.system.render(cannot_answer=CANNOT_ANSWER)),
-            HumanMessage(template.render(sources=sources_block(sources), question=resolved)),
+            HumanMessage(template.render(sources=sources_block(sources), question=question.text)),
         ]
 
     def pack(self, hits: Sequence[Hit]) -> list[PackedSource]:
         return pack_sources(hits, self.settings.llm.max_context_tokens, self._count)
 
     # -- answers --------------------------------------------------------------------------
-    def answer(self, question: str, resolved: str, hits: Sequence[Hit], extractive: ExtractiveAnswerer) -> Answer:
+    def answer(self, question: Question, hits: Sequence[Hit]) -> Answer:
         """The cited LLM answer, or the extractive one with a note when the LLM fails."""
         if not hits:
-            return extractive.answer(question, resolved, hits)
+            return self.fallback.answer(question, hits)
         sources, started = self.pack(hits), time.perf_counter()
         try:
-            reply = self.chat.invoke(self.messages(resolved, sources)).text
+            reply = self.chat.invoke(self.messages(question, sources)).text
         except Exception as e:  # noqa: BLE001 - any endpoint failure falls back to extractive
-            return self._fallback(e, question, resolved, hits, extractive)
-        return self.finish(question, resolved, hits, extractive, sources, reply, time.perf_counter() - started)
+            return self._fallback(e, question, hits)
+        return self.finish(question, hits, sources, reply, time.perf_counter() - started)
 
-    def stream(
-        self, question: str, resolved: str, hits: Sequence[Hit], extractive: ExtractiveAnswerer
-    ) -> Iterator[Answer]:
+    def stream(self, question: Question, hits: Sequence[Hit]) -> Iterator[Answer]:
         """Partial answers as tokens arrive (no citations yet); the last one is final.
 
-        `llm.timeout` bounds the wait for each part of the stream, not its total length.
+        `llm.timeout` bounds each read; `AnswerConfig.stream_deadline` bounds the whole
+        answer: the stream is read on a worker thread and abandoned at the deadline.
         """
         if not hits:
-            yield extractive.answer(question, resolved, hits)
+            yield self.fallback.answer(question, hits)
             return
         sources, started = self.pack(hits), time.perf_counter()
+        deadline = time.monotonic() + self.config.stream_deadline
+        pieces: queue.Queue[tuple[str, object]] = queue.Queue()
+        stop = threading.Event()
+        threading.Thread(target=self._read, args=(question, sources, pieces, stop), daemon=True).start()
         raw, shown = "", ""
-        try:
-            chunks = iter(self.chat.stream(self.messages(resolved, sources)))
-        except Exception as e:  # noqa: BLE001 - see answer()
-            yield self._fallback(e, question, resolved, hits, extractive)
-            return
         while True:
             try:
-                raw += next(chunks).text
-            except StopIteration:
-                break
-            except Exception as e:  # noqa: BLE001 - a stream cut short is a failed answer
-                yield self._fallback(e, question, resolved, hits, extractive)
+                kind, value = pieces.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                stop.set()
+                yield self._late(question, hits, sources, raw, time.perf_counter() - started)
                 return
+            if kind == "error":
+                yield self._fallback(value if isinstance(value, Exception) else LLMError(str(value)), question, hits)
+                return
+            if kind == "end":
+                break
+            raw += str(value)
+            if len(raw) >= self.config.max_reply_chars:
+                stop.set()
+                raw = raw[: self.config.max_reply_chars]
+                break
             text = preview(raw, len(sources))
             if text and text != shown:
                 shown = text
-                yield Answer(question, resolved, text, True, "llm", debug={"partial": 1.0})
-        yield self.finish(question, resolved, hits, extractive, sources, raw, time.perf_counter() - started)
+                yield Answer(
+                    question.text, question.text, text, True, "llm", kind=question.kind, debug={"partial": 1.0}
+                )
+        yield self.finish(question, hits, sources, raw, time.perf_counter() - started)
+
+    def _read(
+        self,
+        question: Question,
+        sources: Sequence[PackedSource],
+        out: queue.Queue[tuple[str, object]],
+        stop: threading.Event,
+    ) -> None:
+        """Pump the model's stream into `out` until it ends, fails or the reader gives up."""
+        try:
+            for chunk in self.chat.stream(self.messages(question, sources)):
+                if stop.is_set():
+                    return
+                out.put(("text", chunk.text))
+            out.put(("end", None))
+        except Exception as e:  # noqa: BLE001 - handed to the reader, which falls back
+            out.put(("error", e))
+
+    def _late(
+        self, question: Question, hits: Sequence[Hit], sources: Sequence[PackedSource], raw: str, seconds: float
+    ) -> Answer:
+        """At the deadline: what the model said so far, if any of it is grounded (the last,
+        unfinished sentence left out), else the extractive answer; a note either way."""
+        limit = self.config.stream_deadline
+        log.warning("LLM endpoint %s passed the %.0f s deadline; answer cut", redact(self.settings.llm.base_url), limit)
+        done = clean_reply(raw)
+        spans = claim_spans(done)
+        if spans and not _CLAIM_END.search(done[spans[-1][0] : spans[-1][1]]):
+            done = done[: spans[-1][0]]
+        if done.strip():
+            partial = self.finish(question, hits, sources, done, seconds)
+            if partial.mode == "llm" and partial.grounded:
+                return dataclasses.replace(partial, note=NOTE_DEADLINE.format(seconds=limit))
+        answer = self.fallback.answer(question, hits)
+        return dataclasses.replace(answer, note=NOTE_DEADLINE_FALLBACK.format(seconds=limit))
 
     def finish(
-        self,
-        question: str,
-        resolved: str,
-        hits: Sequence[Hit],
-        extractive: ExtractiveAnswerer,
-        sources: Sequence[PackedSource],
-        reply: str,
-        seconds: float,
+        self, question: Question, hits: Sequence[Hit], sources: Sequence[PackedSource], reply: str, seconds: float
     ) -> Answer:
         """Turn the model's complete reply into the final `Answer`."""
-        g = Grounder(extractive, sources).ground(clean_reply(reply))
+        g = Grounder(self.fallback, sources, question).ground(clean_reply(reply[: self.config.max_reply_chars]))
         debug = {
             "sources": float(len(sources)),
             "context_tokens": float(sum(s.tokens for s in sources)),
             "dropped_markers": float(g.dropped),
+            "unsupported_claims": float(g.unsupported),
             "llm_seconds": round(seconds, 3),
         }
         if declines(g.text, bool(g.citations)):
-            related = g.citations or extractive.refusal(question, resolved, hits, "").related
-            return Answer(question, resolved, strip_markers(g.text), False, "llm", related=related, debug=debug)
+            related = g.citations or tuple(cite(i, s) for i, s in enumerate(lead_sentences(hits, 3), 1))
+            out = declined(question, "", [], "llm")
+            text = strip_markers(g.text)
+            return dataclasses.replace(
+                out, text=text, blocks=(AnswerBlock("notice", (text,)),), related=related, debug=debug
+            )
         if not g.citations:
-            log.info("LLM reply cites no valid source (%d markers dropped); answering extractively", g.dropped)
-            fallback = extractive.answer(question, resolved, hits)
-            return dataclasses.replace(fallback, note=NOTE_UNCITED, debug={**fallback.debug, **debug})
-        rows = comparison_rows(g.text) if is_cross_report(resolved) else ()
-        return Answer(question, resolved, g.text, True, "llm", g.citations, rows, debug=debug)
+            why = NOTE_UNSUPPORTED if g.unsupported else NOTE_UNCITED
+            log.info("LLM reply has no supported citation (%d markers dropped); answering extractively", g.dropped)
+            fallback = self.fallback.answer(question, hits)
+            return dataclasses.replace(fallback, note=why, debug={**fallback.debug, **debug})
+        cross = question.kind == "comparison" or is_cross_report(question.text)
+        rows = comparison_rows(g.text) if cross else ()
+        blocks = (AnswerBlock("paragraph", (g.text,)),)
+        return Answer(
+            question.text, question.text, g.text, True, "llm", g.citations, rows, blocks, question.kind, debug=debug
+        )
 
-    def _fallback(
-        self, error: Exception, question: str, resolved: str, hits: Sequence[Hit], extractive: ExtractiveAnswerer
-    ) -> Answer:
+    def _fallback(self, error: Exception, question: Question, hits: Sequence[Hit]) -> Answer:
         log.warning(
             "LLM endpoint %s failed (%s: %s); answering extractively",
-            self.settings.llm.base_url,
+            redact(self.settings.llm.base_url),
             type(error).__name__,
             self._scrub(str(error)),
         )
-        answer = extractive.answer(question, resolved, hits)
+        answer = self.fallback.answer(question, hits)
         return dataclasses.replace(answer, note=NOTE_UNAVAILABLE.format(reason=_reason(error)))
 
     def _scrub(self, text: str) -> str:
         key = self.settings.llm_api_key.get_secret_value()
-        return text.replace(key, "***") if key else text
+        return redact(text.replace(key, "***") if key else text)
 
     # -- follow-ups -----------------------------------------------------------------------
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
@@ -393,17 +572,17 @@ class LLMAnswerer:
         if not history:
             return question
         prompt = self.prompts.rewrite.render(history=history_block(history), question=question)
+        url = redact(self.settings.llm.base_url)
         try:
             reply = self.chat.invoke([HumanMessage(prompt)]).text
         except Exception as e:  # noqa: BLE001 - translated to the project's error type
             raise LLMError(
-                f"LLM endpoint {self.settings.llm.base_url} could not rewrite the question "
-                f"({type(e).__name__}: {self._scrub(str(e))})"
+                f"LLM endpoint {url} could not rewrite the question ({type(e).__name__}: {self._scrub(str(e))})"
             ) from None
-        lines = [ln.strip() for ln in clean_reply(reply).splitlines() if ln.strip()]
+        lines = [ln.strip() for ln in clean_reply(reply[: self.config.max_reply_chars]).splitlines() if ln.strip()]
         out = _REWRITE_PREFIX.sub("", lines[0]).strip(" \"'“”「」") if lines else ""
         if not out or len(out) > self.settings.search.max_query_chars:
-            raise LLMError(f"LLM endpoint {self.settings.llm.base_url} returned no usable rewrite")
+            raise LLMError(f"LLM endpoint {url} returned no usable rewrite")
         return out
 
 

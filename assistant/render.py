@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from assistant.answer_types import Answer, Citation, Turn
+from assistant.answer_types import Answer, AnswerBlock, Citation, Turn
 from index.pipeline import IngestSummary
 from index.statedb import DocRow
 from index.types import Hit
@@ -67,6 +67,8 @@ def answer_json(a: Answer) -> dict[str, Any]:
         "answer": a.text,
         "grounded": a.grounded,
         "mode": a.mode,
+        "kind": a.kind,
+        "blocks": [{"kind": b.kind, "heading": b.heading, "items": list(b.items)} for b in a.blocks],
         "citations": [citation_json(c) for c in a.citations],
     }
     if a.comparison:
@@ -94,13 +96,38 @@ def print_answer(a: Answer) -> None:
         click.secho(f"(理解为: {a.resolved_question})", dim=True)
     if a.note:
         click.secho(a.note, fg="yellow")
-    click.echo(a.text)
+    if a.blocks:
+        for b in a.blocks:
+            print_block(b)
+    else:
+        click.echo(a.text)
     refs = a.citations or a.related
     if refs:
         click.echo("\n" + ("参考来源:" if a.grounded else "相关段落:"))
     for c in refs:
         where = f" § {c.section}" if c.section else ""
         click.echo(f"[{c.n}] {c.title}{where} ({c.doc_id} {c.start}-{c.end})\n    “{c.quote}”")
+
+
+def print_block(b: AnswerBlock) -> None:
+    """One block of an answer as terminal text: bullets, a headed place, a notice, related."""
+    if b.kind == "notice":
+        click.secho("".join(b.items), fg="yellow")
+    elif b.kind == "place":
+        click.secho(f"■ {b.heading}", bold=True)
+        for item in b.items:
+            click.echo(f"  - {item}")
+    elif b.kind == "related":
+        click.secho(b.heading or "相关段落（不是对问题的回答）", dim=True)
+        for item in b.items:
+            click.secho(f"  · {item}", dim=True)
+    elif b.kind == "bullets":
+        if b.heading:
+            click.secho(b.heading, bold=True)
+        for item in b.items:
+            click.echo(f"  • {item}")
+    else:
+        click.echo("".join(b.items))
 
 
 def print_summary(s: IngestSummary) -> None:
@@ -123,13 +150,45 @@ def print_summary(s: IngestSummary) -> None:
 def turns_from_json(history: Iterable[Mapping[str, Any]]) -> list[Turn]:
     """Conversation turns from earlier answers in their JSON shape (`answer_json`; an
     /api/ask response passed back as `history`). Only what follow-up resolution reads is
-    kept: question, resolved question, answer text and whether it was grounded. The HTTP
+    kept: question, resolved question, answer text, whether it was grounded and the first
+    citations (report, section, regions, quote: the places the answer was about). The HTTP
     API and `reformqa eval` both build history here, so a dialogue scored in-process and
     one scored over HTTP see the same turns."""
     turns = []
     for h in history:
         question = str(h["question"])
         resolved = str(h.get("resolved_question") or question)
-        answer = Answer(question, resolved, str(h.get("answer", "")), bool(h.get("grounded", True)), "extractive")
+        cites = tuple(_citation_from_json(i, c) for i, c in enumerate(_first_citations(h), 1))
+        grounded = bool(h.get("grounded", True))
+        answer = Answer(question, resolved, str(h.get("answer", "")), grounded, "extractive", cites)
         turns.append(Turn(question, answer))
     return turns
+
+
+_HISTORY_CITATIONS = 10
+_HISTORY_FIELD_CHARS = 2000
+
+
+def _first_citations(h: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    raw = h.get("citations") or []
+    return [c for c in raw[:_HISTORY_CITATIONS] if isinstance(c, Mapping)] if isinstance(raw, list) else []
+
+
+def _citation_from_json(n: int, c: Mapping[str, Any]) -> Citation:
+    """A history citation, every text field cut to a bounded length (it is client input)."""
+
+    def text(key: str) -> str:
+        return str(c.get(key) or "")[:_HISTORY_FIELD_CHARS]
+
+    regions = c.get("regions") or []
+    return Citation(
+        n,
+        text("doc_id"),
+        text("title"),
+        text("source"),
+        text("section"),
+        text("quote"),
+        0,
+        0,
+        tuple(str(r)[:100] for r in regions[:10]) if isinstance(regions, list) else (),
+    )

@@ -3,6 +3,8 @@ resolved question shown to the user (in the answer, its JSON and the terminal ch
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -160,3 +162,141 @@ def test_terminal_chat_shows_how_a_follow_up_was_understood(seed_index: Settings
     assert r.exit_code == 0, r.output
     assert "理解为: 衡阳高新区干部工资分为哪两部分?" in r.output
     assert r.output.count("理解为") == 1  # the first question needed no resolving
+
+
+# -- follow-ups on the analyzed question (our own phrasings, over the seed reports' places) ------
+def _seed_resolve(*questions: str) -> str:
+    """Resolve the last question after the earlier ones (each earlier one resolved in turn)."""
+    from seed_places import seed_gazetteer
+
+    gaz = seed_gazetteer()
+    history: list[Turn] = []
+    for q in questions[:-1]:
+        history.append(_turn(q, resolve(q, history, gaz)))
+    return resolve(questions[-1], history, gaz)
+
+
+def _reads_naturally(text: str) -> bool:
+    """No doubled place (衡阳和衡阳), doubled particle or frame, or stray reference left."""
+    doubled = re.search(r"(\w{2,})(和|与|、)\1", text) or re.search(r"(的的|是什么是什么|呢\?|\?\?|？\?)", text)
+    frames = len(re.findall(r"(什么|怎么样|多少|哪些|如何)", text))
+    return not doubled and frames <= 1 and not re.search(r"^(那|它们|两地|这些)", text)
+
+
+FOLLOW_UPS = [
+    # (conversation, must contain, must not contain)
+    (("衡阳高新区干部工资怎么定?", "那绵阳呢?"), ["绵阳高新区干部工资怎么定"], ["衡阳"]),
+    (("衡阳高新区干部工资怎么定?", "那綿陽呢？"), ["綿陽高新区干部工资怎么定"], ["衡阳"]),
+    (("天津高新区的社会事务交给了谁?", "那河南这个市呢?"), ["河南这个市的社会事务交给了谁"], ["天津", "高新区"]),
+    (("天津和衡阳在人事制度上分别怎么改?", "那绵阳呢?"), ["绵阳在人事制度上怎么改"], ["天津", "衡阳", "分别"]),
+    (("天津和衡阳在人事制度上分别怎么改?", "那衡阳呢?"), ["衡阳在人事制度上怎么改"], ["天津"]),
+    (("绵阳园区2022年新签约项目有多少个?", "总投资呢?"), ["绵阳园区2022年总投资"], ["新签约"]),
+    (("衡阳高新区通过竞聘提拔了多少干部?", "绩效工资呢?"), ["衡阳高新区", "绩效工资"], ["提拔", "竞聘"]),
+    (("滨海新区下放了多少项审批权?", "为企业办结了多少件?"), ["滨海新区为企业办结了多少件"], []),
+    (("衡阳高新区试用期满一年的干部怎么考核?", "满三年的呢?"), ["衡阳高新区试用期满三年的干部怎么考核"], ["满一年"]),
+    (("绵阳2022年新签约多少项目?", "2021年的呢?"), ["绵阳2021年新签约多少项目"], ["2022"]),
+    (("绵阳推行了哪些放权措施?", "效果怎么样?"), ["绵阳", "放权", "效果怎么样"], ["是什么"]),
+    (
+        ("天津高新区的飞地管理有哪些做法?", "这些做法取得了什么成效?"),
+        ["天津高新区", "飞地管理", "做法取得了什么成效"],
+        ["这些"],
+    ),
+    (("衡阳和绵阳的园区招商怎么做的?", "两地的考核办法有什么区别?"), ["衡阳和绵阳的考核办法有什么区别"], ["两地"]),
+    (("衡阳和绵阳的园区招商怎么做的?", "这两个地方的薪酬有何不同?"), ["衡阳和绵阳的薪酬有何不同"], ["这两个"]),
+    (("衡阳高新区干部工资怎么定?", "那绵阳呢?", "奖金呢?"), ["绵阳", "奖金"], ["衡阳", "工资"]),
+    (("衡阳园区怎么选拔干部?", "那天津高新区呢?"), ["天津高新区怎么选拔干部"], ["衡阳", "园区"]),
+    (("滨海新区的飞地管理是怎么推进的?", "取得了什么成效?"), ["滨海新区飞地管理取得了什么成效"], []),
+    (("绵阳园区原来有多少家企业?", "现在增加到多少家?"), ["绵阳", "现在增加到多少家"], []),
+    (("天津有几个市级开发区?", "省级的呢?"), ["天津有几个省级开发区"], ["市级"]),
+    (("滨海新区2019年下放了多少项权限?", "2020年呢?"), ["滨海新区2020年下放了多少项权限"], ["2019"]),
+    (("“一制三化”指什么?", "那“两个统一”呢?"), ["“两个统一”指什么"], ["一制三化"]),
+    (("衡阳和绵阳的园区改革有何不同?", "那天津呢?"), ["天津的园区改革有什么特点"], ["衡阳", "不同"]),
+    (("衡阳高新区的执法队伍怎么组建?", "它的考核办法呢?"), ["衡阳高新区", "考核办法"], ["它", "呢"]),
+    (("天津高新区的飞地管理有哪些做法?", "具体效果呢?"), ["天津高新区飞地管理", "效果怎么样"], ["呢"]),
+    (
+        ("绵阳园区2022年招商引资到位多少亿元?", "那衡阳的固定资产投资呢?"),
+        ["衡阳", "2022年", "固定资产投资"],
+        ["绵阳", "招商"],
+    ),
+    (("绵阳园区的考核办法怎么定?", "跟企业数量挂钩吗?"), ["绵阳", "考核", "跟企业数量挂钩吗"], []),
+    (("天津高新区的放权改革有哪些做法?", "这些做法的成效如何?"), ["天津高新区放权改革的成效如何"], ["做法"]),
+    # A topic only the previous place's report holds continues that place's conversation.
+    (("天津高新区的人事改革怎么做的?", "评价收入按什么发放?"), ["天津高新区", "评价收入按什么发放"], []),
+    (("衡阳的放权赋能有哪些做法?", "园区行政审批专用章有什么用?"), ["衡阳", "园区行政审批专用章有什么用"], []),
+]
+
+
+@pytest.mark.parametrize(("turns", "has", "lacks"), FOLLOW_UPS)
+def test_follow_ups_replace_the_slot_that_changed(turns: tuple[str, ...], has: list[str], lacks: list[str]) -> None:
+    out = _seed_resolve(*turns)
+    assert all(h in out for h in has), out
+    assert not any(x in out for x in lacks), out
+    assert _reads_naturally(out), out
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        ("天津高新区干部工资分为哪两部分?", "模块化服务包括哪几个模块?"),
+        ("天津高新区干部工资分为哪两部分?", "绵阳清理了多少闲置土地?"),
+        ("衡阳推行了哪些审批改革?", "各地怎么剥离社会事务?"),
+        ("衡阳推行了哪些审批改革?", "什么是法定机构?"),
+        # Its topic is in other reports too: a question of its own, not about 天津.
+        ("天津高新区干部工资分为哪两部分?", "高新区改革面临的形势有哪五个方面?"),
+    ],
+)
+def test_questions_of_their_own_pass_through(turns: tuple[str, str]) -> None:
+    assert _seed_resolve(*turns) == turns[-1]
+
+
+def test_the_naturalness_check_catches_what_it_should() -> None:
+    assert not _reads_naturally("衡阳和衡阳的园区改革有什么不同?")
+    assert not _reads_naturally("绵阳的做法有什么效果是什么?")
+    assert _reads_naturally("衡阳和绵阳的园区改革有什么不同?")
+
+
+def test_history_is_read_within_its_caps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A huge history costs no more than a capped one: only the last MAX_TURNS turns, each
+    cut to MAX_TURN_CHARS characters, ever reach the analysis (issue 12, finding 5)."""
+    from seed_places import seed_gazetteer
+
+    import assistant.conversation as conv
+
+    seen: list[int] = []
+    from assistant.question import analyze as real
+
+    def counting(text: str, gaz: object) -> object:
+        seen.append(len(text))
+        return real(text, gaz)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("assistant.conversation.analyze", counting)
+    long_turn = _turn("天津" * 9999)
+    out = resolve("那衡阳呢?", [long_turn], seed_gazetteer())
+    assert max(seen) <= conv.MAX_TURN_CHARS and out.startswith("衡阳")
+    seen.clear()
+    resolve("奖金呢?", [_turn(f"第{i}个问题有什么内容?") for i in range(500)], seed_gazetteer())
+    assert len(seen) <= conv.MAX_TURNS + 1  # the question itself, then at most the capped turns
+
+
+def test_history_json_keeps_the_cited_places_within_bounds() -> None:
+    """An /api/ask response passed back as history keeps what its answer cited (the place a
+    question without one was about), at most 10 citations with bounded fields."""
+    from seed_places import doc, seed_gazetteer
+
+    from assistant.render import turns_from_json
+
+    heng = Citation(
+        1, doc("003"), "案例", "003.txt", "湖南省衡阳市:持续深化市直园区管理体制改革", "…", 0, 1, ("湖南省", "衡阳市")
+    )
+    previous = answer_json(
+        Answer("干部工资分为哪两部分?", "干部工资分为哪两部分?", "…[1]", True, "extractive", (heng,))
+    )
+    (turn,) = turns_from_json([previous])
+    assert turn.answer.citations[0].doc_id == doc("003")
+    assert "衡阳" in resolve("那奖金呢?", [turn], seed_gazetteer())  # from the cited section's heading
+    no_section = dict(previous, citations=[{"doc_id": doc("002"), "section": ""}])
+    assert "天津" in resolve("那奖金呢?", turns_from_json([no_section]), seed_gazetteer())  # the report's place
+    flood = dict(previous, citations=[{"doc_id": "x" * 50_000, "section": "天津" * 9999}] * 1000)
+    (big,) = turns_from_json([flood])
+    assert len(big.answer.citations) == 10
+    assert all(len(c.section) <= 2000 and len(c.doc_id) <= 2000 for c in big.answer.citations)

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from assistant.extractive import ExtractiveAnswerer, TermWeights, _is_question_word
+from assistant.extractive import ExtractiveAnswerer
+from assistant.grounding import TermWeights, is_question_word, question_of
 from index.embedding import HashingEmbedder
 from index.keyword import KeywordIndex, general_rarity, tokenize
 from index.textnorm import normalize
@@ -38,7 +39,7 @@ def test_general_rarity_ranks_everyday_words_below_names() -> None:
     ("word", "asks"), [("第几代", True), ("几盘", True), ("几届", True), ("几乎", False), ("几何", False)]
 )
 def test_how_many_words_are_question_words(word: str, asks: bool) -> None:
-    assert _is_question_word(word) is asks
+    assert is_question_word(word) is asks
 
 
 def test_a_copula_glued_to_an_unknown_name_is_dropped() -> None:
@@ -47,7 +48,7 @@ def test_a_copula_glued_to_an_unknown_name_is_dropped() -> None:
     hits = [_hit(0, "王沈", "王沈，字处道，太原晋阳人，三国时期曹魏大臣。")]
     weights = TermWeights(question, _answerer(hits).keyword)
     assert "王沈" in weights.weights and "王沈是" not in weights.weights
-    assert _answerer(hits).answer(question, question, hits).grounded
+    assert _answerer(hits).answer(question_of(question), hits).grounded
     assert "目的" in TermWeights("改革的目的是什么?", _answerer(hits).keyword).weights  # a word, not a glue
 
 
@@ -59,10 +60,10 @@ def test_terms_scattered_over_unrelated_passages_do_not_answer() -> None:
         _hit(2, "工资制度", "企业职工的薪酬按月发放。"),
         _hit(3, "开发区", "开发区管委会负责园区的日常管理。"),
     ]
-    ans = _answerer(scattered).answer(question, question, scattered)
+    ans = _answerer(scattered).answer(question_of(question), scattered)
     assert not ans.grounded and ans.citations == ()
     together = [_hit(0, "网球", "网球冠军的薪酬由体育管委会决定，每年调整一次。"), *scattered[1:]]
-    ans = _answerer(together).answer(question, question, together)
+    ans = _answerer(together).answer(question_of(question), together)
     assert ans.grounded and "体育管委会" in ans.citations[0].quote
     assert ans.debug["passage_coverage"] >= 0.99
 
@@ -71,7 +72,7 @@ def test_a_place_the_passages_spell_out_is_not_missing() -> None:
     """jieba tags 蚌山 as a place in the question but indexes the passage as 螺蚌山."""
     question = "螺蚌山自然生态步道位于哪一行政区?"
     hits = [_hit(0, "螺蚌山", "螺蚌山自然生态步道位于南竿乡，是马祖的一条步道。")]
-    ans = _answerer(hits).answer(question, question, hits)
+    ans = _answerer(hits).answer(question_of(question), hits)
     assert ans.grounded and "南竿乡" in ans.citations[0].quote
 
 
@@ -80,5 +81,5 @@ def test_the_answer_need_not_repeat_the_name_in_the_title() -> None:
     question = "邹游出生在哪里?"
     text = "邹游在2004年进入大连实德一线队，司职后卫。他出生于辽宁省大连市。"
     hits = [_hit(0, "邹游", text)]
-    ans = _answerer(hits).answer(question, question, hits)
+    ans = _answerer(hits).answer(question_of(question), hits)
     assert ans.grounded and ans.citations[0].quote == "他出生于辽宁省大连市。"

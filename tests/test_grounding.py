@@ -1,0 +1,339 @@
+"""The shared grounding and the answer shapes, on hand-made reports: a sentence about one place
+never answers for another, an asked year must be the sentence's year, answers follow the
+question's script, and lists, summaries, comparisons, definitions and provisions are shaped
+like the question. (Seed-corpus behaviour is in tests/test_answers.py.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.answer_types import Answer
+from assistant.extractive import ExtractiveAnswerer
+from assistant.grounding import RegionPlaces, about_place, fits_years, sentences_of
+from assistant.question import Place, Question, QuestionKind
+from index.embedding import HashingEmbedder
+from index.keyword import KeywordIndex, tokenize
+from index.statedb import DocRow
+from index.textnorm import normalize
+from index.types import Chunk, ChunkRecord, Hit, ReportMeta
+
+FILLER = ["本条消息与问题无关。", "天气预报说明天有雨。", "会议讨论了年度预算。", "图书馆周末照常开放。"]
+
+
+@dataclass(frozen=True)
+class Doc:
+    doc_id: str
+    title: str
+    regions: tuple[str, ...]
+    parts: tuple[tuple[tuple[str, ...], str], ...]
+    """(section path, text) of each chunk, in reading order."""
+
+
+class Library:
+    """Hand-made reports as chunks, a keyword index over them, and the answerer."""
+
+    def __init__(self, *docs: Doc) -> None:
+        self.records: dict[str, list[ChunkRecord]] = {}
+        self.texts: dict[str, str] = {}
+        for d in docs:
+            text, recs = "", []
+            for seq, (section, part) in enumerate(d.parts):
+                start = len(text)
+                text += part + "\n"
+                chunk = Chunk(
+                    f"{d.doc_id}-{seq}", d.doc_id, seq, part, normalize(part), section, start, start + len(part), 50
+                )
+                recs.append(ChunkRecord(chunk, d.title, f"{d.doc_id}.txt", d.regions))
+            self.records[d.doc_id], self.texts[d.doc_id] = recs, text
+        rows = [r for rs in self.records.values() for r in rs]
+        texts = [f"{r.title} {r.chunk.norm}" for r in rows] + FILLER
+        keyword = KeywordIndex([f"r{i}" for i in range(len(texts))], [tokenize(normalize(t)) for t in texts])
+        meta = [DocRow(d.doc_id, f"{d.doc_id}.txt", "", "", ReportMeta(d.title, d.regions), 1, ()) for d in docs]
+        self.places = RegionPlaces(meta)
+        self.answerer = ExtractiveAnswerer(
+            HashingEmbedder(64), keyword, places=self.places, chunks_of=lambda doc_id: self.records[doc_id]
+        )
+
+    def hits(self, *doc_ids: str) -> list[Hit]:
+        chosen = [r for d in (doc_ids or self.records) for r in self.records[d]]
+        return [Hit(r, 1.0 / (i + 1)) for i, r in enumerate(chosen)]
+
+    def ask(self, q: Question, *doc_ids: str) -> Answer:
+        a = self.answerer.answer(q, self.hits(*doc_ids))
+        for c in (*a.citations, *a.related):
+            assert self.texts[c.doc_id][c.start : c.end] == c.quote  # every quote is the report at its span
+        return a
+
+
+def question(
+    text: str,
+    kind: QuestionKind = "fact",
+    places: Sequence[tuple[str, tuple[str, ...]]] = (),
+    **fields: object,
+) -> Question:
+    return Question(
+        text=text,
+        norm=normalize(text),
+        kind=kind,
+        places=tuple(Place(p, p, docs) for p, docs in places),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+TIANJIN = Doc(
+    "tj",
+    "天津高新区管理体制改革的实践",
+    ("天津市",),
+    ((("一、人事薪酬",), "天津高新区干部工资分为基本收入和评价收入两部分。评价收入依年度考核结果发放。"),),
+)
+HENGYANG = Doc(
+    "hy",
+    "衡阳园区改革案例",
+    ("衡阳市",),
+    ((("一、审批改革",), "衡阳高新区推行审批改革，审批环节精简了一半。企业开办时间压缩至一个工作日。"),),
+)
+
+
+# -- the place check --------------------------------------------------------------------------
+def test_another_places_facts_never_answer_and_the_notice_names_the_asked_place() -> None:
+    lib = Library(TIANJIN, HENGYANG)
+    q = question("衡阳高新区干部工资分为哪两部分?", "list", [("衡阳", ("hy",))], attribute="干部工资的构成")
+    a = lib.ask(q)
+    assert not a.grounded and a.citations == ()
+    notice = next(b for b in a.blocks if b.kind == "notice")
+    assert "衡阳" in notice.items[0] and "干部工资" in notice.items[0]
+    assert all(c.doc_id != "hy" or "工资" not in c.quote for c in a.related)
+    assert any(b.kind == "related" for b in a.blocks) == bool(a.related)
+    # The same question for the place that has it is answered from that place only.
+    a = lib.ask(question("天津高新区干部工资分为哪两部分?", "fact", [("天津", ("tj",))]))
+    assert a.grounded and {c.doc_id for c in a.citations} == {"tj"} and "基本收入" in a.citations[0].quote
+
+
+def test_in_a_report_on_several_places_a_sentence_is_about_its_section_or_the_place_it_names() -> None:
+    both = Doc(
+        "two",
+        "园区改革典型案例",
+        ("湖南省", "衡阳市", "四川省", "绵阳市"),
+        (
+            (("湖南省衡阳市:深化园区改革",), "衡阳设立了5个招商小组。绵阳设立了13个招商专班。全市组建了招商队伍。"),
+            (("四川省绵阳市:园区综合改革",), "园区新签约项目118个。"),
+        ),
+    )
+    lib = Library(both)
+    sents = {s.text: s for s in sentences_of(lib.hits())}
+
+    def about(text: str, place: str) -> bool:
+        return about_place(sents[text], place, lib.places)
+
+    assert about("衡阳设立了5个招商小组。", "衡阳") and not about("衡阳设立了5个招商小组。", "绵阳")
+    # Named explicitly, another place is not the section's place, whatever the section says.
+    assert about("绵阳设立了13个招商专班。", "绵阳") and not about("绵阳设立了13个招商专班。", "衡阳")
+    assert about("全市组建了招商队伍。", "衡阳") and not about("全市组建了招商队伍。", "绵阳")
+    assert about("园区新签约项目118个。", "绵阳") and not about("园区新签约项目118个。", "衡阳")
+    a = lib.ask(question("绵阳设立了多少个招商专班?", "number", [("绵阳", ("two",))]))
+    assert a.grounded and [c.quote for c in a.citations] == ["绵阳设立了13个招商专班。"]
+
+
+def test_an_asked_year_must_be_the_sentences_year() -> None:
+    gdp = Doc(
+        "gdp",
+        "天津高新区发展报告",
+        ("天津市",),
+        ((("一、经济",), "2017年，天津高新区地区生产总值达到900亿元。园区企业数量稳步增长。"),),
+    )
+    lib = Library(gdp)
+    q = question("天津高新区2022年的地区生产总值是多少?", "number", [("天津", ("gdp",))], years=(2022,))
+    a = lib.ask(q)
+    assert not a.grounded and a.citations == () and "2022" in a.text
+    a = lib.ask(question("天津高新区2017年的地区生产总值是多少?", "number", [("天津", ("gdp",))], years=(2017,)))
+    assert a.grounded and "900亿元" in a.citations[0].quote
+    s = next(s for s in sentences_of(lib.hits()) if s.text.startswith("园区企业"))
+    assert fits_years(s, (2017,)) and not fits_years(s, (2022,))  # the passage's year carries on
+
+
+def test_conversational_words_do_not_decide_declining() -> None:
+    lib = Library(TIANJIN, HENGYANG)
+    q = question(
+        "请问一下天津高新区干部工资一共分为哪两部分呀?",
+        "fact",
+        [("天津", ("tj",))],
+        filler=("请问", "一下", "一共", "呀"),
+    )
+    a = lib.ask(q)
+    assert a.grounded and "基本收入" in a.citations[0].quote
+    # Without the analysis saying they are conversational, the unknown words do count.
+    assert not lib.ask(question("天津高新区火星基地工资分为哪两部分?", "fact", [("天津", ("tj",))])).grounded
+
+
+# -- script -----------------------------------------------------------------------------------
+def test_the_answer_follows_the_questions_script_and_the_citation_keeps_the_original() -> None:
+    hant = Doc(
+        "km",
+        "深化開發區管理體制改革",
+        (),
+        ((("堅持效能化運行",), "所謂“雙軌運行”，是指幹部編內任職與崗位聘職相分離。該做法激發了幹部活力。"),),
+    )
+    lib = Library(hant)
+    a = lib.ask(question("“双轨运行”是指什么?", "definition", quoted=("双轨运行",), terms=("双轨运行",)))
+    assert a.grounded
+    assert "干部编内任职与岗位聘职相分离" in a.text and "幹部" not in a.text
+    assert "幹部編內任職" in a.citations[0].quote  # the quote as the report has it
+    a = lib.ask(question("“雙軌運行”是指什麼?", "definition", quoted=("双轨运行",), terms=("双轨运行",)))
+    assert "幹部編內任職" in a.text
+
+
+# -- shapes -----------------------------------------------------------------------------------
+MEASURES = Doc(
+    "my",
+    "绵阳园区改革",
+    ("绵阳市",),
+    (
+        (("一、招商引资",), "绵阳做好招商引资工作。一是围绕主导产业招商。二是瞄准龙头企业招引。三是加快项目签约落地。"),
+        (("二、土地清理",), "绵阳清理闲置土地。对闲置满一年的土地征收闲置费。"),
+    ),
+)
+
+
+def test_a_list_question_gets_the_items_of_the_section_one_bullet_each() -> None:
+    lib = Library(MEASURES)
+    a = lib.ask(question("绵阳在招商引资上做了哪几件事?", "list", [("绵阳", ("my",))]))
+    (bullets,) = [b for b in a.blocks if b.kind == "bullets"]
+    assert [c.quote for c in a.citations] == [
+        "一是围绕主导产业招商。",
+        "二是瞄准龙头企业招引。",
+        "三是加快项目签约落地。",
+    ]
+    assert len(bullets.items) == 3 and a.kind == "list"
+    assert a.text.splitlines() == [f"- {c.quote}[{c.n}]" for c in a.citations]
+    a = lib.ask(question("绵阳在招商引资上做了哪两件事?", "list", [("绵阳", ("my",))], count=2))
+    assert len(a.citations) == 2  # as many as asked
+
+
+SUMMARY = Doc(
+    "sm",
+    "天津高新区改革的实践",
+    ("天津市",),
+    (
+        (("二、经验:打破制度障碍",), "二、经验:打破制度障碍\n天津高新区的改革经验有以下几点。"),
+        (("二、经验:打破制度障碍", "(一)推行法定机构改革"), "(一)推行法定机构改革\n取消行政编制，实行企业化管理。"),
+        (("二、经验:打破制度障碍", "(二)承接市级权限下放"), "(二)承接市级权限下放\n承接市级权力事项196项。"),
+        (("二、经验:打破制度障碍", "(三)提升政府服务效率"), "(三)提升政府服务效率\n推行承诺审批制度。"),
+        (("三、方向",), "三、方向\n下一步将引入市场化力量。"),
+    ),
+)
+
+
+def test_a_summary_gets_one_bullet_per_sub_heading_with_its_key_sentence() -> None:
+    lib = Library(SUMMARY)
+    a = lib.ask(question("请总结天津高新区改革的经验", "summary", [("天津", ("sm",))], filler=("请", "总结")))
+    (bullets,) = [b for b in a.blocks if b.kind == "bullets"]
+    assert len(bullets.items) == 3
+    assert [c.quote for c in a.citations] == [
+        "(一)推行法定机构改革",
+        "取消行政编制，实行企业化管理。",
+        "(二)承接市级权限下放",
+        "承接市级权力事项196项。",
+        "(三)提升政府服务效率",
+        "推行承诺审批制度。",
+    ]
+    assert "下一步" not in a.text  # another section
+
+
+def test_a_comparison_has_one_block_per_place_with_topic_sentences_only() -> None:
+    tj = Doc(
+        "tj2",
+        "天津高新区改革",
+        ("天津市",),
+        ((("审批",), "20xx年起，xx省政府先后出台《xx意见》等文件。天津高新区推行承诺审批制度，审批效率全市领先。"),),
+    )
+    hy = Doc(
+        "hy2",
+        "衡阳园区改革",
+        ("衡阳市",),
+        ((("放权",), "园区是衡阳发展的主引擎。衡阳设立园区行政审批专用章，实行一枚印章管审批。"),),
+    )
+    lib = Library(tj, hy)
+    q = question(
+        "天津和衡阳在审批改革上有什么不同?", "comparison", [("天津", ("tj2",)), ("衡阳", ("hy2",))], filler=("不同",)
+    )
+    a = lib.ask(q)
+    places = [b for b in a.blocks if b.kind == "place"]
+    assert [b.heading for b in places] == ["天津", "衡阳"] == [r.place for r in a.comparison]
+    quotes = " ".join(c.quote for c in a.citations)
+    assert "承诺审批" in quotes and "一枚印章管审批" in quotes
+    assert "先后出台" not in quotes and "主引擎" not in quotes  # background and lead sentences
+    assert not {b.heading for b in places} & {tj.title, hy.title}
+
+
+def test_a_definition_that_names_the_term_brings_the_sentences_that_explain_it() -> None:
+    doc = Doc(
+        "gs",
+        "开发区改革调研",
+        ("河南省",),
+        (
+            (
+                ("三、市场化运营",),
+                "我市积极推行“管委会+公司”管理模式。管委会主要承担经济管理职能。开发运营公司主要负责投融资。"
+                "开发区共有企业500家。",
+            ),
+        ),
+    )
+    lib = Library(doc)
+    a = lib.ask(question("“管委会+公司”模式是什么?", "definition", quoted=("管委会+公司",), terms=("管委会+公司",)))
+    assert [c.quote for c in a.citations] == [
+        "我市积极推行“管委会+公司”管理模式。",
+        "管委会主要承担经济管理职能。",
+        "开发运营公司主要负责投融资。",
+    ]
+
+
+def test_a_provision_is_cited_whole_in_reading_order_without_link_lines() -> None:
+    doc = Doc(
+        "gg",
+        "关于申领补贴的公告",
+        ("泉州市",),
+        (
+            (
+                ("公告",),
+                "现将有关事项公告如下。申领补贴的程序如下：企业提交申请材料；区财政局审核后拨付资金。"
+                "公告正文下载链接：附件1。联系电话：0595-1234567。",
+            ),
+        ),
+    )
+    lib = Library(doc)
+    a = lib.ask(question("泉州申领补贴的程序是什么?", "fact", [("泉州", ("gg",))]))
+    quotes = [c.quote for c in a.citations]
+    assert quotes[:2] == ["申领补贴的程序如下：企业提交申请材料；", "区财政局审核后拨付资金。"]
+    assert not [q for q in quotes if "链接" in q or "电话" in q or "公告如下" in q]
+
+
+def test_a_number_question_cites_the_sentence_holding_the_number() -> None:
+    doc = Doc(
+        "qy",
+        "开发区企业调研",
+        ("河南省",),
+        ((("一、企业",), "开发区企业数量稳步增长，企业类型日益丰富。截至年底，开发区入驻企业共计500家。"),),
+    )
+    a = Library(doc).ask(question("开发区入驻企业的数量是多少?", "number"))
+    assert [c.quote for c in a.citations] == ["截至年底，开发区入驻企业共计500家。"]
+
+
+# -- the engine -------------------------------------------------------------------------------
+def test_the_engine_does_not_import_the_facade() -> None:
+    """answering ↔ facade was an import cycle: the engine now takes narrow dependencies."""
+    code = "import sys, assistant.answering; assert 'assistant.facade' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_byline_or_contact_line_is_never_the_answer() -> None:
+    doc = Doc(
+        "km2",
+        "开发区人事制度改革",
+        ("昆明市",),
+        ((("人事",), "开发区干部实行全员聘用，按岗位签订聘用合同。(作者单位:昆明高新区发展战略研究院)"),),
+    )
+    a = Library(doc).ask(question("昆明高新区的干部怎么聘用?", "measures", [("昆明", ("km2",))]))
+    assert a.grounded and [c.quote for c in a.citations] == ["开发区干部实行全员聘用，按岗位签订聘用合同。"]
