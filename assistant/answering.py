@@ -22,7 +22,7 @@ from assistant.grounding import AnswerConfig
 from assistant.places import Gazetteer, canonical_place
 from assistant.question import Question, analyze
 from assistant.retriever import Search, retrieve
-from index.embedding import Embedder
+from index.embedders import Embedder
 from index.errors import QueryError
 from index.keyword import KeywordIndex
 from index.search import SearchFilter, is_cross_report

@@ -44,7 +44,7 @@ from assistant.grounding import (
     years_in,
 )
 from assistant.question import Question
-from index.embedding import Embedder
+from index.embedders import Embedder
 from index.keyword import KeywordIndex
 from index.search import is_cross_report
 from index.textnorm import normalize

@@ -13,14 +13,23 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 from assistant.answer_types import Answer, Citation, Turn
 from index.errors import ReformQAError
+from index.statedb import DocRow
+from index.types import ChunkRecord
 
-if TYPE_CHECKING:
-    from assistant.facade import Assistant
+
+class Library(Protocol):
+    """What the suggester needs of the library (the `Assistant` facade provides it)."""
+
+    def docs(self) -> list[DocRow]: ...
+
+    def show(self, doc_id: str) -> tuple[DocRow, str, list[ChunkRecord]]: ...
+
+    def ask(self, question: str, history: Sequence[Turn] = (), *, use_llm: bool | None = None) -> Answer: ...
 
 MAX_CHECKED = 4
 CACHE_SIZE = 256
@@ -52,7 +61,7 @@ def _key(answer: Answer) -> tuple[object, ...]:
 class Suggester:
     """Candidates from the library's places and the cited report's sections, verified by asking."""
 
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: Library) -> None:
         self.assistant = assistant
         self._cache: OrderedDict[tuple[object, ...], list[str]] = OrderedDict()
         self._lock = threading.Lock()

@@ -22,14 +22,11 @@ from index.types import Chunk, CleanDocument
 __all__ = [
     "CHUNKER_VERSION",
     "ChunkSpan",
-    "Segment",
     "chunk_document",
     "chunk_id",
     "chunk_spans",
-    "segment",
     "token_counter",
 ]
-# `segment` and `Segment` are re-exported for modules that import them from here.
 
 CHUNKER_VERSION = "1"
 """Part of the index fingerprint: bump it whenever chunk boundaries or ids change."""

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.extractive import ExtractiveAnswerer
 from assistant.grounding import TermWeights, is_question_word, question_of
-from index.embedding import HashingEmbedder
+from index.embedders import HashingEmbedder
 from index.keyword import KeywordIndex, general_rarity, tokenize
 from index.textnorm import normalize
 from index.types import Chunk, ChunkRecord, Hit

@@ -14,7 +14,7 @@ from assistant.answer_types import Answer
 from assistant.extractive import ExtractiveAnswerer
 from assistant.grounding import RegionPlaces, about_place, fits_years, sentences_of
 from assistant.question import Place, Question, QuestionKind
-from index.embedding import HashingEmbedder
+from index.embedders import HashingEmbedder
 from index.keyword import KeywordIndex, tokenize
 from index.statedb import DocRow
 from index.textnorm import normalize

@@ -40,7 +40,7 @@ from assistant.llm import (
 from assistant.prompts import fence
 from assistant.question import Place, Question
 from index.chunking import token_counter
-from index.embedding import HashingEmbedder
+from index.embedders import HashingEmbedder
 from index.keyword import KeywordIndex, tokenize
 from index.settings import EmbeddingSettings, LLMSettings, Settings
 from index.statedb import DocRow

@@ -20,7 +20,7 @@ from assistant.prompts import (
     pack_sources,
     placeholders,
 )
-from index.embedding import HashingEmbedder
+from index.embedders import HashingEmbedder
 from index.errors import ConfigError
 from index.keyword import KeywordIndex
 from index.settings import REPO_ROOT, Settings
