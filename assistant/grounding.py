@@ -24,13 +24,12 @@ import numpy as np
 from assistant.answer_types import Answer, AnswerBlock, Citation
 from assistant.conversation import short_place
 from assistant.question import Question
-from index.segmentation import segment
 from index.embedders import Embedder
-from index.types import Vectors
 from index.keyword import KeywordIndex, general_rarity, is_dictionary_word, tokenize
+from index.segmentation import segment
 from index.statedb import DocRow
 from index.textnorm import char_bigrams, normalize
-from index.types import Hit
+from index.types import Hit, Vectors
 
 
 @dataclass(frozen=True)

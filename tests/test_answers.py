@@ -15,9 +15,9 @@ from assistant.conversation import short_place
 from assistant.facade import Assistant
 from assistant.grounding import UNPLACED
 from assistant.render import answer_json
-from index.segmentation import segment
 from index.errors import QueryError
 from index.search import SearchFilter
+from index.segmentation import segment
 from index.settings import Settings
 from index.textnorm import compact, normalize
 
