@@ -78,6 +78,8 @@ def test_questions_match_places_in_any_form(question: str, written: str, canonic
 def test_places_known_only_from_metadata_headings_or_byline_find_their_report() -> None:
     assert ask("河南省的开发区合并了多少家?").places[0].doc_ids == (doc("001"),)  # region metadata only
     assert ask("吉首的高新区怎么管社会事务?").places[0].doc_ids == (doc("000"),)
+    assert ask("湘西州高新区的社会事务怎么处理?").places[0].doc_ids == (doc("000"),)  # the prefecture
+    assert ask("湘西土家族苗族自治州的园区改革").places[0].doc_ids == (doc("000"),)
     assert ask("昆明高新区的审批模块怎么搭建?").places[0].doc_ids == (doc("004"),)  # the author's unit
     assert ask("滨海新区的法定机构有几个?").places[0].doc_ids == (doc("002"),)
     assert ask("綿陽市清理了多少閒置土地?").places[0].doc_ids == (doc("003"),)
