@@ -34,9 +34,10 @@ from index.store import CURRENT, IndexStore, collection_name, current_index_dir,
 from index.types import Chunk, CleanDocument
 from index.vectorstore import ChromaVectorStore, VectorStore
 
-INDEX_TEXT_VERSION = "2"
-"""What `index.pipeline.index_text` embeds; 2: the normalized (Simplified) form, so scripts
-meet in one space. Part of the fingerprint."""
+INDEX_TEXT_VERSION = "3"
+"""What `index.pipeline.index_text` embeds and the keyword index reads: the normalized
+(Simplified) form, so scripts meet in one space, with unreadable-text marks blanked (3).
+Part of the fingerprint."""
 
 RETIRED = "retired-collections.json"
 """Server collections of replaced indexes, dropped at the start of the next ingest."""

@@ -16,6 +16,10 @@ import opencc
 # Quote marks normalised to one family so that 「…」 (Traditional texts) and “…” match.
 _PUNCT_MAP = str.maketrans({"「": "“", "」": "”", "『": "‘", "』": "’", "\u3000": " "})
 _NON_WORD = re.compile(r"\W+")
+GAP = "〔原文乱码〕"
+"""Where cleaning found text that cannot be read (index.mojibake): shown to readers, but not
+words, so the normalized form holds blanks there (search and answer scoring ignore it)."""
+_GAP_BLANK = " " * len(GAP)
 _PINYIN_PAREN = re.compile(r"[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7}[1-5]?[)）]")
 
 
@@ -48,7 +52,7 @@ def normalize(text: str) -> str:
     simplified = to_simplified(text)
     folded = "".join(_halfwidth(ch) for ch in simplified.translate(_PUNCT_MAP))
     lowered = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in folded)
-    return lowered
+    return lowered.replace(GAP, _GAP_BLANK) if GAP in lowered else lowered
 
 
 def char_bigrams(text: str) -> set[str]:
