@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from index.boilerplate import find_boilerplate
-from index.mojibake import GAP, repair_mojibake_count
+from index.mojibake import repair_mojibake_count
+from index.textnorm import GAP
 
 # Part of the index fingerprint: bump it whenever cleaning output changes.
 # 3: mojibake runs repaired or marked; contact and URL lines go only in a page's

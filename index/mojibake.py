@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from index.textnorm import GAP, to_simplified
+
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü"
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TAIL = rf"[a-z{_TONED}]{{1,6}}\)"

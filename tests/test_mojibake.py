@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from index.cleaning import clean_text
-from index.mojibake import GAP, repair_mojibake, repair_mojibake_count
+from index.mojibake import repair_mojibake, repair_mojibake_count
+from index.textnorm import GAP, normalize
 
 SEED_004 = next((Path(__file__).resolve().parent.parent / "corpus").glob("004_*.txt"))
 
@@ -60,3 +61,11 @@ def test_seed_004_shows_no_garbled_words_after_cleaning() -> None:
 def test_repair_is_idempotent() -> None:
     once = repair_mojibake("以工作業績?yōu)橹行牡摹皩嵖兞炕己?綜合")
     assert repair_mojibake(once) == once
+
+
+def test_a_gap_mark_is_blank_in_the_normalized_form() -> None:
+    """Readers see the mark; search and answer scoring see no words there, and spans still match."""
+    text = f"推行以工作業績{GAP}中心的考核"
+    norm = normalize(text)
+    assert len(norm) == len(text) and "乱码" not in norm and "原文" not in norm
+    assert norm.startswith("推行以工作业绩") and norm.endswith("中心的考核")
