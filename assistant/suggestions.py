@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from assistant.answer_types import Answer, Citation, Turn
+from assistant.places import canonical_place
 from index.errors import ReformQAError
 from index.statedb import DocRow
 from index.types import ChunkRecord
@@ -33,19 +34,14 @@ class Library(Protocol):
 
 MAX_CHECKED = 4
 CACHE_SIZE = 256
-_SUFFIXES = ("特别行政区", "自治区", "新区", "省", "市", "区", "县")
 _NUMBERING = re.compile(r"^[（(]?[一二三四五六七八九十百\d]+[)）、.．]\s*")
 _PROVINCE = re.compile(r".+(省|自治区)$|^(北京|天津|上海|重庆)市$")
 
 
 def short_place(region: str) -> str:
-    """`衡阳市` → `衡阳`, `湖南省` → `湖南`; `滨海新区` stays (its suffix is part of the name)."""
-    if region.endswith("新区"):
-        return region
-    for suffix in _SUFFIXES:
-        if region.endswith(suffix) and len(region) - len(suffix) >= 2:
-            return region[: -len(suffix)]
-    return region
+    """`衡阳市` → `衡阳`, `湖南省` → `湖南`, `湘西土家族苗族自治州` → `湘西`; `滨海新区` stays
+    (its suffix is part of the name a person says)."""
+    return region if region.endswith("新区") else canonical_place(region)
 
 
 def leaf_places(regions: tuple[str, ...]) -> list[str]:
