@@ -27,7 +27,7 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from test_ui_api import _settings  # the seed corpus copied into a private root
+from test_ui_api import seed_copy_settings  # the seed corpus copied into a private root
 
 import index.scanning as scanning
 from assistant.facade import Assistant
@@ -78,7 +78,7 @@ class _Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[_Served, str]]:
     root = tmp_path_factory.mktemp("serve")
-    settings = _settings(root)
+    settings = seed_copy_settings(root)
     toml = settings.corpus_dir / "reports.toml"  # the attack's duplicated table
     toml.write_text(toml.read_text(encoding="utf-8") + f'\n["{SEED_002}"]\ntitle = "重复"\n', encoding="utf-8")
     served = _Served()
@@ -129,7 +129,7 @@ def test_serve_on_all_interfaces_without_admin_refuses_uploads_and_server_paths(
 def test_an_upload_returns_while_its_ingest_runs_in_the_worker_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    a = Assistant(_settings(tmp_path, admin_password="pw"))
+    a = Assistant(seed_copy_settings(tmp_path, admin_password="pw"))
     a.ingest()
     h = LibraryHandlers(a)
     entered, release = threading.Event(), threading.Event()

@@ -31,7 +31,8 @@ UNANSWERABLE = "火星基地的氧气供应怎么解决？"
 SEEDS = Path(__file__).resolve().parent.parent / "corpus"
 
 
-def _settings(root: Path, **kw: Any) -> Settings:
+def seed_copy_settings(root: Path, **kw: Any) -> Settings:
+    """Settings over a private copy of the seed corpus under `root` (fake embedder)."""
     corpus = root / "corpus"
     if not corpus.exists():
         shutil.copytree(SEEDS, corpus)
@@ -149,7 +150,7 @@ def test_unexpected_errors_never_leak_a_trace(
 
 
 def test_missing_index_is_a_503(tmp_path: Path) -> None:
-    empty = Assistant(_settings(tmp_path))
+    empty = Assistant(seed_copy_settings(tmp_path))
     with TestClient(create_app(empty), raise_server_exceptions=False) as c:
         r = c.get("/api/docs")
     assert r.status_code == 503 and r.json()["ok"] is False
@@ -171,7 +172,7 @@ def test_library_is_read_only_without_an_admin_password(assistant: Assistant) ->
 
 
 def test_admin_controls_exist_with_a_password(tmp_path: Path) -> None:
-    a = Assistant(_settings(tmp_path, admin_password="pw"))
+    a = Assistant(seed_copy_settings(tmp_path, admin_password="pw"))
     config = _config(build_blocks(a))
     assert "rq-password" in config and "rq-upload" in config and "资料库为只读" not in config
 
@@ -230,7 +231,7 @@ def test_chat_handler_reports_errors_in_the_conversation(assistant: Assistant) -
 
 
 def test_feedback_is_stored_and_listed_by_the_cli(tmp_path: Path) -> None:
-    a = Assistant(_settings(tmp_path))
+    a = Assistant(seed_copy_settings(tmp_path))
     a.ingest()
     h = ChatHandlers(a)
     entries = _ask(h, QUESTION)[1]
@@ -273,7 +274,7 @@ def test_search_handler_fills_results_and_exports(assistant: Assistant) -> None:
 
 
 def test_library_handlers_need_a_session(tmp_path: Path) -> None:
-    a = Assistant(_settings(tmp_path, admin_password="pw"))
+    a = Assistant(seed_copy_settings(tmp_path, admin_password="pw"))
     a.ingest()
     h = LibraryHandlers(a)
     staged = upload_folder() / f"test-ui-api-{time.time_ns()}"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_ui_api import _settings
+from test_ui_api import seed_copy_settings  # the seed corpus copied into a private root
 
 from assistant.facade import Assistant
 from index.errors import MetadataError
@@ -49,7 +49,7 @@ def _stage(folder: Path, name: str, data: bytes) -> str:
 
 @pytest.fixture
 def handlers(tmp_path: Path) -> LibraryHandlers:
-    a = Assistant(_settings(tmp_path, admin_password="pw"))
+    a = Assistant(seed_copy_settings(tmp_path, admin_password="pw"))
     a.ingest()
     return LibraryHandlers(a)
 
@@ -118,7 +118,7 @@ def test_editing_metadata_keeps_the_rest_of_a_hand_written_file(handlers: Librar
 
 
 def test_write_report_meta_adds_replaces_and_removes_one_table(tmp_path: Path) -> None:
-    s = _settings(tmp_path)
+    s = seed_copy_settings(tmp_path)
     s.uploads.mkdir(parents=True)
     (s.uploads / "reports.toml").write_text('# 说明\n["a.txt"]\ntitle = "甲"\n\n["b.txt"]\ntitle = "乙"\n', "utf-8")
     write_report_meta(s, "uploads/a.txt", {"title": "甲'\"\\新", "regions": ["天津"]})

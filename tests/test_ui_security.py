@@ -15,17 +15,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from test_ui_api import _settings  # the seed corpus copied into a private root
+from test_ui_api import seed_copy_settings  # the seed corpus copied into a private root
 
 from assistant.facade import Assistant
 from index.uploads import store_upload
 from ui import export
-from ui.admin import COOKIE, AdminGate, Outcome
+from ui.admin import COOKIE, SESSION_SECONDS, AdminGate, Outcome
 from ui.app import create_app
 from ui.guard import file_paths, upload_folder
 from ui.html import md_escape
@@ -43,7 +44,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    a = Assistant(_settings(tmp_path_factory.mktemp("security"), admin_password=PASSWORD))
+    a = Assistant(seed_copy_settings(tmp_path_factory.mktemp("security"), admin_password=PASSWORD))
     a.ingest()
     return a
 
@@ -148,7 +149,7 @@ def test_anonymous_uploads_are_refused_and_leave_nothing(server: str) -> None:
 
 
 def test_uploads_are_refused_when_admin_is_off(tmp_path: Path) -> None:
-    a = Assistant(_settings(tmp_path))
+    a = Assistant(seed_copy_settings(tmp_path))
     with TestClient(create_app(a)) as c:
         r = c.post("/gradio_api/upload", files={"files": ("a.txt", b"hello")})
     assert r.status_code == 403 and "未设置管理员密码" in r.json()["error"]
@@ -245,18 +246,22 @@ def test_session_tokens_cannot_be_forged_or_reused_elsewhere(assistant: Assistan
     assert not gate.valid(f"{int(expiry) + 9999}.{nonce}.{mac}")
     assert not gate.valid(f"{expiry}.{nonce}.{'0' * len(mac)}")
     assert not AdminGate(assistant).valid(token)  # another process (salt) or password
-    assert not gate.valid(f"{int(time.time()) - 1}.{nonce}.{gate._mac(f'{int(time.time()) - 1}.{nonce}')}")
+    # A genuine token of this gate, past its expiry: issued one session length and a second ago.
+    now = time.time()
+    with mock.patch("ui.admin.time.time", return_value=now - SESSION_SECONDS - 1):
+        expired = gate.issue()
+    assert not gate.valid(expired)
 
 
 def test_login_route_sets_an_http_only_cookie(tmp_path: Path) -> None:
-    a = Assistant(_settings(tmp_path, admin_password=PASSWORD))
+    a = Assistant(seed_copy_settings(tmp_path, admin_password=PASSWORD))
     with TestClient(create_app(a)) as c:
         assert c.post("/api/admin/login", json={"password": ""}).json()["error"] == "请输入管理员密码。"
         wrong = c.post("/api/admin/login", json={"password": "nope"})
         assert wrong.status_code == 401 and wrong.json()["ok"] is False
         locked = c.post("/api/admin/login", json={"password": PASSWORD})
         assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 1
-    fresh = Assistant(_settings(tmp_path / "b", admin_password=PASSWORD))
+    fresh = Assistant(seed_copy_settings(tmp_path / "b", admin_password=PASSWORD))
     with TestClient(create_app(fresh)) as c:
         ok = c.post("/api/admin/login", json={"password": PASSWORD})
     cookie = ok.headers["set-cookie"]
@@ -294,7 +299,7 @@ def test_bare_urls_and_emails_do_not_autolink() -> None:
 
 # -- finding 7: uploads never overwrite each other ----------------------------------------------
 def test_colliding_upload_names_keep_every_file(tmp_path: Path) -> None:
-    s = _settings(tmp_path)
+    s = seed_copy_settings(tmp_path)
     names = ["报告 1.txt", "报告+1.txt", "报告&1.txt"]
     paths = [store_upload(s, n, f"{n} 的内容\n开发区改革。".encode()) for n in names]
     assert len({p.name for p in paths}) == 3
@@ -304,7 +309,7 @@ def test_colliding_upload_names_keep_every_file(tmp_path: Path) -> None:
 
 
 def test_upload_summary_names_renamed_files_and_all_are_indexed(tmp_path: Path) -> None:
-    a = Assistant(_settings(tmp_path, admin_password=PASSWORD))
+    a = Assistant(seed_copy_settings(tmp_path, admin_password=PASSWORD))
     a.ingest()
     h = LibraryHandlers(a)
     staged = upload_folder() / f"test-{os.getpid()}-{time.time_ns()}"
@@ -329,7 +334,7 @@ def test_upload_summary_names_renamed_files_and_all_are_indexed(tmp_path: Path) 
 
 
 def test_upload_handler_refuses_without_a_session_and_reads_no_server_file(tmp_path: Path) -> None:
-    a = Assistant(_settings(tmp_path, admin_password=PASSWORD))
+    a = Assistant(seed_copy_settings(tmp_path, admin_password=PASSWORD))
     h = LibraryHandlers(a)
     status, *_ = h.upload(None, ["/etc/passwd"])
     assert "请先输入管理员密码" in status
