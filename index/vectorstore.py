@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -89,6 +90,11 @@ class MemoryVectorStore(VectorStore):
     def drop(self) -> None:
         self._vecs.clear()
         self._doc.clear()
+
+
+_SETTLE_TRIES = 4
+"""Queries asked in all when a concurrent ingest removed a vector mid-query (see
+ChromaVectorStore._query_settled); the waits add up to half a second at most."""
 
 
 class ChromaVectorStore(VectorStore):
@@ -197,13 +203,33 @@ class ChromaVectorStore(VectorStore):
             return []
         args: dict[str, Any] = {"query_embeddings": np.asarray([vector]), "n_results": k, "where": where}
         try:
-            res = self._collection().query(**args, include=["distances"])
+            res = self._query_settled(args)
         except NotFoundError:
             # Deleted since we opened it (a rebuild elsewhere): open again, which says why.
             with self._lock:
                 self._col = None
-            res = self._collection().query(**args, include=["distances"])
+            res = self._query_settled(args)
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+    def _query_settled(self, args: dict[str, Any]) -> Any:
+        """One query; asked again when an ingest deleted a matched vector mid-query.
+
+        Chroma's embedded store can find an id in its in-memory vector index whose record
+        an in-place ingest in another process just removed ("Error finding id"): the
+        index is reloaded (`refresh`) and the query sees the settled state (old or new,
+        never half), which is what readers are promised.
+        """
+        from chromadb.errors import InternalError
+
+        for attempt in range(_SETTLE_TRIES):
+            try:
+                return self._collection().query(**args, include=["distances"])
+            except InternalError as exc:
+                if "finding id" not in str(exc) or attempt == _SETTLE_TRIES - 1:
+                    raise
+                self.refresh()
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
 
     def drop(self) -> None:
         """Delete the whole collection (a rebuilt index replaced this one)."""

@@ -208,3 +208,38 @@ def test_keyword_view_comes_from_one_snapshot(fake_settings: Settings, monkeypat
     assert view.index.n_rows == len(view.ids) == len(tokens)
     assert all(terms == set(tokens[cid]) for cid, terms in zip(view.ids, view.index.row_terms(), strict=True))
     reader.close()
+
+
+class _RacingCollection:
+    """A Chroma collection whose first queries hit a vector an ingest just removed."""
+
+    def __init__(self, failures: int, message: str = "Error executing plan: Internal error: Error finding id") -> None:
+        self.failures, self.message, self.calls = failures, message, 0
+
+    def query(self, **_: Any) -> dict[str, Any]:
+        from chromadb.errors import InternalError
+
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise InternalError(self.message)
+        return {"ids": [["a", "b"]], "distances": [[0.1, 0.2]]}
+
+
+def test_a_query_racing_an_in_place_ingest_is_asked_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An id removed mid-query by a concurrent ingest is a moment's state: the reader asks
+    again and gets the settled answer; any other internal error still surfaces."""
+    import numpy as np
+    from chromadb.errors import InternalError
+
+    from index.vectorstore import ChromaVectorStore
+
+    racing = _RacingCollection(failures=2)
+    store = ChromaVectorStore("c", path=tmp_path)
+    reloads: list[int] = []
+    monkeypatch.setattr(store, "_collection", lambda: racing)
+    monkeypatch.setattr(store, "refresh", lambda: reloads.append(1))
+    assert [cid for cid, _ in store.query(np.ones(4), 2)] == ["a", "b"]
+    assert racing.calls == 3 and len(reloads) == 2  # reloaded before each new try
+    racing = _RacingCollection(failures=1, message="disk I/O error")
+    with pytest.raises(InternalError):
+        store.query(np.ones(4), 2)
