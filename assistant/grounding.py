@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import copy
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 from typing import Protocol
-
-import numpy as np
 
 from assistant.answer_types import Answer, AnswerBlock, Citation
 from assistant.conversation import short_place
@@ -29,7 +25,7 @@ from index.keyword import KeywordIndex, general_rarity, is_dictionary_word, toke
 from index.segmentation import segment
 from index.statedb import DocRow
 from index.textnorm import char_bigrams, normalize
-from index.types import Hit, Vectors
+from index.types import Hit
 
 
 @dataclass(frozen=True)
@@ -474,7 +470,9 @@ class Scorer:
         if len(top) < 2:
             return [1.0 if i in top else 0.0 for i in range(len(sentences))]
         q = self.embedder.embed_query(_focus(qnorm, sentences))
-        vecs = cached_embeddings(self.embedder, [sentences[i].norm for i in top])
+        # The same passages come back question after question: the engine's embedder
+        # (index.embedders.CachingEmbedder) keeps their vectors.
+        vecs = self.embedder.embed_documents([sentences[i].norm for i in top])
         sims = vecs @ q
         lo, hi = float(sims.min()), float(sims.max())
         for i, sim in zip(top, sims, strict=True):
@@ -523,26 +521,6 @@ def _carry_to_continuations(sentences: Sequence[Sentence], lexical: list[float],
         if nxt.hit is cur.hit and (cur.is_heading or is_echo(cur.norm, qgrams)):
             out[i + 1] = max(out[i + 1], 0.9 * lexical[i])
     return out
-
-
-_EMBED_CACHE: OrderedDict[tuple[str, str], Vectors] = OrderedDict()
-_EMBED_CACHE_SIZE = 4096
-_EMBED_LOCK = threading.Lock()
-
-
-def cached_embeddings(embedder: Embedder, texts: Sequence[str]) -> Vectors:
-    """Passage vectors of sentences; the same passages come back question after question."""
-    with _EMBED_LOCK:
-        found = {t: v for t in texts if (v := _EMBED_CACHE.get((embedder.name, t))) is not None}
-    missing = [t for t in dict.fromkeys(texts) if t not in found]
-    if missing:
-        fresh = dict(zip(missing, embedder.embed_documents(missing), strict=True))
-        found.update(fresh)
-        with _EMBED_LOCK:
-            _EMBED_CACHE.update({(embedder.name, t): v for t, v in fresh.items()})
-            while len(_EMBED_CACHE) > _EMBED_CACHE_SIZE:
-                _EMBED_CACHE.popitem(last=False)
-    return np.stack([found[t] for t in texts])
 
 
 def similar(a: str, b: str) -> bool:
