@@ -42,6 +42,8 @@ class _Tally:
     cited: list[bool] = field(default_factory=list)
     first_cited: list[bool] = field(default_factory=list)
     declined: dict[str, list[bool]] = field(default_factory=lambda: {"answerable": [], "unanswerable": []})
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    """One row per answered question (JSON only): lets two runs be compared question by question."""
 
 
 def read_questions(path: Path) -> tuple[list[Question], Path | None]:
@@ -170,6 +172,10 @@ def _one(assistant: Assistant, q: Question, k: int, answers: bool, tally: _Tally
     elif not q.unanswerable:
         tally.cited.append(False)
         tally.first_cited.append(False)
+    row: dict[str, Any] = {"qid": q.qid, "declined": not ans.grounded}
+    if not q.unanswerable:
+        row |= {"cites_gold": tally.cited[-1], "first_citation_has_gold": tally.first_cited[-1]}
+    tally.outcomes.append(row)
 
 
 def _report(
@@ -202,6 +208,7 @@ def _report(
         }
     if answers:
         out["answers"] = _answer_metrics(t)
+        out["per_question"] = t.outcomes
     return out
 
 

@@ -24,7 +24,7 @@ from index.embedders import Embedder
 from index.keyword import KeywordIndex, general_rarity, is_dictionary_word, tokenize
 from index.segmentation import segment
 from index.statedb import DocRow
-from index.textnorm import char_bigrams, normalize
+from index.textnorm import char_bigrams, normalize, word_chars
 from index.types import Hit
 
 
@@ -457,19 +457,19 @@ class Scorer:
             penalty = cfg.heading_penalty if s.is_heading or is_echo(s.norm, qall) else 0.0
             rank = 1.0 / (1.0 + cfg.rank_decay * s.hit_rank)
             base.append(cfg.w_lexical * lex + cfg.w_rank * rank + (cfg.shape_bonus if shaped else 0.0) - penalty)
-        dense = self._dense(qnorm, sentences, base)
+        dense = self._dense(question, sentences, base)
         out = [
             Scored(s, b + cfg.w_dense * d, lex) for s, b, d, lex in zip(sentences, base, dense, lexical, strict=True)
         ]
         return sorted(out, key=lambda x: -x.score)
 
-    def _dense(self, qnorm: str, sentences: Sequence[Sentence], base: Sequence[float]) -> list[float]:
+    def _dense(self, question: Question, sentences: Sequence[Sentence], base: Sequence[float]) -> list[float]:
         """Min-max scaled similarity to the question, for the best few candidates only."""
         top = sorted(range(len(sentences)), key=lambda i: -base[i])[: self.config.dense_candidates]
         out = [0.0] * len(sentences)
         if len(top) < 2:
             return [1.0 if i in top else 0.0 for i in range(len(sentences))]
-        q = self.embedder.embed_query(_focus(qnorm, sentences))
+        q = self.embedder.embed_query(_focus(question))
         # The same passages come back question after question: the engine's embedder
         # (index.embedders.CachingEmbedder) keeps their vectors.
         vecs = self.embedder.embed_documents([sentences[i].norm for i in top])
@@ -492,25 +492,35 @@ def _lexical(s: Sentence, weights: TermWeights, qgrams: set[str]) -> float:
     return 0.7 * weights.coverage(f"{s.frame} {s.norm}") + 0.3 * grams
 
 
-def _focus(norm: str, sentences: Sequence[Sentence]) -> str:
-    """The question without the terms most candidates share, if enough of it remains: the
-    shared terms picked the passages, the rest of the question picks the sentence."""
-    chunks = {s.hit.chunk.id: s.hit.chunk.norm for s in sentences}
-    shared = [
-        t
-        for t in sorted(set(tokenize(norm)) - QUESTION_WORDS, key=len, reverse=True)
-        if len(t) > 1 and sum(t in c for c in chunks.values()) >= 0.6 * len(chunks)
-    ]
-    focused = norm
-    for t in shared:
-        focused = focused.replace(t, "")
-    return focused if len(_content(focused).split()) >= 2 else norm
+def _focus(question: Question) -> str:
+    """The question without the places it names, if enough of it remains: the place check
+    already keeps only sentences about them, and a place name in the query would make the
+    similarity favour sentences that repeat the name over those that answer."""
+    focused = question.norm
+    for name in sorted(
+        {x for p in question.places for x in (normalize(p.written), p.canonical)}, key=len, reverse=True
+    ):
+        focused = focused.replace(name, "")
+    return focused if len(_content(focused).split()) >= 2 else question.norm
 
 
 def is_echo(norm: str, qgrams: set[str]) -> bool:
-    """A sentence that only restates the question (often an inline heading) answers nothing."""
+    """A sentence that only restates the question (often an inline heading) answers nothing.
+    One that restates it and adds a word of its own (…节奏型称为“锣鼓点”, …被旧金山勇士队选中)
+    is its answer: at most one character outside the question's character pairs is allowed."""
     own = char_bigrams(norm)
-    return bool(own) and len(own & qgrams) / len(own) >= 0.6
+    if not own or len(own & qgrams) / len(own) < 0.6:
+        return False
+    body = word_chars(_NUMBERING.sub("", norm))
+    covered = [False] * len(body)
+    for i in range(len(body) - 1):
+        if body[i : i + 2] in qgrams:
+            covered[i] = covered[i + 1] = True
+    return covered.count(False) < 2
+
+
+_NUMBERING = re.compile(r"^\s*(?:[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．]|[①-⑳])")
+"""A heading's number (2. 技术变革要“快”; （一）; ①) is not a word the heading adds."""
 
 
 def _carry_to_continuations(sentences: Sequence[Sentence], lexical: list[float], qgrams: set[str]) -> list[float]:

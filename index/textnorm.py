@@ -55,10 +55,15 @@ def normalize(text: str) -> str:
     return lowered.replace(GAP, _GAP_BLANK) if GAP in lowered else lowered
 
 
+def word_chars(text: str) -> str:
+    """The text's word characters (letters, digits, CJK), punctuation and spaces left out."""
+    return _NON_WORD.sub("", text)
+
+
 def char_bigrams(text: str) -> set[str]:
     """Pairs of adjacent word characters, punctuation and spaces left out: a match signal
     that does not depend on how jieba segments the words."""
-    joined = _NON_WORD.sub("", text)
+    joined = word_chars(text)
     return {joined[i : i + 2] for i in range(len(joined) - 1)}
 
 

@@ -255,3 +255,15 @@ def test_a_qa_set_of_unanswerable_questions_cannot_measure_recall_or_citing(
     assert report["answers"]["cites_gold"] is None
     assert report["answers"]["refusal_recall"] == 1.0  # declined: this one it can measure
     assert "recall@1 n/a" in _cli_eval(seed_index, path)
+
+
+def test_the_json_report_has_each_questions_outcome_to_compare_runs(seed_index: Settings, tmp_path: Path) -> None:
+    rows = [
+        {"qid": "a", "q": ANSWERED, "gold": [["002", "市级权力事项"]]},
+        {"qid": "w", "q": ANSWERED, "gold": [["002", "这句话不在任何报告里"]]},
+        {"qid": "u", "q": "火星基地的氧气供应怎么解决?", "unanswerable": True},
+    ]
+    per = {r["qid"]: r for r in evaluate(seed_index, _write(tmp_path / "qa.jsonl", rows))["per_question"]}
+    assert per["a"] == {"qid": "a", "declined": False, "cites_gold": True, "first_citation_has_gold": True}
+    assert per["w"]["cites_gold"] is False and per["w"]["declined"] is False
+    assert per["u"] == {"qid": "u", "declined": True}

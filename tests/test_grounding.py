@@ -12,13 +12,22 @@ from dataclasses import dataclass
 
 from assistant.answer_types import Answer
 from assistant.extractive import ExtractiveAnswerer
-from assistant.grounding import RegionPlaces, about_place, fits_years, sentences_of
+from assistant.grounding import (
+    AnswerConfig,
+    RegionPlaces,
+    Scorer,
+    TermWeights,
+    about_place,
+    fits_years,
+    is_echo,
+    sentences_of,
+)
 from assistant.question import Place, Question, QuestionKind
 from index.embedders import HashingEmbedder
 from index.keyword import KeywordIndex, tokenize
 from index.statedb import DocRow
-from index.textnorm import normalize
-from index.types import Chunk, ChunkRecord, Hit, ReportMeta
+from index.textnorm import char_bigrams, normalize
+from index.types import Chunk, ChunkRecord, Hit, ReportMeta, Vectors
 
 FILLER = ["本条消息与问题无关。", "天气预报说明天有雨。", "会议讨论了年度预算。", "图书馆周末照常开放。"]
 
@@ -337,3 +346,52 @@ def test_a_byline_or_contact_line_is_never_the_answer() -> None:
     )
     a = Library(doc).ask(question("昆明高新区的干部怎么聘用?", "measures", [("昆明", ("km2",))]))
     assert a.grounded and [c.quote for c in a.citations] == ["开发区干部实行全员聘用，按岗位签订聘用合同。"]
+
+
+# -- sentence choice --------------------------------------------------------------------------
+def test_a_sentence_that_restates_the_question_with_a_word_of_its_own_is_the_answer() -> None:
+    qgrams = char_bigrams(normalize("麦城铁路在哪一年建成通车?"))
+    assert is_echo(normalize("麦城铁路建成通车"), qgrams)  # a heading saying only the question
+    assert is_echo(normalize("（二）麦城铁路建成通车"), qgrams)  # its number is no word of its own
+    assert not is_echo(normalize("麦城铁路在1958年建成通车。"), qgrams)
+    assert not is_echo(normalize("麦城铁路于南岭山区建成通车。"), qgrams)
+    doc = Doc(
+        "mc",
+        "铁路志",
+        (),
+        (
+            (
+                ("一、沿革",),
+                "麦城铁路在1958年建成通车。此后沿线的工厂与集镇逐渐兴起。铁路沿线人口增长较快。",
+            ),
+        ),
+    )
+    a = Library(doc).ask(question("麦城铁路在哪一年建成通车?", "fact"))
+    assert a.grounded and a.citations[0].quote == "麦城铁路在1958年建成通车。"
+
+
+class _RecordingEmbedder(HashingEmbedder):
+    """The fake embedder, remembering the queries it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__(64)
+        self.queries: list[str] = []
+
+    def embed_query(self, text: str) -> Vectors:
+        self.queries.append(text)
+        return super().embed_query(text)
+
+
+def test_sentence_similarity_leaves_out_the_place_but_keeps_the_topic() -> None:
+    """The place check already holds, so the place name would only favour sentences that
+    repeat it; the topic words (shared by every passage retrieval found) pick the sentence."""
+    lib = Library(TIANJIN, HENGYANG)
+    embedder = _RecordingEmbedder()
+    scorer = Scorer(embedder, AnswerConfig())
+    q = question("天津高新区干部工资分为哪两部分?", "fact", [("天津", ("tj",))])
+    sentences = sentences_of(lib.hits("tj"))
+    scorer.score(q, sentences, TermWeights(q, lib.answerer.keyword))
+    assert embedder.queries and "天津" not in embedder.queries[-1] and "干部工资" in embedder.queries[-1]
+    q = question("开发区的薪酬管理实行什么模式?", "fact")
+    scorer.score(q, sentences_of(lib.hits()), TermWeights(q, lib.answerer.keyword))
+    assert "薪酬管理" in embedder.queries[-1]
