@@ -241,7 +241,11 @@ class TermWeights:
         filler = [normalize(f) for f in q.filler]
         tokens = list(dict.fromkeys(_unglue(t, keyword) for t in tokenize(q.norm)))
         tokens = [t for t in tokens if not any(t in f for f in filler)]
-        tokens += [t for t in (normalize(x) for x in q.terms) if t and t not in tokens and len(t) <= 12]
+        # The analysis's words come from another segmentation (潘 + 淑是 where the tokenizer saw 潘淑是):
+        # they are unglued the same way.
+        tokens += [
+            t for t in (_unglue(normalize(x), keyword) for x in q.terms) if t and t not in tokens and len(t) <= 12
+        ]
         # "哪三件事", "几个方面": a lone character after a count is the thing counted, not the topic.
         counted = {b for a, b in pairwise(tokens) if len(b) == 1 and _COUNTING.match(a)}
         terms = [t for t in tokens if not is_question_word(t) and not _COUNTING.match(t) and t not in counted]

@@ -395,3 +395,14 @@ def test_sentence_similarity_leaves_out_the_place_but_keeps_the_topic() -> None:
     q = question("开发区的薪酬管理实行什么模式?", "fact")
     scorer.score(q, sentences_of(lib.hits()), TermWeights(q, lib.answerer.keyword))
     assert "薪酬管理" in embedder.queries[-1]
+
+
+def test_a_copula_glued_to_a_name_by_either_segmentation_is_not_a_missing_word() -> None:
+    """The analysis (潘 + 淑是) and the tokenizer (潘淑是) segment differently: neither glued
+    copula may stand as a term no report holds, or the question is declined for lacking it."""
+    doc = Doc("pz", "潘淑", (), ((("生平",), "潘淑，会稽句章人，吴大帝孙权的皇后。"),))
+    lib = Library(doc)
+    q = question("潘淑是哪里人?", "fact", terms=("潘", "淑是"))
+    weights = TermWeights(q, lib.answerer.keyword)
+    assert "淑是" not in weights.weights and "潘淑是" not in weights.weights
+    assert lib.ask(q).grounded
