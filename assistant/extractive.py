@@ -336,6 +336,8 @@ class ExtractiveAnswerer:
             if len(group) < self.config.per_place and not any(similar(s.sentence.norm, g.sentence.norm) for g in group):
                 group.append(s)
         if asked:
+            if groups:
+                groups |= self._in_other_words(question, scored, asked, groups)
             groups = {p: groups[p] for p in asked if p in groups}
         top = max((g[0].score for g in groups.values() if g), default=0.0)
         rows_in = [
@@ -371,6 +373,29 @@ class ExtractiveAnswerer:
             out.blocks,
             "comparison",
         )
+
+    def _in_other_words(
+        self, question: Question, scored: Sequence[Scored], asked: Sequence[str], groups: dict[str, list[Scored]]
+    ) -> dict[str, list[Scored]]:
+        """An asked place whose report says the topic in other words (工资 for 薪酬) is not
+        left out: its sentence most similar to the topic joins when it is at least as similar
+        as a sentence the topic's own words found for another place (a rank within one
+        query, not a cosine threshold)."""
+        topic = question.attribute or question.norm
+        found = [g[0].sentence for g in groups.values()]
+        pending = {p: [s.sentence for s in scored if about_place(s.sentence, p, self.places)] for p in asked}
+        pending = {p: c[: self.config.reworded_candidates] for p, c in pending.items() if p not in groups and c}
+        if not pending:
+            return {}
+        q = self.embedder.embed_query(topic)
+        bar = float(min(self.embedder.embed_documents([s.norm for s in found]) @ q))
+        out: dict[str, list[Scored]] = {}
+        for place, cands in pending.items():
+            sims = self.embedder.embed_documents([s.norm for s in cands]) @ q
+            best = int(sims.argmax())
+            if float(sims[best]) >= bar and not _BACKGROUND.search(cands[best].norm):
+                out[place] = [next(s for s in scored if s.sentence is cands[best])]
+        return out
 
     def _with_details(self, chosen: Sequence[Sentence]) -> list[Sentence]:
         """In reading order; an enumerated item's short head (一是围绕主特产业招商。) brings the

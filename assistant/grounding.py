@@ -62,6 +62,9 @@ class AnswerConfig:
     """How many of the best passages the coverage test reads."""
     dense_candidates: int = 10
     """Only this many best lexical candidates are embedded (a CPU budget per answer)."""
+    reworded_candidates: int = 40
+    """A comparison place the topic's words miss: this many of its sentences are compared by
+    meaning (about what ten passages hold for one place; their vectors are cached)."""
     max_items: int = 10
     """Bullets of a list or summary answer: a section rarely lists more, a long list is unreadable."""
     max_run: int = 6

@@ -277,6 +277,40 @@ def test_a_comparison_has_one_block_per_place_with_topic_sentences_only() -> Non
     assert not {b.heading for b in places} & {tj.title, hy.title}
 
 
+def test_a_comparison_place_whose_report_words_the_topic_differently_is_not_left_out() -> None:
+    """The question says 薪酬; one report says 薪资 (工资 in the seed reports): that place still gets its block (by
+    meaning), where a place with nothing on the topic is said to have nothing."""
+    hy = Doc(
+        "hy3",
+        "衡阳园区改革",
+        ("衡阳市",),
+        (
+            (
+                ("人事",),
+                "园区是衡阳发展的主引擎。衡阳园区推行绩效薪酬，拉开收入档次，激发员工干事创业热情，推动园区高质量发展，打造一流营商环境。",
+            ),
+        ),
+    )
+    tj = Doc(
+        "tj3",
+        "天津高新区改革",
+        ("天津市",),
+        ((("人事",), "天津高新区推行法定机构改革。干部薪资制度分为基本薪资和绩效薪资。会议讨论了年度预算。"),),
+    )
+    lib = Library(hy, tj)
+    q = question(
+        "衡阳和天津的薪酬制度有什么区别?",
+        "comparison",
+        [("衡阳", ("hy3",)), ("天津", ("tj3",))],
+        filler=("区别",),
+        attribute="薪酬制度",
+    )
+    a = lib.ask(q)
+    blocks = {b.heading: " ".join(b.items) for b in a.blocks if b.kind == "place"}
+    assert list(blocks) == ["衡阳", "天津"]
+    assert "绩效薪酬" in blocks["衡阳"] and "薪资制度" in blocks["天津"] and "预算" not in blocks["天津"]
+
+
 def test_a_definition_that_names_the_term_brings_the_sentences_that_explain_it() -> None:
     doc = Doc(
         "gs",

@@ -124,7 +124,7 @@ def test_a_cross_report_question_covers_the_gold_reports(
 
 
 # -- answers ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("qid", ["d09", "d13", "d17"])  # d09 is the README example
+@pytest.mark.parametrize("qid", ["d09", "d13", "d17", "d20"])  # d09 is the README example; d20 Traditional
 def test_answerable_seed_questions_cite_the_gold_phrase(
     assistant: Assistant, seed_qa: dict[str, dict[str, object]], qid: str
 ) -> None:
@@ -148,4 +148,13 @@ def test_a_cross_report_answer_is_grouped_by_place(assistant: Assistant, seed_qa
     ans = assistant.ask(str(seed_qa["d22"]["q"]))
     assert ans.grounded and len(ans.comparison) >= 2
     assert len({c.doc_id for c in ans.citations}) >= 2
+    _check(assistant, ans)
+
+
+def test_a_comparison_place_that_says_the_topic_in_other_words_gets_its_block(assistant: Assistant) -> None:
+    """薪酬 in the question, 工资 in Tianjin's report: Tianjin is compared, not said to lack it."""
+    ans = assistant.ask("衡阳和天津的薪酬制度有什么区别?")
+    rows = {r.place: r.text for r in ans.comparison}
+    assert list(rows) == ["衡阳", "天津"], ans.text
+    assert "薪酬" in rows["衡阳"] and "基本收入" in rows["天津"]
     _check(assistant, ans)

@@ -273,3 +273,13 @@ def test_a_report_without_regions_is_about_its_byline_place_not_its_body_places(
     assert gaz.docs_about("广州") == () and gaz.docs_for("广州") == ("wiki",)  # mentioned only
     assert gaz.docs_about("泉州") == ("note",)
     assert analyze("泉州的审批时限压缩了多少?", gaz).places[0].doc_ids == ("note",)
+
+
+def test_a_word_jieba_tags_as_a_place_opening_a_report_clause_is_no_place() -> None:
+    """In a question a word opening a clause may be a place (那长沙呢?); in a report's sentence
+    jieba's place tag is too loose there (深度 after a comma), and a false place would make the
+    sentence "about another place" and drop it from its own place's answer."""
+    g = _mini_gazetteer()
+    assert g.places_named("实现“以岗定薪”,深度激发员工干事创业的热情。") == frozenset()
+    assert g.places_named("南宁园区与泉州市开发区交流,晋江经验值得推广。") >= {"泉州", "晋江"}
+    assert [p.canonical for p in analyze("那长沙呢?", g).places] == ["长沙"]
