@@ -116,7 +116,9 @@ def resolve(question: str, history: Sequence[Turn], places: Gazetteer | Iterable
     new_places = [p for p in cur.places if p.canonical not in ("",)]
     core = _TAIL.sub("", body)
     content = [t for t in cur.terms if t not in {p.canonical for p in cur.places}]
-    if new_places and not content and _is_bare(core, cur):
+    if new_places and not content and not cur.cross_place:
+        # 衡阳呢? / 换成绵阳呢? / 那湘西那边怎么做的?: nothing but places and form words
+        # (the analysis's own rule, not a list of phrasings): the previous question, moved.
         return _replace_places(prev, _written_with_zone(cur, gaz), _has_zone(cur, gaz))
     if new_places and not cur.cross_place and (re.search(r"呢[?？]?$", cur.norm) or _LEAD.match(cur.norm)):
         # 那衡阳的奖金呢?: another place and another attribute, the previous frame kept.
@@ -269,7 +271,7 @@ def _replace_places(prev: _Context, new: list[str], with_zone: bool = False) -> 
         return f"{joined}{lead}{text}"
     first, rest = spans[0], spans[1:]
     pieces = [text[: first[0]], joined]
-    pos = first[1]
+    pos = _after_pointer(text, first[1])
     for s, e in rest:
         between = text[pos:s]
         if between.strip(_CONNECTOR) == "":  # 天津和衡阳: the connector goes with the old name
@@ -284,6 +286,12 @@ def _replace_places(prev: _Context, new: list[str], with_zone: bool = False) -> 
         out = re.sub(r"(分别|各自)", "", out)
         out = re.sub(r"(有什么|有何|有哪些)(不同|区别|差异|异同)", "有什么特点", out)
     return out
+
+
+def _after_pointer(text: str, pos: int) -> int:
+    """Past a pointer that went with the old name (河南这个市 → 湘西, not 湘西这个市)."""
+    m = _POINTER.match(text, pos)
+    return m.end() if m else pos
 
 
 def _join_places(names: list[str]) -> str:

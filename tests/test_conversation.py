@@ -107,6 +107,19 @@ def test_another_place_keeps_the_previous_topic() -> None:
     assert resolve("那衡陽呢？", [_turn(Q_TIANJIN)], KNOWN) == "衡陽高新区干部工资分为哪两部分?"
 
 
+@pytest.mark.parametrize(
+    "follow_up", ["换成衡阳呢?", "如果是衡阳呢?", "那衡阳那边呢?", "衡阳那边是怎么做的?", "那衡阳这块情况如何?"]
+)
+def test_a_place_switch_in_any_words_keeps_the_previous_topic(follow_up: str) -> None:
+    """Nothing but a place and form words (a rule of the analysis, not a list of phrasings)."""
+    assert resolve(follow_up, [_turn("天津高新区的人员是怎么选用的?")], KNOWN) == "衡阳高新区的人员是怎么选用的?"
+
+
+def test_a_pointer_that_went_with_the_old_place_goes_with_it() -> None:
+    out = resolve("那湘西那边呢?", [_turn("河南这个市开发区的薪酬制度是谁定的?")], [*KNOWN, "湘西土家族苗族自治州"])
+    assert out == "湘西开发区的薪酬制度是谁定的?"
+
+
 def test_follow_ups_chain_through_the_resolved_question() -> None:
     history = [_turn(Q_TIANJIN), _turn("那衡阳呢?", "衡阳高新区干部工资分为哪两部分?")]
     assert resolve("那绵阳呢?", history, KNOWN) == "绵阳高新区干部工资分为哪两部分?"
