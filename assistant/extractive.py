@@ -118,8 +118,13 @@ class ExtractiveAnswerer:
         if question.kind == "number":
             # The answer to 多少 is a sentence that holds a number, if any candidate does.
             top = max((s.lexical for s in scored), default=0.0)
-            numbered = [s for s in scored if s.lexical >= 0.8 * top and HAS_NUM.search(s.sentence.text)]
-            scored = numbered or scored
+            numbered = [s for s in scored if s.lexical >= 0.8 * top and HAS_NUM.search(s.sentence.norm)]
+            if scored and not numbered:
+                # No sentence near the best match states a quantity (of the asked year, after
+                # the year check): a sentence on the topic is no answer to 多少 / 多久.
+                best = scored[0].sentence
+                return declined(question, lacks(question, weights, best.norm), [best])
+            scored = numbered
         chosen = self.select(scored, _CAPS.get(question.kind))
         if chosen and self._off_topic(question, chosen[0].sentence, weights):
             return declined(question, lacks(question, weights, chosen[0].sentence.norm), [chosen[0].sentence])

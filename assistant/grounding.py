@@ -165,7 +165,10 @@ QUESTION_WORDS = frozenset(
 )
 _COUNTING = re.compile(r"^[一二三四五六七八九十两几多\d]+(?:[个项种条张类点次批轮级步件][\u4e00-\u9fff]?)?$")
 _HOW_MANY = re.compile(r"^第?几[个项种条张类点次批轮级步代年岁人家天月号位名盘场届层部本期任件]?[事样]?$")
-HAS_NUM = re.compile(r"\d|[一二三四五六七八九十百千万亿]+[个项人家种张年%]")
+HAS_NUM = re.compile(
+    r"\d|[一二三四五六七八九十百千万亿两]+[个项人家种张年%倍成天日月周万亿]|分之|一半|翻番|翻一番|每[年月周天日季]"
+)
+"""A quantity (digits, 四十万, 三成, 一半) or a frequency (每年): what answers 多少 / 多久."""
 _HAS_TIME = re.compile(r"\d{2,4}年|\d{1,2}月|[上下]半年")
 _DEFINES = re.compile(r"(是指|所谓|指的是|即|是一种|是以)")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
@@ -457,7 +460,7 @@ class Scorer:
         base = []
         for s, lex in zip(sentences, lexical, strict=True):
             shaped = (
-                (numeric and HAS_NUM.search(s.text))
+                (numeric and HAS_NUM.search(s.norm))
                 or (timely and _HAS_TIME.search(s.text))
                 or (defining and _DEFINES.search(s.norm))
             )

@@ -202,13 +202,23 @@ def _kind(norm: str, places: tuple[Place, ...], cross: bool) -> QuestionKind:
         return "effect"
     if _LIST.search(norm):
         return "measures" if _MEASURES.search(norm) else "list"
-    if _NUMBER.search(norm):
-        return "number"
+    if any(_starts_a_word(norm, m.start()) for m in _NUMBER.finditer(norm)):
+        return "number"  # not 多大 inside 科罗拉多大学
     if _MEASURES.search(norm):
         return "measures"
     if _YESNO.search(norm) and not _WH.search(_YESNO.sub("", norm)):
         return "yesno"
     return "fact"
+
+
+def _starts_a_word(norm: str, pos: int) -> bool:
+    """Whether a word of the question's segmentation starts at `pos`."""
+    at = 0
+    for word, _ in pos_words(norm):
+        if at >= pos:
+            return at == pos
+        at += len(word)
+    return False
 
 
 def _is_concept_question(norm: str, places: tuple[Place, ...]) -> bool:

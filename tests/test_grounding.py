@@ -364,6 +364,22 @@ def test_a_number_question_cites_the_sentence_holding_the_number() -> None:
     assert [c.quote for c in a.citations] == ["截至年底，开发区入驻企业共计500家。"]
 
 
+def test_a_number_question_no_sentence_answers_with_a_quantity_is_declined() -> None:
+    """多久 answered by a sentence on the topic that states no time is no answer."""
+    doc = Doc(
+        "my",
+        "绵阳园区改革",
+        ("绵阳市",),
+        ((("一、服务",), "绵阳园区推行企业开办一站式服务，企业开办时间明显压缩。政务服务事项向服务中心集中。"),),
+    )
+    lib = Library(doc)
+    a = lib.ask(question("绵阳把企业开办时间压缩到了多久?", "number", [("绵阳", ("my",))]))
+    assert not a.grounded and a.citations == ()
+    doc2 = Doc("my2", "绵阳园区改革", ("绵阳市",), ((("一、服务",), "绵阳园区企业开办时间压缩至兩個工作日。"),))
+    a = Library(doc2).ask(question("绵阳把企业开办时间压缩到了多久?", "number", [("绵阳", ("my2",))]))
+    assert a.grounded and "工作日" in a.citations[0].quote  # 兩個: a Traditional quantity counts
+
+
 # -- the engine -------------------------------------------------------------------------------
 def test_the_engine_does_not_import_the_facade() -> None:
     """answering ↔ facade was an import cycle: the engine now takes narrow dependencies."""

@@ -283,3 +283,11 @@ def test_a_word_jieba_tags_as_a_place_opening_a_report_clause_is_no_place() -> N
     assert g.places_named("实现“以岗定薪”,深度激发员工干事创业的热情。") == frozenset()
     assert g.places_named("南宁园区与泉州市开发区交流,晋江经验值得推广。") >= {"泉州", "晋江"}
     assert [p.canonical for p in analyze("那长沙呢?", g).places] == ["长沙"]
+
+
+@pytest.mark.parametrize(
+    ("q", "kind"),
+    [("他从科罗拉多大学获得了什么学位?", "fact"), ("园区的面积有多大?", "number"), ("審批時限壓縮了多久?", "number")],
+)
+def test_a_question_word_inside_a_name_does_not_set_the_kind(q: str, kind: str) -> None:
+    assert analyze(q, _mini_gazetteer()).kind == kind
