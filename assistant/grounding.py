@@ -247,6 +247,8 @@ class TermWeights:
         filler = [normalize(f) for f in q.filler]
         tokens = list(dict.fromkeys(_unglue(t, keyword) for t in tokenize(q.norm)))
         tokens = [t for t in tokens if not any(t in f for f in filler)]
+        # 天津高新区: the zone word names the place with it (the place check holds it).
+        tokens = [t for t in tokens if not any(t in normalize(z) for z in q.zones)]
         # The analysis's words come from another segmentation (潘 + 淑是 where the tokenizer saw 潘淑是):
         # they are unglued the same way.
         tokens += [

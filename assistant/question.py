@@ -69,6 +69,8 @@ class Question:
     """How many items a list question asks for (哪五个方面 → 5)."""
     cross_place: bool = False
     """Asks across places without naming them (各地, 哪些地方, 哪些报告): spread over reports."""
+    zones: tuple[str, ...] = ()
+    """Zone words that name a place with it (天津高新区 → 高新区): part of the place, not the topic."""
 
     @property
     def place_doc_ids(self) -> frozenset[str]:
@@ -176,6 +178,7 @@ def analyze(text: str, gazetteer: Gazetteer) -> Question:
         filler=tuple(dict.fromkeys(w for w, role in words if role == "form")),
         count=_count(norm),
         cross_place=cross,
+        zones=tuple(dict.fromkeys(w for w, role in words if role == "zone")),
     )
 
 

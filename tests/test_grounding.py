@@ -380,6 +380,27 @@ def test_a_number_question_no_sentence_answers_with_a_quantity_is_declined() -> 
     assert a.grounded and "工作日" in a.citations[0].quote  # 兩個: a Traditional quantity counts
 
 
+def test_the_zone_word_of_a_place_does_not_pick_the_section() -> None:
+    """湘西高新区的内设机构: 高新区 names the place; a heading that only shares it (三、xx高新区
+    改革的举措) is not the section that answers, the sentence on 内设机构 is."""
+    doc = Doc(
+        "xx",
+        "高新区改革研究",
+        ("湘西土家族苗族自治州",),
+        (
+            (("三、xx高新区改革的举措", "(一)放权赋能"), "该区拥有更大自主权限，实行各项计划单列。"),
+            (("三、xx高新区改革的举措", "(二)大部制"), "实行大部门制，内设机构减少三成，科级干部减少两成。"),
+            (("三、xx高新区改革的举措", "(三)社会事务"), "社会事务下沉至街道办事处。"),
+        ),
+    )
+    lib = Library(doc)
+    keyword = lib.answerer.keyword
+    q = question("湘西高新区的内设机构是怎么改革的?", "measures", [("湘西", ("xx",))], zones=("高新区",))
+    a = lib.ask(q)
+    assert a.grounded and "内设机构减少" in a.citations[0].quote
+    assert not any("新区" in t for t in TermWeights(q, keyword).weights)
+
+
 # -- the engine -------------------------------------------------------------------------------
 def test_the_engine_does_not_import_the_facade() -> None:
     """answering ↔ facade was an import cycle: the engine now takes narrow dependencies."""

@@ -158,3 +158,11 @@ def test_a_comparison_place_that_says_the_topic_in_other_words_gets_its_block(as
     assert list(rows) == ["衡阳", "天津"], ans.text
     assert "薪酬" in rows["衡阳"] and "基本收入" in rows["天津"]
     _check(assistant, ans)
+
+
+def test_a_places_zone_word_does_not_turn_a_how_question_into_a_list_of_headings(assistant: Assistant) -> None:
+    """湘西高新区的内设机构: 高新区 names the place; 000's "三、xx高新区…的举措" heading, which
+    shares only that word, is not the section whose sub-headings answer."""
+    ans = assistant.ask("湘西高新区的内设机构是怎么改革的?")
+    assert ans.grounded and "内设机构" in ans.citations[0].quote, ans.text
+    _check(assistant, ans)

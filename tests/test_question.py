@@ -291,3 +291,9 @@ def test_a_word_jieba_tags_as_a_place_opening_a_report_clause_is_no_place() -> N
 )
 def test_a_question_word_inside_a_name_does_not_set_the_kind(q: str, kind: str) -> None:
     assert analyze(q, _mini_gazetteer()).kind == kind
+
+
+def test_a_zone_word_after_a_place_is_part_of_its_name() -> None:
+    q = analyze("泉州高新区的园区企业有多少家?", _mini_gazetteer())
+    assert q.zones == ("高新区",) and "高新区" not in q.terms
+    assert analyze("高新区改革面临哪些形势?", _mini_gazetteer()).zones == ()  # no place: a topic word
