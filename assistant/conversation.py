@@ -118,8 +118,15 @@ def resolve(question: str, history: Sequence[Turn], places: Gazetteer | Iterable
     content = [t for t in cur.terms if t not in {p.canonical for p in cur.places}]
     if new_places and not content and not cur.cross_place:
         # 衡阳呢? / 换成绵阳呢? / 那湘西那边怎么做的?: nothing but places and form words
-        # (the analysis's own rule, not a list of phrasings): the previous question, moved.
-        return _replace_places(prev, _written_with_zone(cur, gaz), _has_zone(cur, gaz))
+        # (the analysis's own rule, not a list of phrasings): the previous question, moved,
+        # asked in the new question's frame if it has one of its own (天津那边有什么成效?).
+        moved = _replace_places(prev, _written_with_zone(cur, gaz), _has_zone(cur, gaz))
+        if cur.kind in ("fact", prev.question.kind):
+            return moved
+        mq = analyze(moved, gaz)
+        ctx = _Context(moved, mq, tuple(parse(mq.norm, gaz)), tuple(p.written for p in mq.places))
+        frame = _DEIXIS.sub("", _without_places(body, cur))
+        return _point_back(moved, frame, ctx, gaz)
     if new_places and not cur.cross_place and (re.search(r"呢[?？]?$", cur.norm) or _LEAD.match(cur.norm)):
         # 那衡阳的奖金呢?: another place and another attribute, the previous frame kept.
         moved = _replace_places(prev, _written_with_zone(cur, gaz), _has_zone(cur, gaz))
@@ -233,6 +240,8 @@ def _written_with_zone(cur: Question, gaz: Gazetteer) -> list[str]:
     return out
 
 
+_DEIXIS = re.compile(r"^(那边|这边|那里|这里|那块|这块|方面|那儿|这儿)")
+"""那边 after a place points at it (天津那边有什么成效?): no part of the question's frame."""
 _POINTER = re.compile(r"(这个|那个)(省|市|州|县|区|地方)")
 
 
