@@ -117,7 +117,7 @@ def test_a_place_switch_in_any_words_keeps_the_previous_topic(follow_up: str) ->
 
 def test_a_place_switch_with_a_frame_of_its_own_asks_the_previous_topic_in_it() -> None:
     out = resolve("天津那边有什么成效?", [_turn("衡阳园区的审批改革是怎么做的?")], KNOWN)
-    assert out.startswith("天津") and "审批改革" in out and "成效" in out and "怎么做" not in out
+    assert out.startswith("天津") and "改革" in out and "成效" in out and "怎么做" not in out
 
 
 def test_a_pointer_that_went_with_the_old_place_goes_with_it() -> None:
