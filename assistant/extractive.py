@@ -60,8 +60,11 @@ _ENUM = re.compile(
 _INLINE_LIST = re.compile(
     r"(包括|包含|主要有|分为|分别是|即|：|:|通过)[“\"]?[^、，,。“”]{1,16}、[^、，,。]{1,16}[、和及]"
 )
-_LEAD_IN = re.compile(r"[:：；;]\s*$")
-"""A sentence ending in a colon or semicolon is continued by the next (a provision's steps)."""
+_LEAD_IN = re.compile(
+    r"([:：；;]|(分为|分成|包括|包含|有)[^，,。]{0,6}[两二三四五六七八九十几]+(个|种|类|项|点|条|步|部分|方面)[。.]?)\s*$"
+)
+"""A sentence ending in a colon or semicolon is continued by the next (a provision's steps),
+as is one that announces a count (…大约分成两种。 → 一种位于室内，一种位于室外。)."""
 # A definition is one sentence (its run aside); other answers keep near-equals (≤ max_sentences).
 _CAPS = {"definition": 1}
 _DEFINES = re.compile(r"(是指|所谓|指的是|即|是一种|是以)")

@@ -401,6 +401,17 @@ def test_the_zone_word_of_a_place_does_not_pick_the_section() -> None:
     assert not any("新区" in t for t in TermWeights(q, keyword).weights)
 
 
+def test_a_sentence_that_announces_a_count_brings_the_sentence_that_gives_it() -> None:
+    doc = Doc(
+        "cz",
+        "园区企业调研",
+        ("河南省",),
+        ((("一、企业",), "园区企业的类别大约分成两类。一类位于孵化器内，一类位于厂区内。园区周末照常开放。"),),
+    )
+    a = Library(doc).ask(question("园区企业的类别是什么?", "fact"))
+    assert [c.quote for c in a.citations][:2] == ["园区企业的类别大约分成两类。", "一类位于孵化器内，一类位于厂区内。"]
+
+
 # -- the engine -------------------------------------------------------------------------------
 def test_the_engine_does_not_import_the_facade() -> None:
     """answering ↔ facade was an import cycle: the engine now takes narrow dependencies."""
