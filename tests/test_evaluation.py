@@ -29,6 +29,7 @@ from assistant.evaluation import evaluate
 from assistant.facade import Assistant
 from index.errors import ConfigError
 from index.settings import Settings
+from index.textnorm import compact
 from reformqa.cli import main
 from ui.app import create_app
 
@@ -267,3 +268,16 @@ def test_the_json_report_has_each_questions_outcome_to_compare_runs(seed_index: 
     assert per["a"] == {"qid": "a", "declined": False, "cites_gold": True, "first_citation_has_gold": True}
     assert per["w"]["cites_gold"] is False and per["w"]["declined"] is False
     assert per["u"] == {"qid": "u", "declined": True}
+
+
+def test_the_own_dialogue_set_is_well_formed_and_its_gold_is_in_the_reports() -> None:
+    """bench/data/dialogue_own.jsonl (a held-out proxy written for issue 11): every record has
+    the dev file's fields, and every gold phrase occurs in the report it names."""
+    root = Path(__file__).resolve().parent.parent
+    texts = {p.name[:3]: compact(p.read_text(encoding="utf-8")) for p in (root / "corpus").glob("*.txt")}
+    rows = [json.loads(line) for line in (root / "bench/data/dialogue_own.jsonl").read_text("utf-8").splitlines()]
+    assert len(rows) == 30 and len({r["qid"] for r in rows}) == 30
+    for r in rows:
+        assert r["turns"] and r["kind"], r["qid"]
+        for report, phrase in r.get("gold", []):
+            assert compact(phrase) in texts[report], (r["qid"], phrase)
