@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from assistant.answer_types import Turn
-from assistant.places import Gazetteer, canonical_place
+from assistant.places import Gazetteer, canonical_place, pos_words
 from assistant.question import Question, Word, analyze, parse
 from index.textnorm import normalize
 
@@ -31,7 +31,7 @@ MAX_TURN_CHARS = 2000
 """Each history question is read up to this many characters (the question limit)."""
 _MAX_CITATIONS = 10
 
-_LEAD = re.compile(r"^(那么|那|还有|另外|再问一下|再问|然后)[,，、\s]*")
+_LEAD = re.compile(r"^((那么|那|还有|另外|再问一下|再问|然后|换成|换到|换作|改成|如果是|要是|假如是)[,，、\s]*)+")
 _TAIL = re.compile(r"(的情况|情况|的)?(呢|怎么样|如何|怎样)?[?？。!！\s]*$")
 _PLURAL_REF = re.compile(
     r"(它们|他们|两地|两者|这两个地方|这两地|这两个城市|这两个园区|这两个高新区|这两个|这几个地方|这几个|这些地方|上述地方|各自)"
@@ -116,23 +116,17 @@ def resolve(question: str, history: Sequence[Turn], places: Gazetteer | Iterable
     new_places = [p for p in cur.places if p.canonical not in ("",)]
     core = _TAIL.sub("", body)
     content = [t for t in cur.terms if t not in {p.canonical for p in cur.places}]
-    if new_places and not content and not cur.cross_place:
-        # 衡阳呢? / 换成绵阳呢? / 那湘西那边怎么做的?: nothing but places and form words
-        # (the analysis's own rule, not a list of phrasings): the previous question, moved,
-        # asked in the new question's frame if it has one of its own (天津那边有什么成效?).
-        moved = _replace_places(prev, _written_with_zone(cur, gaz), _has_zone(cur, gaz))
-        if cur.kind in ("fact", prev.question.kind):
-            return moved
-        mq = analyze(moved, gaz)
-        ctx = _Context(moved, mq, tuple(parse(mq.norm, gaz)), tuple(p.written for p in mq.places))
-        frame = _DEIXIS.sub("", _without_places(body, cur))
-        return _point_back(moved, frame, ctx, gaz)
-    if new_places and not cur.cross_place and (re.search(r"呢[?？]?$", cur.norm) or _LEAD.match(cur.norm)):
-        # 那衡阳的奖金呢?: another place and another attribute, the previous frame kept.
-        moved = _replace_places(prev, _written_with_zone(cur, gaz), _has_zone(cur, gaz))
-        mq = analyze(moved, gaz)
-        ctx = _Context(moved, mq, tuple(parse(mq.norm, gaz)), tuple(p.written for p in mq.places))
-        return _replace_attribute(ctx, _without_places(core, cur), gaz)
+    leans = bool(re.search(r"呢[?？]?$", cur.norm) or _LEAD.match(cur.norm) or _points_at_place(cur))
+    if new_places and not cur.cross_place and leans:
+        # 衡阳呢? / 换成绵阳呢? / 天津那边有什么成效? / 那衡阳的奖金呢?: the previous question,
+        # moved to the new place; asked in the new frame if it has one of its own, or about
+        # the new attribute if it names one (content words by the analysis's rule, not a list).
+        moved = _moved(prev, cur, gaz)
+        if not content and cur.kind in ("fact", prev.question.kind):
+            return moved.text
+        if not content:
+            return _point_back(moved.text, _DEIXIS.sub("", _without_places(body, cur)), moved, gaz)
+        return _replace_attribute(moved, _without_places(core, cur), gaz)
     if new_places or cur.cross_place:
         return q  # a question of its own about named places
     if _REFERENCE.match(body) or not content:
@@ -209,15 +203,17 @@ def _without_places(core: str, cur: Question) -> str:
     return re.sub(r"^(这个|那个|该)?(省|市|州|县|区)?(高新区|开发区|园区|新区)?的?", "", rest) or core
 
 
-def _is_bare(core: str, cur: Question) -> bool:
-    """Nothing but places (and pointers such as 这个市, 高新区) is left of the question."""
-    rest = core
-    for p in cur.places:
-        rest = rest.replace(normalize(p.written), "")
-    rest = re.sub(
-        r"(这个|那个|该)?(省|市|州|县|区|地方|城市)|高新区|开发区|园区|新区|的|呢|和|与|、|又|是|怎么样", "", rest
-    )
-    return not rest.strip()
+def _points_at_place(cur: Question) -> bool:
+    """A place followed by 那边/这边 (天津那边是怎么做的?): it points at the conversation's topic there."""
+    norm = cur.norm
+    return any(norm.startswith(_DEIXIS_WORDS, norm.find(normalize(p.written)) + len(p.written)) for p in cur.places)
+
+
+def _moved(prev: _Context, cur: Question, gaz: Gazetteer) -> _Context:
+    """The previous turn with its places replaced by the new ones."""
+    text = _replace_places(prev, _written_with_zone(cur, gaz), _has_zone(cur, gaz))
+    q = analyze(text, gaz)
+    return _Context(text, q, tuple(parse(q.norm, gaz)), tuple(p.written for p in q.places))
 
 
 def _written_with_zone(cur: Question, gaz: Gazetteer) -> list[str]:
@@ -240,7 +236,8 @@ def _written_with_zone(cur: Question, gaz: Gazetteer) -> list[str]:
     return out
 
 
-_DEIXIS = re.compile(r"^(那边|这边|那里|这里|那块|这块|方面|那儿|这儿)")
+_DEIXIS_WORDS = ("那边", "这边", "那里", "这里", "那块", "这块", "方面", "那儿", "这儿")
+_DEIXIS = re.compile(f"^({'|'.join(_DEIXIS_WORDS)})")
 """那边 after a place points at it (天津那边有什么成效?): no part of the question's frame."""
 _POINTER = re.compile(r"(这个|那个)(省|市|州|县|区|地方)")
 
@@ -299,8 +296,12 @@ def _replace_places(prev: _Context, new: list[str], with_zone: bool = False) -> 
 
 def _after_pointer(text: str, pos: int) -> int:
     """Past a pointer that went with the old name (河南这个市 → 湘西, not 湘西这个市)."""
-    m = _POINTER.match(text, pos)
-    return m.end() if m else pos
+    norm = normalize(text)  # 這個市 too; normalizing keeps the length
+    m = _POINTER.match(norm, pos)
+    if not m:
+        return pos
+    words = [w for w, _ in pos_words(norm[pos : pos + 8])]
+    return m.end() if "".join(words[:2]) == m.group(0) else pos  # not 这个市场
 
 
 def _join_places(names: list[str]) -> str:

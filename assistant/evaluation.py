@@ -43,7 +43,7 @@ class _Tally:
     first_cited: list[bool] = field(default_factory=list)
     declined: dict[str, list[bool]] = field(default_factory=lambda: {"answerable": [], "unanswerable": []})
     outcomes: list[dict[str, Any]] = field(default_factory=list)
-    """One row per answered question (JSON only): lets two runs be compared question by question."""
+    """One row per question asked for an answer (JSON only): two runs compare question by question."""
 
 
 def read_questions(path: Path) -> tuple[list[Question], Path | None]:
@@ -164,17 +164,17 @@ def _one(assistant: Assistant, q: Question, k: int, answers: bool, tally: _Tally
         return
     ans = assistant.ask(q.text, use_llm=False)
     tally.declined["unanswerable" if q.unanswerable else "answerable"].append(not ans.grounded)
-    if not q.unanswerable and ans.grounded:
-        tally.cited.append(any(gold_matches(c.doc_id, c.quote, q.gold) for c in ans.citations))
-        tally.first_cited.append(
-            bool(ans.citations) and bool(gold_matches(ans.citations[0].doc_id, ans.citations[0].quote, q.gold))
-        )
-    elif not q.unanswerable:
-        tally.cited.append(False)
-        tally.first_cited.append(False)
     row: dict[str, Any] = {"qid": q.qid, "declined": not ans.grounded}
     if not q.unanswerable:
-        row |= {"cites_gold": tally.cited[-1], "first_citation_has_gold": tally.first_cited[-1]}
+        cited = ans.grounded and any(gold_matches(c.doc_id, c.quote, q.gold) for c in ans.citations)
+        first = (
+            ans.grounded
+            and bool(ans.citations)
+            and bool(gold_matches(ans.citations[0].doc_id, ans.citations[0].quote, q.gold))
+        )
+        tally.cited.append(cited)
+        tally.first_cited.append(first)
+        row |= {"cites_gold": cited, "first_citation_has_gold": first}
     tally.outcomes.append(row)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 
 from assistant.answer_types import Answer, AnswerBlock, Citation, ComparisonRow
 from assistant.grounding import (
+    COUNT_Q,
     HAS_NUM,
     UNPLACED,
     AnswerConfig,
@@ -33,6 +34,7 @@ from assistant.grounding import (
     fits,
     fits_years,
     flatten,
+    focus,
     is_junk,
     judge,
     lacks,
@@ -61,7 +63,7 @@ _INLINE_LIST = re.compile(
     r"(包括|包含|主要有|分为|分别是|即|：|:|通过)[“\"]?[^、，,。“”]{1,16}、[^、，,。]{1,16}[、和及]"
 )
 _LEAD_IN = re.compile(
-    r"([:：；;]|(分为|分成|包括|包含|有)[^，,。]{0,6}[两二三四五六七八九十几]+(个|种|类|项|点|条|步|部分|方面)[。.]?)\s*$"
+    r"([:：；;]|(分为|分成|包括|包含|(?<![没所])有)[^，,。]{0,6}([两二三四五六七八九十几]+|\d+)(个|种|类|项|点|条|步|部分|方面)[。.]?)\s*$"
 )
 """A sentence ending in a colon or semicolon is continued by the next (a provision's steps),
 as is one that announces a count (…大约分成两种。 → 一种位于室内，一种位于室外。)."""
@@ -122,12 +124,12 @@ class ExtractiveAnswerer:
             # The answer to 多少 is a sentence that holds a number, if any candidate does.
             top = max((s.lexical for s in scored), default=0.0)
             numbered = [s for s in scored if s.lexical >= 0.8 * top and HAS_NUM.search(s.sentence.norm)]
-            if scored and not numbered:
+            if scored and not numbered and COUNT_Q.search(question.norm):
                 # No sentence near the best match states a quantity (of the asked year, after
                 # the year check): a sentence on the topic is no answer to 多少 / 多久.
                 best = scored[0].sentence
                 return declined(question, lacks(question, weights, best.norm), [best])
-            scored = numbered
+            scored = numbered or scored
         chosen = self.select(scored, _CAPS.get(question.kind))
         if chosen and self._off_topic(question, chosen[0].sentence, weights):
             return declined(question, lacks(question, weights, chosen[0].sentence.norm), [chosen[0].sentence])
@@ -389,9 +391,19 @@ class ExtractiveAnswerer:
         left out: its sentence most similar to the topic joins when it is at least as similar
         as a sentence the topic's own words found for another place (a rank within one
         query, not a cosine threshold)."""
-        topic = question.attribute or question.norm
+        topic = question.attribute or focus(question)
         found = [g[0].sentence for g in groups.values()]
-        pending = {p: [s.sentence for s in scored if about_place(s.sentence, p, self.places)] for p in asked}
+        # Only the place's own reports: a sentence elsewhere that names it (与衡阳相比…) or a
+        # report that declares no place is no evidence by meaning alone.
+        own = {p.canonical: set(p.doc_ids) for p in question.places}
+        pending = {
+            p: [
+                s.sentence
+                for s in scored
+                if s.sentence.hit.chunk.doc_id in own.get(p, ()) and about_place(s.sentence, p, self.places)
+            ]
+            for p in asked
+        }
         pending = {p: c[: self.config.reworded_candidates] for p, c in pending.items() if p not in groups and c}
         if not pending:
             return {}

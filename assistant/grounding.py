@@ -166,7 +166,8 @@ QUESTION_WORDS = frozenset(
 _COUNTING = re.compile(r"^[一二三四五六七八九十两几多\d]+(?:[个项种条张类点次批轮级步件][\u4e00-\u9fff]?)?$")
 _HOW_MANY = re.compile(r"^第?几[个项种条张类点次批轮级步代年岁人家天月号位名盘场届层部本期任件]?[事样]?$")
 HAS_NUM = re.compile(
-    r"\d|[一二三四五六七八九十百千万亿两]+[个项人家种张年%倍成天日月周万亿]|分之|一半|翻番|翻一番|每[年月周天日季]"
+    r"\d|[一二三四五六七八九十百千万亿两半]+[余多]?(个|项|人|家|种|张|年|倍|成|天|日|月|周|万|亿|小时|分钟|%)"
+    r"|分之|一半|翻番|翻一番|每[年月周天日季]"
 )
 """A quantity (digits, 四十万, 三成, 一半) or a frequency (每年): what answers 多少 / 多久."""
 _HAS_TIME = re.compile(r"\d{2,4}年|\d{1,2}月|[上下]半年")
@@ -245,10 +246,8 @@ class TermWeights:
     def __init__(self, question: Question | str, keyword: KeywordIndex) -> None:
         q = question if isinstance(question, Question) else question_of(question)
         filler = [normalize(f) for f in q.filler]
-        tokens = list(dict.fromkeys(_unglue(t, keyword) for t in tokenize(q.norm)))
+        tokens = list(dict.fromkeys(_unglue(t, keyword) for t in tokenize(_without_zones(q))))
         tokens = [t for t in tokens if not any(t in f for f in filler)]
-        # 天津高新区: the zone word names the place with it (the place check holds it).
-        tokens = [t for t in tokens if not any(t in normalize(z) for z in q.zones)]
         # The analysis's words come from another segmentation (潘 + 淑是 where the tokenizer saw 潘淑是):
         # they are unglued the same way.
         tokens += [
@@ -262,9 +261,14 @@ class TermWeights:
         self.frame = {t: 0.3 * keyword.idf(t) for t in tokens if t in QUESTION_WORDS and len(t) > 1}
         # A lone character (两, 区, 新) says little on its own, whatever its rarity as a token.
         self.weights = {t: keyword.idf(t) * (0.4 if len(t) == 1 else 1.0) for t in terms}
-        self.specific = {
+        # 天津高新区: the zone word names the place with it. It still tells 高新区 from 经开区
+        # a little, but never picks a section (三、xx高新区…的举措) or decides answering.
+        zones = [normalize(z) for z in q.zones if normalize(z) not in self.weights]
+        specific = {
             t: w * _specificity(t) for t, w in self.weights.items() if not any(t != o and t in o for o in self.weights)
         }
+        self.weights |= {z: 0.2 * keyword.idf(z) for z in zones}
+        self.specific = specific
         self.missing = [t for t in terms if keyword.doc_freq(t) == 0]
 
     def coverage(self, norm: str, *, specific: bool = False) -> float:
@@ -293,6 +297,16 @@ class TermWeights:
         merged = {**self.frame, **self.weights}
         out.weights = {t: w * (1.0 - 0.5 * sum(t in x for x in norms) / n) for t, w in merged.items()}
         return out
+
+
+def _without_zones(q: Question) -> str:
+    """The question with each zone word that follows a place taken out (天津高新区 → 天津)."""
+    norm = q.norm
+    for p in q.places:
+        name = normalize(p.written)
+        for z in q.zones:
+            norm = norm.replace(name + normalize(z), name)
+    return norm
 
 
 def question_of(text: str) -> Question:
@@ -437,6 +451,8 @@ def fits(s: Sentence, question: Question, places: PlaceIndex) -> bool:
 
 # -- scoring ----------------------------------------------------------------------------------
 _NUMERIC_Q = re.compile(r"(多少|几[个项人家种张年]|比例|数量|多大|增速|规模)")
+COUNT_Q = re.compile(r"(多少|几[个项件人家次年倍名张批条成天]|多久|多长时间)")
+"""How many / how long: only a quantity answers (多大, 比例 may be answered in words)."""
 _TIME_Q = re.compile(r"(什么时候|何时|哪一年|哪年|时间)")
 
 
@@ -481,7 +497,7 @@ class Scorer:
         out = [0.0] * len(sentences)
         if len(top) < 2:
             return [1.0 if i in top else 0.0 for i in range(len(sentences))]
-        q = self.embedder.embed_query(_focus(question))
+        q = self.embedder.embed_query(focus(question))
         # The same passages come back question after question: the engine's embedder
         # (index.embedders.CachingEmbedder) keeps their vectors.
         vecs = self.embedder.embed_documents([sentences[i].norm for i in top])
@@ -504,7 +520,7 @@ def _lexical(s: Sentence, weights: TermWeights, qgrams: set[str]) -> float:
     return 0.7 * weights.coverage(f"{s.frame} {s.norm}") + 0.3 * grams
 
 
-def _focus(question: Question) -> str:
+def focus(question: Question) -> str:
     """The question without the places it names, if enough of it remains: the place check
     already keeps only sentences about them, and a place name in the query would make the
     similarity favour sentences that repeat the name over those that answer."""
@@ -528,9 +544,11 @@ def is_echo(norm: str, qgrams: set[str]) -> bool:
     for i in range(len(body) - 1):
         if body[i : i + 2] in qgrams:
             covered[i] = covered[i + 1] = True
-    return covered.count(False) < 2
+    return sum(1 for c, hit in zip(body, covered, strict=True) if not hit and c not in _FUNCTION_CHARS) < 2
 
 
+_FUNCTION_CHARS = frozenset("的了着过是在和与及或之其对于关等情况主要")
+"""Padding a restating heading adds (关于…的情况, …的主要…): no word of its own."""
 _NUMBERING = re.compile(r"^\s*(?:[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．]|[①-⑳])")
 """A heading's number (2. 技术变革要“快”; （一）; ①) is not a word the heading adds."""
 

@@ -319,8 +319,8 @@ class Gazetteer:
         return frozenset()
 
     def places_named(self, norm: str) -> frozenset[str]:
-        """Canonical places a (normalized) report sentence names, in any known form or suffix."""
-        return frozenset(s.canonical for s in self._finder.find(norm, spoken=False))
+        """Canonical places a (normalized) sentence names, in any known form or suffix."""
+        return frozenset(s.canonical for s in self.find(norm))
 
     def names_place(self, norm: str, canonical: str) -> bool:
         """Whether the text names the place in any of its forms (衡阳, 衡阳市, 衡陽)."""
@@ -379,7 +379,7 @@ class _Finder:
         self.forms = forms
         self.form_list = form_list if form_list is not None else sorted(forms, key=len, reverse=True)
 
-    def find(self, norm: str, strict: bool = False, *, spoken: bool = True) -> list[PlaceSpan]:
+    def find(self, norm: str, strict: bool = False) -> list[PlaceSpan]:
         spans: list[tuple[int, int]] = []
         taken = bytearray(len(norm))  # linear in the text, however many names it repeats
 
@@ -395,7 +395,7 @@ class _Finder:
             while start >= 0:
                 take(start, _extend_suffix(norm, start + len(form)))
                 start = norm.find(form, start + len(form))
-        for s, e in _tagged_places(norm, strict, spoken=spoken):
+        for s, e in _tagged_places(norm, strict):
             take(s, e)
         # Adjacent names are one place, the innermost (湖南衡阳, 湖南省衡阳市 → 衡阳).
         groups: list[list[tuple[int, int]]] = []
@@ -424,12 +424,10 @@ def _extend_suffix(norm: str, end: int) -> int:
     return end
 
 
-def _tagged_places(norm: str, strict: bool = False, *, spoken: bool = True) -> list[tuple[int, int]]:
+def _tagged_places(norm: str, strict: bool = False) -> list[tuple[int, int]]:
     """Spans of words jieba tags as place names (ns), standing where a place stands (before
     a zone or admin word, a particle, or another place name: 深圳前海); `strict` (headings,
-    titles): only before a zone or admin word, a colon or another place name. A word that
-    opens a clause counts only in `spoken` text (a question: 那长沙呢?): in a report's
-    sentences jieba's ns tag is too loose there (“,深度激发员工…” is no place)."""
+    titles): only before a zone or admin word, a colon or another place name."""
     out: list[tuple[int, int]] = []
     pairs = pos_words(norm)
     after = _AFTER_STRICT if strict else _AFTER_PLACE
@@ -441,7 +439,7 @@ def _tagged_places(norm: str, strict: bool = False, *, spoken: bool = True) -> l
         suffixed = word.endswith(_ADMIN) and len(word) >= 3
         nxt = pairs[i + 1] if i + 1 < len(pairs) else ("", "")
         prev_placed = bool(out) and out[-1][1] == start
-        leading = spoken and not strict and (start == 0 or norm[start - 1] in "那在和与及、,，:：;； ")
+        leading = not strict and (start == 0 or norm[start - 1] in "那在和与及、,，:：;； ")
         if suffixed or after.match(norm[pos : pos + 4]) or _is_place_word(*nxt) or prev_placed or leading:
             out.append((start, pos))
     return out

@@ -125,6 +125,20 @@ def test_a_pointer_that_went_with_the_old_place_goes_with_it() -> None:
     assert out == "湘西开发区的薪酬制度是谁定的?"
 
 
+@pytest.mark.parametrize("q", ["长沙在哪里?", "介绍一下长沙", "长沙高新区有多少家企业?"])
+def test_a_question_of_its_own_about_a_new_place_is_not_a_follow_up(q: str) -> None:
+    """Without 呢, 那, 换成… or 那边 there is no cue that it leans on the previous question."""
+    assert resolve(q, [_turn("衡阳园区的审批改革是怎么做的?")], [*KNOWN, "长沙市"]) == q
+
+
+def test_the_old_places_pointer_goes_in_either_script_but_not_out_of_a_word() -> None:
+    known = [*KNOWN, "湘西土家族苗族自治州"]
+    assert (
+        resolve("那湘西呢?", [_turn("河南這個市開發區的薪酬制度是誰定的?")], known) == "湘西開發區的薪酬制度是誰定的?"
+    )
+    assert resolve("那湘西呢?", [_turn("河南这个市场监管改革怎么做的?")], known).endswith("市场监管改革怎么做的?")
+
+
 def test_follow_ups_chain_through_the_resolved_question() -> None:
     history = [_turn(Q_TIANJIN), _turn("那衡阳呢?", "衡阳高新区干部工资分为哪两部分?")]
     assert resolve("那绵阳呢?", history, KNOWN) == "绵阳高新区干部工资分为哪两部分?"

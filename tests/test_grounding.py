@@ -10,9 +10,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pytest
+
 from assistant.answer_types import Answer
 from assistant.extractive import ExtractiveAnswerer
 from assistant.grounding import (
+    HAS_NUM,
     AnswerConfig,
     RegionPlaces,
     Scorer,
@@ -398,7 +401,10 @@ def test_the_zone_word_of_a_place_does_not_pick_the_section() -> None:
     q = question("湘西高新区的内设机构是怎么改革的?", "measures", [("湘西", ("xx",))], zones=("高新区",))
     a = lib.ask(q)
     assert a.grounded and "内设机构减少" in a.citations[0].quote
-    assert not any("新区" in t for t in TermWeights(q, keyword).weights)
+    weights = TermWeights(q, keyword)
+    assert "高新" not in weights.weights and "新区" not in weights.weights  # no pieces of it
+    assert "高新区" not in weights.specific  # never decides answering
+    assert weights.weights["高新区"] < 0.5 * min(w for t, w in weights.weights.items() if t != "高新区")
 
 
 def test_a_sentence_that_announces_a_count_brings_the_sentence_that_gives_it() -> None:
@@ -410,6 +416,44 @@ def test_a_sentence_that_announces_a_count_brings_the_sentence_that_gives_it() -
     )
     a = Library(doc).ask(question("园区企业的类别是什么?", "fact"))
     assert [c.quote for c in a.citations][:2] == ["园区企业的类别大约分成两类。", "一类位于孵化器内，一类位于厂区内。"]
+
+
+@pytest.mark.parametrize(
+    "text", ["共有五百余家企业", "一百多项", "压缩至半个工作日", "两小时办结", "三成", "每年一次", "壓縮至兩個工作日"]
+)
+def test_quantities_in_words_count_as_numbers(text: str) -> None:
+    assert HAS_NUM.search(normalize(text))
+
+
+def test_how_big_is_not_declined_for_lacking_a_number() -> None:
+    """多大 / 比例 may be answered in words; only 多少 / 几 / 多久 need a quantity."""
+    doc = Doc("zz", "园区改革", ("天津市",), ((("一、放权",), "天津高新区拥有市级经济管理权限，自主权大幅扩大。"),))
+    a = Library(doc).ask(question("天津高新区的自主权有多大?", "number", [("天津", ("zz",))]))
+    assert a.grounded and "自主权" in a.citations[0].quote
+
+
+def test_a_comparison_place_by_meaning_comes_from_its_own_report_only() -> None:
+    """A report on another place that names 天津 (与天津相比…) never gives Tianjin's block."""
+    hy = Doc(
+        "hy4",
+        "衡阳园区改革",
+        ("衡阳市",),
+        ((("人事",), "衡阳园区推行绩效薪酬，拉开收入档次，推动园区高质量发展，打造一流营商环境。"),),
+    )
+    tj = Doc("tj4", "天津高新区改革", ("天津市",), ((("概况",), "天津高新区推行法定机构改革。会议讨论了年度预算。"),))
+    other = Doc(
+        "bj4", "北京园区改革", ("北京市",), ((("人事",), "与天津相比，北京园区的薪资制度分为基本薪资和绩效薪资。"),)
+    )
+    q = question(
+        "衡阳和天津的薪酬制度有什么区别?",
+        "comparison",
+        [("衡阳", ("hy4",)), ("天津", ("tj4",))],
+        filler=("区别",),
+        attribute="薪酬制度",
+    )
+    a = Library(hy, tj, other).ask(q)
+    assert all(c.doc_id != "bj4" for c in a.citations)
+    assert "天津" not in [b.heading for b in a.blocks if b.kind == "place"]
 
 
 # -- the engine -------------------------------------------------------------------------------
@@ -437,6 +481,7 @@ def test_a_sentence_that_restates_the_question_with_a_word_of_its_own_is_the_ans
     assert is_echo(normalize("（二）麦城铁路建成通车"), qgrams)  # its number is no word of its own
     assert not is_echo(normalize("麦城铁路在1958年建成通车。"), qgrams)
     assert not is_echo(normalize("麦城铁路于南岭山区建成通车。"), qgrams)
+    assert is_echo(normalize("麦城铁路的主要建成通车"), qgrams)  # function characters are no word
     doc = Doc(
         "mc",
         "铁路志",
