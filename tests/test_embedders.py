@@ -69,7 +69,9 @@ def test_the_cache_forgets_the_oldest_texts() -> None:
 def test_the_settings_choose_the_backend() -> None:
     fake = make_embedder(Settings(embedding=EmbeddingSettings(model="hash:64")))
     assert isinstance(fake, CachingEmbedder) and isinstance(fake.inner, HashingEmbedder) and fake.dim == 64
-    assert isinstance(make_embedder(Settings(embedding=EmbeddingSettings(model="hash:64")), cached=False), HashingEmbedder)
+    assert isinstance(
+        make_embedder(Settings(embedding=EmbeddingSettings(model="hash:64")), cached=False), HashingEmbedder
+    )
     with pytest.raises(ConfigError, match="hash:256"):
         make_embedder(Settings(embedding=EmbeddingSettings(model="hash:many")))
 
@@ -83,3 +85,16 @@ def test_a_backend_typo_is_a_settings_error_naming_the_field_and_the_choices(
     message = str(info.value)
     assert "embedding.backend" in message
     assert all(f"'{b}'" in message for b in ("onnx", "onnx-fp32", "torch"))
+
+
+class _BatchSensitive(Counting):
+    """Like a quantized model: each output shifts with the batch it was computed in."""
+
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> Vectors:
+        return super().embed_batch(texts, kind) + 0.01 * len(texts)
+
+
+def test_a_cached_vector_does_not_depend_on_what_it_was_first_batched_with() -> None:
+    alone = CachingEmbedder(_BatchSensitive()).embed_documents(["甲"])[0]
+    with_others = CachingEmbedder(_BatchSensitive()).embed_documents(["乙", "甲", "丙"])[1]
+    np.testing.assert_array_equal(alone, with_others)

@@ -14,11 +14,13 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from assistant.answer_types import Answer
 from assistant.facade import Assistant
+from index.embedders import CachingEmbedder, make_embedder
 from index.settings import EmbeddingSettings, Settings
 from index.textnorm import compact
 from reformqa.cli import main
@@ -166,3 +168,14 @@ def test_a_places_zone_word_does_not_turn_a_how_question_into_a_list_of_headings
     ans = assistant.ask("湘西高新区的内设机构是怎么改革的?")
     assert ans.grounded and "内设机构" in ans.citations[0].quote, ans.text
     _check(assistant, ans)
+
+
+def test_a_sentence_vector_is_the_same_whatever_it_is_embedded_with(assistant: Assistant) -> None:
+    """The int8 model's output shifts with its batch; answers must not depend on which
+    question first embedded a sentence (the cache keeps the first vector)."""
+    model = make_embedder(assistant.settings, cached=False)
+    s = "二是实行“一枚印章管审批”。"
+    long = "健全园区企业全生命周期服务机制,按照“减环节、减材料、减时限、减跑动”的要求,设“园区行政审批专用章”。"
+    alone = CachingEmbedder(model).embed_documents([s])[0]
+    batched = CachingEmbedder(model).embed_documents([long, s])[1]
+    np.testing.assert_allclose(alone, batched, atol=1e-6)

@@ -3,7 +3,8 @@
 The same texts come back again and again: a question in chat, the UI and evaluation, and
 the sentences of the same passages question after question in the extractive answerer.
 A vector depends only on the model, the kind (query or passage) and the text, so it is
-looked up by (kind, text) and only the missing texts reach the model, in one batch.
+looked up by (kind, text) and only the missing texts reach the model, each on its own (so
+that this holds for quantized models too).
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ class CachingEmbedder(Embedder):
                 self._cache.move_to_end((kind, t))
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
-            fresh = dict(zip(missing, self.inner.embed_batch(missing, kind), strict=True))
+            # One text at a time: a quantized model's output shifts a little with what it is
+            # batched with (activation scales are taken per batch), and a cached vector must
+            # not depend on which question first asked for it.
+            fresh = {t: self.inner.embed_batch([t], kind)[0] for t in missing}
             found.update(fresh)
             with self._lock:
                 self._cache.update({(kind, t): v for t, v in fresh.items()})
