@@ -116,8 +116,8 @@ def resolve(question: str, history: Sequence[Turn], places: Gazetteer | Iterable
     new_places = [p for p in cur.places if p.canonical not in ("",)]
     core = _TAIL.sub("", body)
     content = [t for t in cur.terms if t not in {p.canonical for p in cur.places}]
-    leans = bool(re.search(r"呢[?？]?$", cur.norm) or _LEAD.match(cur.norm) or _points_at_place(cur))
-    if new_places and not cur.cross_place and leans:
+    asks_on = bool(re.search(r"呢[?？]?$", cur.norm) or _LEAD.match(cur.norm))  # 那…, …呢?
+    if new_places and not cur.cross_place and (asks_on or _points_at_place(cur)):
         # 衡阳呢? / 换成绵阳呢? / 天津那边有什么成效? / 那衡阳的奖金呢?: the previous question,
         # moved to the new place; asked in the new frame if it has one of its own, or about
         # the new attribute if it names one (content words by the analysis's rule, not a list).
@@ -132,7 +132,7 @@ def resolve(question: str, history: Sequence[Turn], places: Gazetteer | Iterable
     if _REFERENCE.match(body) or not content:
         # 效果怎么样? / 这些做法有什么效果?: about the previous subject.
         return _point_back(q, body, prev, gaz)
-    if re.search(r"呢[?？]?$", cur.norm) or _LEAD.match(cur.norm):
+    if asks_on:
         cond = _CONDITION.match(body)
         if cond and (_is_condition(cond.group(1), gaz) or _same_kind_word(prev, cond.group(1))):
             return _replace_condition(prev, cond.group(1))

@@ -398,23 +398,24 @@ class ExtractiveAnswerer:
         own = {p.canonical: set(p.doc_ids) for p in question.places}
         pending = {
             p: [
-                s.sentence
+                s
                 for s in scored
                 if s.sentence.hit.chunk.doc_id in own.get(p, ()) and about_place(s.sentence, p, self.places)
-            ]
+            ][: self.config.reworded_candidates]
             for p in asked
+            if p not in groups
         }
-        pending = {p: c[: self.config.reworded_candidates] for p, c in pending.items() if p not in groups and c}
+        pending = {p: c for p, c in pending.items() if c}
         if not pending:
             return {}
         q = self.embedder.embed_query(topic)
         bar = float(min(self.embedder.embed_documents([s.norm for s in found]) @ q))
         out: dict[str, list[Scored]] = {}
         for place, cands in pending.items():
-            sims = self.embedder.embed_documents([s.norm for s in cands]) @ q
-            best = int(sims.argmax())
-            if float(sims[best]) >= bar and not _BACKGROUND.search(cands[best].norm):
-                out[place] = [next(s for s in scored if s.sentence is cands[best])]
+            sims = self.embedder.embed_documents([c.sentence.norm for c in cands]) @ q
+            best = cands[int(sims.argmax())]
+            if float(sims.max()) >= bar and not _BACKGROUND.search(best.sentence.norm):
+                out[place] = [best]
         return out
 
     def _with_details(self, chosen: Sequence[Sentence]) -> list[Sentence]:

@@ -263,12 +263,11 @@ class TermWeights:
         self.weights = {t: keyword.idf(t) * (0.4 if len(t) == 1 else 1.0) for t in terms}
         # 天津高新区: the zone word names the place with it. It still tells 高新区 from 经开区
         # a little, but never picks a section (三、xx高新区…的举措) or decides answering.
-        zones = [normalize(z) for z in q.zones if normalize(z) not in self.weights]
-        specific = {
+        self.specific = {
             t: w * _specificity(t) for t, w in self.weights.items() if not any(t != o and t in o for o in self.weights)
         }
+        zones = {normalize(z) for z in q.zones} - self.weights.keys()
         self.weights |= {z: 0.2 * keyword.idf(z) for z in zones}
-        self.specific = specific
         self.missing = [t for t in terms if keyword.doc_freq(t) == 0]
 
     def coverage(self, norm: str, *, specific: bool = False) -> float:
