@@ -18,14 +18,13 @@ from typing import Any
 
 import docx
 import pytest
-from click.testing import CliRunner
+from cli_run import run_cli
 from pypdf import PdfWriter
 
 from index.chunking import token_counter
 from index.pipeline import Ingestor
 from index.settings import EmbeddingSettings, Settings
 from index.store import IndexStore
-from reformqa.cli import main
 
 SEEDS = Path(__file__).resolve().parent.parent / "corpus"
 SEED_002 = (SEEDS / "002_016209cccba9a16d.txt").read_text(encoding="utf-8")
@@ -173,15 +172,6 @@ def _settings(root: Path) -> Settings:
     )
 
 
-def _cli(settings: Settings, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    r = CliRunner().invoke(
-        main,
-        ["--data-dir", str(settings.data_dir), "--corpus-dir", str(settings.corpus_dir), *args],
-        env={"REFORMQA_EMBEDDING__MODEL": "hash:256", **(env or {})},
-    )
-    return r.exit_code, r.output
-
-
 def _snapshot(settings: Settings) -> dict[str, tuple[str, int, frozenset[str]]]:
     """doc id → (sha256, chunk count, chunk ids) of every indexed report."""
     store = IndexStore.open_current(settings)
@@ -208,11 +198,11 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> HostileRun:
     root = tmp_path_factory.mktemp("hostile")
     shutil.copytree(SEEDS, root / "corpus")
     settings = _settings(root)
-    code, _ = _cli(settings, "ingest", "--quiet")
+    code, _ = run_cli(settings, "ingest", "--quiet")
     assert code == 0
     before = _snapshot(settings)
     expected = make_hostile(settings.corpus_dir)
-    code, out = _cli(settings, "ingest", "--json")
+    code, out = run_cli(settings, "ingest", "--json")
     assert code == 0, out
     return HostileRun(settings, expected, json.loads(out), before, _snapshot(settings))
 
@@ -267,17 +257,17 @@ def test_a_200000_character_line_is_cut_into_chunks_within_budget(hostile: Hosti
 
 def test_odd_file_name_works_in_search_and_show(hostile: HostileRun) -> None:
     doc_id = ODD_NAME.removesuffix(".txt")
-    code, out = _cli(hostile.settings, "search", "天津(副本)高新区法定机构改革", "--report", doc_id, "--json")
+    code, out = run_cli(hostile.settings, "search", "天津(副本)高新区法定机构改革", "--report", doc_id, "--json")
     assert code == 0, out
     results = json.loads(out)["results"]
     assert results and {r["source"] for r in results} == {ODD_NAME}
-    code, out = _cli(hostile.settings, "show", doc_id, "--json")
+    code, out = run_cli(hostile.settings, "show", doc_id, "--json")
     assert code == 0 and json.loads(out)["source"] == ODD_NAME
 
 
 def test_reingest_of_the_hostile_corpus_changes_nothing(hostile: HostileRun) -> None:
     """The same failures are reported again, by name; nothing is re-embedded."""
-    code, out = _cli(hostile.settings, "ingest", "--json")
+    code, out = run_cli(hostile.settings, "ingest", "--json")
     summary = json.loads(out)
     assert code == 0 and summary["chunks_embedded"] == 0 and not summary["added"]
     assert {rel for rel, _ in summary["failed"]} == hostile.expected.failed.keys()
@@ -297,28 +287,28 @@ def small(tmp_path: Path) -> Settings:
 
 def test_lowered_byte_limit_names_the_file_the_size_and_the_setting(small: Settings) -> None:
     (small.corpus_dir / "medium.txt").write_text(SEED_002, encoding="utf-8")  # 17,877 bytes
-    code, out = _cli(small, "ingest", "--quiet", env={"REFORMQA_LIMITS__MAX_FILE_BYTES": "16000"})
+    code, out = run_cli(small, "ingest", "--quiet", env={"REFORMQA_LIMITS__MAX_FILE_BYTES": "16000"})
     assert code == 0 and "2 added" in out and "1 failed" in out
     assert "failed: medium.txt: is 17,877 bytes, over the limit of 16,000" in out
     assert "REFORMQA_LIMITS__MAX_FILE_BYTES" in out and "Traceback" not in out
 
 
 def test_a_file_grown_over_the_limit_keeps_its_indexed_version(small: Settings) -> None:
-    assert _cli(small, "ingest", "--quiet")[0] == 0
+    assert run_cli(small, "ingest", "--quiet")[0] == 0
     before = _snapshot(small)
     path = small.corpus_dir / "003_c058a78fdbcdfa77.txt"
     path.write_text(SEED_003 * 3, encoding="utf-8")
-    code, out = _cli(small, "ingest", "--quiet", env={"REFORMQA_LIMITS__MAX_FILE_BYTES": "20000"})
+    code, out = run_cli(small, "ingest", "--quiet", env={"REFORMQA_LIMITS__MAX_FILE_BYTES": "20000"})
     assert code == 0 and "failed: 003_c058a78fdbcdfa77.txt: is 47,442 bytes, over the limit of 20,000" in out
     assert _snapshot(small) == before
 
 
 def test_text_and_chunk_limits_name_their_settings(small: Settings) -> None:
     (small.corpus_dir / "one_line.txt").write_text(_one_line(20_000), encoding="utf-8")
-    code, out = _cli(small, "ingest", "--quiet", env={"REFORMQA_LIMITS__MAX_TEXT_CHARS": "19000"})
+    code, out = run_cli(small, "ingest", "--quiet", env={"REFORMQA_LIMITS__MAX_TEXT_CHARS": "19000"})
     assert "failed: one_line.txt: has 20,000 characters of text, over the limit of 19,000" in out
     assert "REFORMQA_LIMITS__MAX_TEXT_CHARS" in out
-    code, out = _cli(small, "ingest", "--quiet", env={"REFORMQA_LIMITS__MAX_CHUNKS_PER_FILE": "25"})
+    code, out = run_cli(small, "ingest", "--quiet", env={"REFORMQA_LIMITS__MAX_CHUNKS_PER_FILE": "25"})
     assert code == 0 and "failed: one_line.txt: gives" in out and "over the limit of 25" in out
     assert "REFORMQA_LIMITS__MAX_CHUNKS_PER_FILE" in out
 
@@ -328,14 +318,16 @@ def test_only_bad_files_exit_1_with_every_reason(tmp_path: Path) -> None:
     settings.corpus_dir.mkdir()
     (settings.corpus_dir / "empty.txt").write_bytes(b"")
     (settings.corpus_dir / "junk.txt").write_bytes(random.Random(2).randbytes(2000))
-    code, out = _cli(settings, "ingest", "--quiet")
+    code, out = run_cli(settings, "ingest", "--quiet")
     assert code == 1 and "Traceback" not in out
     assert "failed: empty.txt: is empty" in out and "failed: junk.txt: looks like a binary file" in out
 
 
 def test_paths_given_on_the_command_line_that_are_odd(small: Settings) -> None:
     os.mkfifo(small.corpus_dir / "fifo.txt")
-    code, out = _cli(small, "ingest", "--quiet", str(small.corpus_dir / "fifo.txt"), str(small.corpus_dir / "gone.txt"))
+    code, out = run_cli(
+        small, "ingest", "--quiet", str(small.corpus_dir / "fifo.txt"), str(small.corpus_dir / "gone.txt")
+    )
     assert code == 1 and "Traceback" not in out
     assert "fifo.txt: is not a regular file or a directory" in out and "gone.txt: no such file or directory" in out
 

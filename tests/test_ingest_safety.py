@@ -8,12 +8,11 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_run import run_cli
 
 from assistant.facade import Assistant
 from index.settings import Settings
 from index.store import IndexStore
-from reformqa.cli import main
 
 SECRET = "机密口令：火星基地七号仓库的钥匙在门垫下面。这一行绝不能进入索引。\n" * 3
 SEED_002 = "002_016209cccba9a16d.txt"
@@ -33,15 +32,6 @@ def _outside(tmp_path: Path, name: str = "secret.txt", text: str = SECRET) -> Pa
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def _cli(settings: Settings, *args: str) -> tuple[int, str]:
-    r = CliRunner().invoke(
-        main,
-        ["--data-dir", str(settings.data_dir), "--corpus-dir", str(settings.corpus_dir), *args],
-        env={"REFORMQA_EMBEDDING__MODEL": "hash:256"},
-    )
-    return r.exit_code, r.output
 
 
 # -- symbolic links (finding 2) -------------------------------------------------------------
@@ -75,7 +65,7 @@ def test_a_link_given_on_the_command_line_is_not_followed(fake_settings: Setting
     link = tmp_path / "elsewhere" / "link.txt"
     link.parent.mkdir()
     os.symlink(fake_settings.corpus_dir / SEED_002, link)
-    _, out = _cli(fake_settings, "ingest", "--json", str(link))
+    _, out = run_cli(fake_settings, "ingest", "--json", str(link))
     summary = json.loads(out)
     assert not summary["added"] and not summary["updated"]
     assert "symbolic link" in dict(summary["notes"])[str(link)]
@@ -112,7 +102,7 @@ def test_a_file_from_outside_with_a_corpus_name_does_not_replace_that_report(
 ) -> None:
     Assistant(fake_settings).ingest()
     other = _outside(tmp_path, SEED_002, "另一份报告。内容完全不同。\n")
-    _, out = _cli(fake_settings, "ingest", "--json", str(other))
+    _, out = run_cli(fake_settings, "ingest", "--json", str(other))
     summary = json.loads(out)
     assert not summary["updated"] and not summary["added"]
     assert "same name as the corpus report" in dict(summary["failed"])[str(other)]
@@ -155,7 +145,7 @@ def test_control_and_bidi_characters_in_a_name_are_refused_with_a_readable_messa
 def test_a_duplicated_metadata_table_does_not_stop_ingest(fake_settings: Settings) -> None:
     toml = fake_settings.corpus_dir / "reports.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + f'\n["{SEED_002}"]\ntitle = "重复"\n', encoding="utf-8")
-    code, out = _cli(fake_settings, "ingest", "--json")
+    code, out = run_cli(fake_settings, "ingest", "--json")
     summary = json.loads(out)
     assert code == 0 and len(summary["added"]) == 5
     (why,) = [w for rel, w in summary["failed"] if rel == "reports.toml"]
@@ -167,7 +157,7 @@ def test_a_duplicated_metadata_table_does_not_stop_ingest(fake_settings: Setting
 def test_a_metadata_file_with_a_syntax_error_does_not_stop_ingest(fake_settings: Settings) -> None:
     # `reformqa serve` with a broken file: tests/test_security_audit.py
     (fake_settings.corpus_dir / "reports.toml").write_text('["a.txt"\ntitle = \n', encoding="utf-8")
-    code, out = _cli(fake_settings, "ingest")
+    code, out = run_cli(fake_settings, "ingest")
     assert code == 0 and "5 added" in out and "reports.toml" in out
 
 
@@ -225,7 +215,7 @@ def test_the_summary_says_what_reading_and_cleaning_removed_per_file(fake_settin
     s = Assistant(fake_settings).ingest()
     notes = dict(s.notes)
     assert "mixed" in s.added and "bytes that are not valid utf-8 replaced" in notes["mixed.txt"]
-    code, out = _cli(fake_settings, "show", "001", "--json")
+    code, out = run_cli(fake_settings, "show", "001", "--json")
     shown = json.loads(out)
     summary = notes["001_5fecd174d6647819.txt"]
     listed = [n for n in shown["notes"] if "boilerplate" in n and n != summary]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from chromadb.api.client import SharedSystemClient  # type: ignore[attr-defined]
-from click.testing import CliRunner
+from cli_run import run_cli
 
 from assistant.facade import Assistant
 from index.embedders import HashingEmbedder, Kind
@@ -18,7 +18,6 @@ from index.pipeline import Ingestor
 from index.settings import ChunkSettings, Settings
 from index.store import IndexStore, current_index_dir
 from index.types import Vectors
-from reformqa.cli import main
 
 
 def _consistent(settings: Settings) -> IndexStore:
@@ -155,28 +154,19 @@ def test_metadata_change_reindexes_that_report(fake_settings: Settings) -> None:
     assert len(s.unchanged) == 5  # other entries' content did not change
 
 
-def _cli(settings: Settings, *args: str) -> tuple[int, str]:
-    r = CliRunner().invoke(
-        main,
-        ["--data-dir", str(settings.data_dir), "--corpus-dir", str(settings.corpus_dir), *args],
-        env={"REFORMQA_EMBEDDING__MODEL": "hash:256"},
-    )
-    return r.exit_code, r.output
-
-
 def test_cli_ingest_docs_show_search(fake_settings: Settings) -> None:
-    code, out = _cli(fake_settings, "ingest", "--quiet")
+    code, out = run_cli(fake_settings, "ingest", "--quiet")
     assert code == 0 and "5 added" in out
-    code, out = _cli(fake_settings, "docs", "--json")
+    code, out = run_cli(fake_settings, "docs", "--json")
     docs = json.loads(out)
     assert len(docs) == 5 and all(d["chunks"] > 0 and d["title"] for d in docs)
-    code, out = _cli(fake_settings, "show", "002", "--chunks", "--json")
+    code, out = run_cli(fake_settings, "show", "002", "--chunks", "--json")
     shown = json.loads(out)
     assert shown["text"].count("天津高新区自上而下推行法定机构改革") == 1
     assert "当前位置" not in shown["text"]
     for c in shown["chunks"]:
         assert shown["text"][c["start"] : c["end"]] == c["text"]
-    code, out = _cli(fake_settings, "search", "天津高新区承接了多少项市级权力事项", "--json", "-k", "3")
+    code, out = run_cli(fake_settings, "search", "天津高新区承接了多少项市级权力事项", "--json", "-k", "3")
     res = json.loads(out)
     assert res["query"] and len(res["results"]) == 3
     r0 = res["results"][0]
@@ -185,20 +175,20 @@ def test_cli_ingest_docs_show_search(fake_settings: Settings) -> None:
 
 
 def test_cli_errors_are_one_line_messages(fake_settings: Settings, tmp_path: Path) -> None:
-    code, out = _cli(fake_settings, "search", "任何问题")
+    code, out = run_cli(fake_settings, "search", "任何问题")
     assert code == 1 and "reformqa ingest" in out and "Traceback" not in out
-    _cli(fake_settings, "ingest", "--quiet")
-    code, out = _cli(fake_settings, "show", "999")
+    run_cli(fake_settings, "ingest", "--quiet")
+    code, out = run_cli(fake_settings, "show", "999")
     assert code == 1 and "999" in out
-    code, out = _cli(fake_settings, "search", "   ")
+    code, out = run_cli(fake_settings, "search", "   ")
     assert code == 1 and "empty" in out
 
 
 def test_cli_search_batch(fake_settings: Settings, tmp_path: Path) -> None:
-    _cli(fake_settings, "ingest", "--quiet")
+    run_cli(fake_settings, "ingest", "--quiet")
     qfile = tmp_path / "q.txt"
     qfile.write_text("天津高新区审批\n\n衡阳园区投资公司\n", encoding="utf-8")
-    code, out = _cli(fake_settings, "search", "--batch", str(qfile), "-k", "2")
+    code, out = run_cli(fake_settings, "search", "--batch", str(qfile), "-k", "2")
     lines = [json.loads(x) for x in out.splitlines()]
     assert code == 0 and [x["query"] for x in lines] == ["天津高新区审批", "衡阳园区投资公司"]
     assert all(len(x["results"]) == 2 for x in lines)
