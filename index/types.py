@@ -29,6 +29,37 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
+class PageLine:
+    """One line of text as it sits on a page (a PDF text line or an OCR line).
+
+    Coordinates are in points (1/72 inch) with the origin at the page's top-left corner,
+    so `top < bottom`. Layout reading (line joins, headers/footers, columns, tables) works
+    on these, whatever produced them.
+    """
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    size: float
+    """Font size in points (for OCR: the line's height)."""
+
+
+@dataclass(frozen=True)
+class PageLines:
+    """The lines of one page, in the order the source gave them."""
+
+    number: int
+    """1-based page number."""
+    width: float
+    height: float
+    lines: tuple[PageLine, ...]
+    ocr: bool = False
+    """True when the lines were read by OCR (the page had no text layer, or was an image)."""
+
+
+@dataclass(frozen=True)
 class LoadedText:
     """The raw text of one file, decoded, before cleaning."""
 
@@ -37,9 +68,17 @@ class LoadedText:
     encoding: str
     """The detected encoding (`utf-8`, `gb18030`, `big5`, `utf-16`, ...) or the format (`docx`, `pdf`)."""
     fmt: str
-    """One of `txt`, `md`, `html`, `docx`, `pdf`."""
+    """One of `txt`, `md`, `html`, `docx`, `pdf` (and image formats read by OCR)."""
     notes: tuple[str, ...] = ()
     """What reading noticed (e.g. bytes that were not text, replaced), for the ingest summary."""
+    page_starts: tuple[int, ...] = ()
+    """For paged formats (PDF, images): the offset in `text` where each page begins (the first
+    is 0), one per page; empty for formats without pages."""
+    ocr_pages: tuple[int, ...] = ()
+    """1-based numbers of the pages whose text was read by OCR."""
+    title_lines: tuple[str, ...] = ()
+    """Title candidates the layout offers, best first: a meaningful document Title property,
+    then the largest-font lines of the first page, in reading order (metadata detection)."""
 
 
 @dataclass(frozen=True)
