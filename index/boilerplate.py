@@ -287,9 +287,9 @@ def _verdicts(lines: list[str]) -> list[_Verdict]:
     # lines before it close the article (a notice's 举报电话), those after it are the site's.
     ends = [n for n in trail if _is_article_end(strip[n])]
     footer = [n for n in trail if n > max(ends)] if ends else trail
-    drop_contact = set()
-    for run, counts in ((lead, True), (footer, site_footer)):
-        if counts and sum(contact[n] for n in run) <= _MAX_FOOTER_CONTACTS:
+    drop_contact: set[int] = set()
+    for run, applies in ((lead, True), (footer, site_footer)):
+        if applies and sum(contact[n] for n in run) <= _MAX_FOOTER_CONTACTS:
             drop_contact.update(run)
     content = [n for n, t in enumerate(strip) if t]
     edges = set(lead) | set(trail) | ({content[0], content[-1]} if content else set())
