@@ -11,11 +11,12 @@ The rules, in the order they are tried:
   报告/决定/办法…, also wrapped over two lines); else the first title-like opening line; else
   the report's opening words. Never a salutation (各位代表：, 尊敬的…), a running header
   (请务必阅读…声明), a masthead (…文件, letter-spaced 税 务 总 局), a date line or a 文号 line.
-- **issuer** (发文机关): the organization lines above the signature date; else the masthead;
-  else the title's “X关于…” prefix.
+- **issuer** (发文机关): the organization lines above the signature date (a date line after
+  the body begins); else the masthead; else the title's office (X关于…, X公告).
 - **文号**: a 文号 (〔〕, [], （）) standing on its own line among the opening lines; a 文号 cited
   inside a sentence is another document's.
-- **date**: the signature date (a date line among the closing lines, also 二〇一九年六月十九日);
+- **date**: the signature date (a date line among the closing lines, also 二〇一九年六月十九日
+  and Taiwan's 中華民國112年10月3日);
   else a date line among the opening lines (“——2024年1月21日在…”, a standard's 发布 date).
   **year**: the date's year; else the year in the title (2024年政府工作报告); else the 文号's.
 - **regions**: places in the issuer (北京市人民政府 → 北京市); a body that names no place is
@@ -44,8 +45,12 @@ _CJK = r"\u3400-\u9fff"
 _CN_DIGIT = "〇零○Ｏ一二三四五六七八九"
 _DATE = re.compile(
     r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日|((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})"
-    rf"|([{_CN_DIGIT}]{{4}})\s*年\s*([一二三四五六七八九十]{{1,2}})\s*月\s*([一二三四五六七八九十]{{1,3}})\s*日"
+    rf"|((?:中华民国|中華民國|民国|民國)\s*(?:\d{{2,3}}|[{_CN_DIGIT}十]{{2,4}})|[{_CN_DIGIT}]{{4}})\s*年"
+    r"\s*([一二三四五六七八九十\d]{1,2})\s*月\s*([一二三四五六七八九十\d]{1,3})\s*日"
 )
+_ROC = re.compile(r"^(?:中华民国|中華民國|民国|民國)\s*")
+_ROC_OFFSET = 1911
+"""A Republic-of-China year (Taiwan's official documents: 中華民國112年) plus this is the CE year."""
 _DOC_NUMBER = re.compile(
     rf"[{_CJK}]{{1,16}}\s*[〔\[［【（(]\s*((?:19|20)\d{{2}})\s*[〕\]］】）)]\s*第?\s*\d{{1,5}}\s*号"
 )
@@ -93,6 +98,8 @@ def _despace(line: str) -> str:
 
 
 def _cn_number(text: str) -> int:
+    if text.isdigit():
+        return int(text)
     digits = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0}
     if all(c in digits for c in text):
         return int("".join(str(digits[c]) for c in text))
@@ -110,7 +117,9 @@ def parse_date(text: str) -> str:
     elif m.group(4):
         y, mo, d = int(m.group(4)), int(m.group(5)), int(m.group(6))
     else:
-        y, mo, d = _cn_number(m.group(7)), _cn_number(m.group(8)), _cn_number(m.group(9))
+        roc = _ROC.match(m.group(7))
+        y = _cn_number(m.group(7)[roc.end() :]) + _ROC_OFFSET if roc else _cn_number(m.group(7))
+        mo, d = _cn_number(m.group(8)), _cn_number(m.group(9))
     if not (1 <= mo <= 12 and 1 <= d <= 31 and 1950 <= y <= 2100):
         return ""
     return f"{y:04d}-{mo:02d}-{d:02d}"
@@ -204,7 +213,8 @@ def _org_names(line: str) -> list[str]:
 
 
 def detect_issuer(lines: list[str], title: str) -> str:
-    closing = lines[-_CLOSING:]
+    body = [n for n, line in enumerate(lines) if _SENTENCE_END.search(line)]
+    closing = lines[max(-_CLOSING, (body[0] + 1 - len(lines)) if body else 0) :] if body else []
     dated = [n for n, line in enumerate(closing) if _is_date_line(_despace(line))]
     if dated:
         names: list[str] = []
@@ -226,9 +236,10 @@ def detect_issuer(lines: list[str], title: str) -> str:
             names.extend(found)
         if names:
             return "、".join(names)
-    prefix = normalize(title).split("关于", 1)
-    if len(prefix) == 2 and prefix[0] and _ORG.search(prefix[0]):
-        return title[: len(prefix[0])]
+    norm = normalize(title)
+    prefix = norm.split("关于", 1)[0] if "关于" in norm else re.sub(r"(?:公告|通告|公报|令)$", "", norm)
+    if prefix and prefix != norm and _ORG.search(prefix):  # 北京市人民政府关于…, 臺北市政府公告
+        return title[: len(prefix)]
     return ""
 
 
@@ -243,7 +254,8 @@ def detect_doc_number(lines: list[str]) -> str:
 
 
 def detect_date(lines: list[str]) -> str:
-    for line in reversed(lines[-_CLOSING:]):
+    body = [n for n, line in enumerate(lines) if _SENTENCE_END.search(line)]
+    for line in reversed(lines[max(body[0] + 1, len(lines) - _CLOSING) :] if body else []):
         if _is_date_line(_despace(line)):
             return parse_date(_despace(line))
     for line in lines[:_OPENING // 2]:
