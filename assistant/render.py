@@ -42,6 +42,10 @@ def doc_json(d: DocRow) -> dict[str, Any]:
         "kind": d.meta.kind,
         "script": d.meta.script,
         "source_site": d.meta.source_site,
+        "issuer": d.meta.issuer,
+        "doc_number": d.meta.doc_number,
+        "date": d.meta.date,
+        "detected": list(d.meta.detected),  # fields read from the text, not given by hand
         "chunks": d.n_chunks,
         "sha256": d.sha256,
     }

@@ -34,7 +34,8 @@ _COUNT_LABEL = re.compile(
 _COPYRIGHT = re.compile(
     r"copyright|©|all rights reserved|版权所有|版權所有|ICP[备備证證]|公网安备|公網安備|"
     r"(?:许可证|許可證)\s*[:\uff1a]?\s*[A-Z京津沪滬渝冀晋晉蒙辽遼吉黑苏蘇浙皖闽閩赣贛鲁魯豫鄂湘粤粵桂琼瓊川贵貴云雲藏陕陝甘青宁寧新]?\d*[-A-Z]*\d{4,}|"
-    r"^(?:主办单位|主辦單位|承办单位|承辦單位|技术支持|技術支持|网站地图|網站地圖)\s*[:\uff1a]?",
+    r"^(?:主办单位|主辦單位|承办单位|承辦單位|协办单位|協辦單位|运行维护单位|運行維護單位|技术支持|技術支持|"
+    r"网站地图|網站地圖|网站标识码|網站標識碼)\s*[:\uff1a]?|^(?:版权|版權)(?:和|与|與|及)?(?:免责|免責)?(?:声明|聲明)",
     re.I,
 )
 _LINK_LIST = re.compile(r"^(?:友情链接|友情鏈接|相关链接|相關鏈接|合作媒体|合作媒體)")
@@ -87,19 +88,33 @@ def _is_ui(line: str) -> bool:
     return bool(words) and all(w.strip(":\uff1a").lower() in _UI_WORDS for w in words)
 
 
-# A marker that ends a news item or sits in a parenthesis: only the marker goes.
+# A source marker says where the text came from: it goes wherever it stands, alone, never
+# with the news item that carries it.
 _SOURCE_MARK = re.compile(
-    r"(?:来源|來源|转自|轉自|转载自|轉載自|本文来自|本文來自|关注|關注|搜索|扫码|掃碼|长按|長按)[^。!?！？]{0,30}"
-    r"(?:公众号|公眾號)|(?:微信)?(?:公众号|公眾號)\s*[:\uff1a“\"「]|未经授权不得转载|未經授權不得轉載|"
-    r"未经许可不得转载|未經許可不得轉載"
+    r"(?:来源|來源|转自|轉自|转载自|轉載自|本文来自|本文來自|本文来源于|本文來源於)[^。!?！？]{0,30}(?:公众号|公眾號)|"
+    r"未经授权不得转载|未經授權不得轉載|未经许可不得转载|未經許可不得轉載"
+)
+# An invitation to follow an account (关注“天津高新”公众号…): page furniture as the tail of a
+# news item or at the page's edge, but in a notice's body the account's name is the answer
+# (“关注‘北京税务’微信公众号，在线预约办理”), so there it stays.
+_FOLLOW_MARK = re.compile(
+    r"(?:关注|關注|搜索|扫码|掃碼|扫描|掃描|长按|長按)[^。!?！？,，;；]{0,30}(?:公众号|公眾號)|"
+    r"(?:微信)?(?:公众号|公眾號)\s*[:\uff1a“\"「]"
 )
 _PAREN = re.compile(r"[(（][^()（）]{0,80}[)）]")
 _PIECE = re.compile(r"[^。!?！？]+(?:[。!?！？]+[”」』)）]*)?|[。!?！？]+")
 """A line's sentences, in order; joined they give the line back."""
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff\uff01-\uff5e])[ \t]+(?=\S)|[ \t]+(?=[\u3400-\u9fff])")
+"""Spaces next to a Chinese character: where a footer's fields part (主办单位：… 版权所有：…)."""
 _MAX_MARKER_PIECE = 120
 """A longer sentence that mentions 版权所有 or 公众号 is prose about it, not a marker."""
 _MARKER_SHARE = 0.4
-"""A line whose markers make up this share of it is furniture as a whole."""
+"""Text after a line's first marker goes with it when the markers are this share of it (the
+rest of a disclaimer); text before the first marker (the news item) always stays."""
+_MIN_REST = 10
+"""A line left with fewer content characters than this was all marker."""
+_MIN_FOLLOWED_BODY = 20
+"""Content characters after a follow invitation that make it a sentence of its own."""
 _CONTENT = re.compile(r"[\w\u3400-\u9fff]")
 
 
@@ -109,11 +124,50 @@ def _is_marker_piece(piece: str) -> bool:
     return bool(_COPYRIGHT.search(piece) or _DISCLAIMER.search(piece.strip("(（)） ")) or _SOURCE_MARK.search(piece))
 
 
-def strip_markers(line: str) -> tuple[str, int]:
-    """The line without its copyright / ICP / 公众号 / reposting markers, and how many went.
+def _is_follow_piece(piece: str) -> bool:
+    return len(piece) <= _MAX_MARKER_PIECE and bool(_FOLLOW_MARK.search(piece))
 
-    A news item that ends with “(来源:xx公众号)” or “本网版权所有,未经授权不得转载。” keeps its
-    text; a line that is (almost) all marker comes back empty."""
+
+def _content(text: str) -> int:
+    return len(_CONTENT.findall(text))
+
+
+def _kind(piece: str) -> str:
+    return "marker" if _is_marker_piece(piece) else "follow" if _is_follow_piece(piece) else "body"
+
+
+def _pieces(line: str) -> list[tuple[str, str]]:
+    """The line's sentences with their kind (body, marker, follow). A sentence holding a
+    marker is cut at its field gaps, so “新闻…正式启用 版权和免责声明 本网站…” loses the
+    footer, not the news: the first marker field and the rest of its sentence are the marker."""
+    out: list[tuple[str, str]] = []
+    for sentence in _PIECE.findall(line):
+        cuts = [m.end() for m in _CJK_GAP.finditer(sentence)]
+        parts = [sentence[a:b] for a, b in zip([0, *cuts], [*cuts, len(sentence)], strict=True) if sentence[a:b]]
+        first = next((n for n, p in enumerate(parts) if _is_marker_piece(p)), None)
+        if first is None:  # a long sentence that mentions 版权所有: prose
+            out.append((sentence, _kind(sentence)))
+            continue
+        out.extend((p, _kind(p)) for p in parts[:first])
+        out.append(("".join(parts[first:]), "marker"))
+    return out
+
+
+def _without_follow(piece: str) -> str:
+    """A follow invitation that opens a sentence of its own (关注公众号 神舟十四号…): the
+    invitation goes, the sentence stays; a short invitation goes whole."""
+    rest = _FOLLOW_MARK.sub("", piece)
+    return rest.lstrip(" ,，:：") if _content(rest) >= _MIN_FOLLOWED_BODY else ""
+
+
+def strip_markers(line: str, *, edge: bool = False) -> tuple[str, int]:
+    """The line without its copyright / ICP / source / reposting markers, and how many went.
+
+    A news item that ends with “(来源:xx公众号)”, “本网版权所有,未经授权不得转载。” or a footer
+    (“主办单位：… 版权所有：…”) keeps its text: text before the first marker always stays.
+    An invitation to follow an account goes as the tail of a body line or on a line at the
+    page's `edge`; a body line that is the invitation (“关注‘天津税务’公众号,在线预约”) is
+    content. A line that is (almost) all marker comes back empty."""
     dropped = 0
 
     def paren(match: re.Match[str]) -> str:
@@ -124,16 +178,30 @@ def strip_markers(line: str) -> tuple[str, int]:
         return match.group(0)
 
     unbracketed = _PAREN.sub(paren, line)
-    pieces = _PIECE.findall(unbracketed)
-    if "".join(pieces) != unbracketed:  # defensive: never lose text to a tokenizing slip
+    pieces = _pieces(unbracketed)
+    if "".join(p for p, _ in pieces) != unbracketed:  # defensive: never lose text to a tokenizing slip
         return line, 0
-    kept = [p for p in pieces if not _is_marker_piece(p)]
-    dropped += len(pieces) - len(kept)
+    body_at = [n for n, (_, kind) in enumerate(pieces) if kind == "body"]
+    head: list[str] = []
+    after: list[str] = []
+    marker_chars = 0
+    for n, (piece, kind) in enumerate(pieces):
+        tail = bool(body_at) and body_at[0] < n and n > body_at[-1]
+        if kind == "body" or (kind == "follow" and not edge and not tail):
+            (after if marker_chars else head).append(piece)
+            continue
+        kept = _without_follow(piece) if kind == "follow" else ""
+        marker_chars += len(piece) - len(kept)
+        if kept:
+            (after if marker_chars else head).append(kept)
+        dropped += 1
     if not dropped:
         return line, 0
-    rest = "".join(kept).strip(" ,，;；:：|")
-    marker_chars = len(line) - len(rest)
-    if marker_chars >= _MARKER_SHARE * len(line) or len(_CONTENT.findall(rest)) < 10:
+    rest_after = "".join(after)
+    if _content(rest_after) < _MIN_REST or marker_chars >= _MARKER_SHARE * (marker_chars + len(rest_after)):
+        rest_after = ""
+    rest = ("".join(head) + rest_after).strip(" ,，;；:：|")
+    if _content(rest) < _MIN_REST:
         return "", dropped
     return rest, dropped
 
@@ -151,8 +219,11 @@ def _is_furniture(line: str) -> bool:
 
 
 def _is_contact(line: str) -> bool:
-    """A short phone / QQ / e-mail line or a URL line: furniture in a page footer, content in
-    a notice's body (“咨询电话:…”, “举报电话:12320”)."""
+    """A short phone / QQ / e-mail line or a URL line, without a sentence of its own:
+    furniture in a page's header or footer, content in a notice's body (“咨询电话:…”,
+    “举报电话:12320”). A line with sentence punctuation is the body's, whatever it holds."""
+    if _SENTENCE_END.search(line):
+        return False
     return _is_url_line(line) or (len(line) <= 60 and bool(_CONTACT.search(line)))
 
 
@@ -162,7 +233,7 @@ def is_boilerplate_line(line: str) -> bool:
     line = line.strip()
     if not line:
         return False
-    return _is_furniture(line) or _is_contact(line) or strip_markers(line)[0] == ""
+    return _is_furniture(line) or _is_contact(line) or strip_markers(line, edge=True)[0] == ""
 
 
 @dataclass(frozen=True)
@@ -180,37 +251,54 @@ _MAX_FOOTER_CONTACTS = 6
 """A page header or footer has a few contact lines; a longer run is a directory (content)."""
 
 
-def _edge_flags(lines: list[str], candidate: list[bool], contact: list[bool]) -> list[bool]:
-    """Lines in the leading or trailing run of candidates (blank lines do not break a run),
-    unless the run holds more contact lines than a page footer does."""
-    flags = [False] * len(lines)
-    for order in (range(len(lines)), range(len(lines) - 1, -1, -1)):
-        run: list[int] = []
-        for n in order:
-            if not lines[n].strip():
-                continue
-            if not candidate[n]:
-                break
-            run.append(n)
-        if sum(contact[n] for n in run) <= _MAX_FOOTER_CONTACTS:
-            for n in run:
-                flags[n] = True
-    return flags
+def _is_article_end(line: str) -> bool:
+    return _is_ui(line) or (len(line) <= 150 and bool(_UI_START.match(line)))
+
+
+def _edge_run(lines: list[str], candidate: list[bool], order: range) -> list[int]:
+    """The leading (or, walking backwards, trailing) run of candidates; blank lines do not
+    break it."""
+    run: list[int] = []
+    for n in order:
+        if not lines[n].strip():
+            continue
+        if not candidate[n]:
+            break
+        run.append(n)
+    return run
 
 
 def _verdicts(lines: list[str]) -> list[_Verdict]:
-    stripped = [strip_markers(line.strip()) if line.strip() else (line, 0) for line in lines]
-    furniture = [bool(line.strip()) and _is_furniture(line.strip()) for line in lines]
-    contact = [bool(line.strip()) and _is_contact(line.strip()) for line in lines]
-    all_marker = [bool(line.strip()) and text == "" for line, (text, _) in zip(lines, stripped, strict=True)]
-    candidate = [f or c or m for f, c, m in zip(furniture, contact, all_marker, strict=True)]
-    edge = _edge_flags(lines, candidate, contact)
+    """Furniture goes anywhere; a line that is all marker goes anywhere; contact and URL
+    lines go in the page's header run, in a footer run that also holds furniture or a
+    copyright marker (a site footer, not a notice's closing 联系电话), or as a running
+    footer. A follow invitation goes from the first and last lines and the edge runs."""
+    strip = [line.strip() for line in lines]
+    furniture = [bool(t) and _is_furniture(t) for t in strip]
+    contact = [bool(t) and _is_contact(t) for t in strip]
+    at_edge = [strip_markers(t, edge=True) if t else (t, 0) for t in strip]
+    candidate = [
+        f or c or (bool(t) and e[0] == "") for f, c, t, e in zip(furniture, contact, strip, at_edge, strict=True)
+    ]
+    lead = _edge_run(lines, candidate, range(len(lines)))
+    trail = _edge_run(lines, candidate, range(len(lines) - 1, -1, -1))
+    site_footer = any(furniture[n] or at_edge[n][0] == "" for n in trail)
+    # An article's end (打印 / 关闭 / 分享 / 上一篇) parts it from the site's footer: contact
+    # lines before it close the article (a notice's 举报电话), those after it are the site's.
+    ends = [n for n in trail if _is_article_end(strip[n])]
+    footer = [n for n in trail if n > max(ends)] if ends else trail
+    drop_contact: set[int] = set()
+    for run, applies in ((lead, True), (footer, site_footer)):
+        if applies and sum(contact[n] for n in run) <= _MAX_FOOTER_CONTACTS:
+            drop_contact.update(run)
+    content = [n for n, t in enumerate(strip) if t]
+    edges = set(lead) | set(trail) | ({content[0], content[-1]} if content else set())
     counts = Counter(_key(line) for line, c in zip(lines, contact, strict=True) if c)
     out: list[_Verdict] = []
     for n, line in enumerate(lines):
-        text, markers = stripped[n]
+        text, markers = at_edge[n] if n in edges else (strip_markers(strip[n]) if strip[n] else (line, 0))
         running = contact[n] and counts[_key(line)] >= _REPEATED_FOOTER
-        if furniture[n] or all_marker[n] or (contact[n] and (edge[n] or running)):
+        if furniture[n] or (markers and text == "") or (contact[n] and (n in drop_contact or running)):
             out.append(_Verdict(True, "", markers))
         else:
             out.append(_Verdict(False, text if markers else line, markers))

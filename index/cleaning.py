@@ -25,7 +25,11 @@ from index.textnorm import GAP
 # 3: mojibake runs repaired or marked; contact and URL lines go only in a page's
 # header/footer (or as a running footer); copyright, ICP, 公众号 and reposting markers
 # go alone, not with the line that carries them.
-CLEANER_VERSION = "3"
+# 4: contact lines at the end go only with a site footer (furniture or a copyright line
+# beside them); a footer sharing a news item's line loses only the footer; follow-the-account
+# invitations go only as a tail or at the page edge; repeated copies only as a whole article
+# (consecutive lines, a quarter of the text), never repeated clauses or rows; never emptied.
+CLEANER_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -100,13 +104,17 @@ def strip_pinyin_annotations(text: str) -> str:
 # -- repeated content -----------------------------------------------------------------------
 _SENTENCE_END = re.compile(r"[。!?！？]")
 _MIN_PARAGRAPH = 20
-"""A repeated line at least this long (without spaces) is a repeat wherever it occurs."""
+"""A repeated copy starts at a line at least this long (without spaces): a paragraph."""
 _MIN_DOUBLED = 6
-"""A line doubled in place is dropped from this length (a title), unless it is a table row (`|`)."""
+"""A title-like line doubled in place is dropped from this length (a scraped heading twice)."""
 _MAX_ALIGN = 64
-"""Earlier occurrences of a short line tried for alignment (bounds the work on table-heavy files)."""
-_COPY_LINES, _COPY_CHARS = 5, 500
-"""A run of dropped lines this long is reported as a repeated copy of the article."""
+"""Earlier occurrences of a line tried for alignment (bounds the work on repetitive files)."""
+_COPY_LINES = 3
+"""A repeated copy is at least this many consecutive lines repeated in order (table rows not counted)."""
+_COPY_SHARE = 0.25
+"""…and at least this share of the document's characters: a whole article carried twice, not
+a standard's repeated clauses or a table's repeated rows."""
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 
 
 def _key(line: str) -> str:
@@ -118,73 +126,114 @@ def _is_title_line(key: str) -> bool:
     return 0 < len(key) <= 40 and not _SENTENCE_END.search(key)
 
 
-def _run_has_long_line(keys: list[str], i: int, j: int) -> bool:
-    """Do the lines aligned with (i, j), walking both ways while they match, include a long one?"""
-    for step in (-1, 1):
-        a, b = i, j
-        while 0 <= b < i and a < len(keys) and keys[a] == keys[b]:
-            if len(keys[a]) >= _MIN_PARAGRAPH:
-                return True
-            a, b = a + step, b + step
-    return False
+def _is_row(key: str) -> bool:
+    return "|" in key
 
 
-def _is_repeat(keys: list[str], i: int, earlier: list[int], title: str | None, aligned: bool) -> bool:
-    key = keys[i]
-    return bool(earlier) and (
-        len(key) >= _MIN_PARAGRAPH
-        or key == title
-        or (keys[i - 1] == key and len(key) >= _MIN_DOUBLED and "|" not in key)
-        or (aligned and any(_run_has_long_line(keys, i, j) for j in earlier[-_MAX_ALIGN:]))
+@dataclass(frozen=True)
+class _Repeats:
+    """Which non-blank lines repeat earlier text, and why."""
+
+    running: list[int]
+    """The title line again (a running header) or a heading doubled in place."""
+    copies: list[list[int]]
+    """Each repeated copy of the article, as its lines."""
+
+
+def _copy_at(keys: list[str], i: int, j: int, skip: set[int]) -> list[int]:
+    """Lines from `i` on that repeat the lines from `j` on, in order (lines in `skip` are left
+    out on both sides), ending before `i` on the earlier side."""
+    run: list[int] = []
+    a, b = i, j
+    while a < len(keys) and b < i:
+        if a in skip:
+            a += 1
+            continue
+        if b in skip:
+            b += 1
+            continue
+        if keys[a] != keys[b]:
+            break
+        run.append(a)
+        a, b = a + 1, b + 1
+    return run
+
+
+def _find_repeats(keys: list[str]) -> _Repeats:
+    title = keys[0] if keys and _is_title_line(keys[0]) else None
+    running = [
+        i
+        for i in range(1, len(keys))
+        if keys[i] == title
+        or (
+            keys[i] == keys[i - 1]
+            and _is_title_line(keys[i])
+            and len(keys[i]) >= _MIN_DOUBLED
+            and not _is_row(keys[i])
+            and len(_CJK_CHAR.findall(keys[i])) >= 4
+        )
+    ]
+    skip = set(running)
+    total = sum(len(k) for k in keys)
+    seen: dict[str, list[int]] = {}
+    copies: list[list[int]] = []
+    i = 0
+    while i < len(keys):
+        key = keys[i]
+        best: list[int] = []
+        if i not in skip and len(key) >= _MIN_PARAGRAPH:
+            for j in seen.get(key, [])[-_MAX_ALIGN:]:
+                run = _copy_at(keys, i, j, skip)
+                if sum(len(keys[n]) for n in run) > sum(len(keys[n]) for n in best):
+                    best = run
+        prose = [n for n in best if not _is_row(keys[n])]
+        if len(prose) >= _COPY_LINES and sum(len(keys[n]) for n in best) >= _COPY_SHARE * total:
+            copies.append(best)
+            skip.update(best)
+            i = best[-1] + 1
+            continue
+        seen.setdefault(key, []).append(i)
+        i += 1
+    return _Repeats(running, copies)
+
+
+@dataclass(frozen=True)
+class _RepeatRemoval:
+    text: str
+    running: tuple[str, ...] = ()
+    copies: tuple[tuple[str, ...], ...] = ()
+
+
+def _drop_repeats_once(text: str) -> _RepeatRemoval:
+    lines = text.split("\n")
+    where = [n for n, line in enumerate(lines) if line.strip()]
+    found = _find_repeats([_key(lines[n]) for n in where])
+    dropped = {where[k] for k in found.running} | {where[k] for run in found.copies for k in run}
+    kept = "\n".join(line for n, line in enumerate(lines) if n not in dropped)
+    return _RepeatRemoval(
+        _BLANK_RUNS.sub("\n\n", kept),
+        tuple(lines[where[k]] for k in found.running),
+        tuple(tuple(lines[where[k]] for k in run) for run in found.copies),
     )
 
 
-def _repeat_flags(keys: list[str]) -> list[bool]:
-    """Which lines repeat earlier text: long paragraphs, the title line, short lines inside a
-    repeated run (a copy's headings), and a title-like line directly repeating the one before."""
-    title = keys[0] if keys and _is_title_line(keys[0]) else None
-    counts = Counter(keys)
-    aligned = any(n > 1 and len(k) >= _MIN_PARAGRAPH for k, n in counts.items())  # else no run can hold one
-    seen: dict[str, list[int]] = {}
-    flags: list[bool] = []
-    for i, key in enumerate(keys):
-        earlier = seen.setdefault(key, [])
-        flags.append(_is_repeat(keys, i, earlier, title, aligned))
-        earlier.append(i)
-    return flags
-
-
-def _drop_repeats_once(text: str) -> tuple[str, list[tuple[int, int]]]:
-    lines = text.split("\n")
-    where = [n for n, line in enumerate(lines) if line.strip()]
-    flags = _repeat_flags([_key(lines[n]) for n in where])
-    dropped = {where[k] for k, flag in enumerate(flags) if flag}
-    runs: list[tuple[int, int]] = []  # (lines, chars) of each stretch of consecutive dropped lines
-    for k, flag in enumerate(flags):
-        if not flag:
-            continue
-        chars = len(lines[where[k]])
-        if k > 0 and flags[k - 1]:
-            runs[-1] = (runs[-1][0] + 1, runs[-1][1] + chars)
-        else:
-            runs.append((1, chars))
-    kept = "\n".join(line for n, line in enumerate(lines) if n not in dropped)
-    return _BLANK_RUNS.sub("\n\n", kept), runs
-
-
-def _repeats_subn(text: str) -> tuple[str, list[tuple[int, int]]]:
-    runs: list[tuple[int, int]] = []
-    for _ in range(4):  # dropping lines can line up new runs; stop at a fixed point
-        text, found = _drop_repeats_once(text)
-        if not found:
+def _repeats_subn(text: str) -> _RepeatRemoval:
+    running: list[str] = []
+    copies: list[tuple[str, ...]] = []
+    for _ in range(4):  # dropping lines can line up new repeats; stop at a fixed point
+        once = _drop_repeats_once(text)
+        if once.text == text:
             break
-        runs.extend(found)
-    return text, runs
+        text = once.text
+        running.extend(once.running)
+        copies.extend(once.copies)
+    return _RepeatRemoval(text, tuple(running), tuple(copies))
 
 
 def drop_repeated_content(text: str) -> str:
-    """Keep the first occurrence of a repeated article copy, paragraph or title line."""
-    return _repeats_subn(text)[0]
+    """Keep the first occurrence of a repeated article copy, the title line and a heading doubled
+    in place; repeated clauses, paragraphs and table rows are the document's own and stay."""
+    return _repeats_subn(text).text
 
 
 # -- titles and duplicate reports -----------------------------------------------------------
@@ -239,38 +288,64 @@ def find_duplicate_reports(texts: Mapping[str, str], threshold: float = 0.9) -> 
 
 
 # -- the pipeline ---------------------------------------------------------------------------
-def _repeat_notes(runs: list[tuple[int, int]]) -> list[str]:
-    copies = [chars for lines, chars in runs if lines >= _COPY_LINES or chars >= _COPY_CHARS]
-    others = sum(lines for lines, chars in runs if not (lines >= _COPY_LINES or chars >= _COPY_CHARS))
-    notes = [f"removed a repeated copy of the article ({chars:,} chars)" for chars in copies]
-    if others:
-        notes.append(f"removed {others} repeated line{'s' if others > 1 else ''} (title or paragraph repeats)")
-    return notes
+_KEEP_SHORT = 500
+"""A text of fewer content characters than this is short: cleaning may not take most of it."""
+_KEEP_SHARE = 0.5
+"""…more than this share of a short text removed means cleaning misjudged it: it is kept whole."""
+_WORD = re.compile(r"[\w\u3400-\u9fff]")
+
+
+def _repeat_notes(removed: _RepeatRemoval) -> tuple[list[str], list[str]]:
+    notes = [
+        f"removed a repeated copy of the article ({len(run)} lines, {sum(map(len, run)):,} chars)"
+        for run in removed.copies
+    ]
+    n = len(removed.running)
+    if n:
+        notes.append(
+            f"removed {n} repeated line{'s' if n > 1 else ''} (the title as a running header, or a heading doubled)"
+        )
+    dropped = [f"repeated copy ({len(run)} lines): {_shorten(run[0])} … {_shorten(run[-1])}" for run in removed.copies]
+    dropped += [f"repeated line: {_shorten(line)}" for line in removed.running]
+    return notes, dropped
 
 
 def clean_text(text: str) -> CleanResult:
-    """whitespace → pinyin → boilerplate → repeats → whitespace, with notes on what went."""
+    """whitespace → pinyin → boilerplate → repeats → whitespace, with notes on what went.
+
+    Never empties a document: when boilerplate and repeat removal would leave nothing, or take
+    most of a short text, the text is kept as it was before them and a note says so."""
     text = normalize_whitespace(text)
     text, n_pinyin = _pinyin_subn(text)
     text, n_fixed, n_gaps = repair_mojibake_count(text)
-    boiler = find_boilerplate(text)
-    text, runs = _repeats_subn(boiler.text)
-    text = normalize_whitespace(text)
     notes: list[str] = []
     if n_pinyin:
         notes.append(f"removed {n_pinyin} pinyin annotations")
-    n_boiler = len(boiler.lines)
     if n_fixed or n_gaps:
         notes.append(f"mojibake: {n_fixed} runs repaired, {n_gaps} marked as {GAP}")
+    boiler = find_boilerplate(text)
+    repeats = _repeats_subn(boiler.text)
+    cleaned = normalize_whitespace(repeats.text)
+    # Only whole lines count: a marker trimmed from a line keeps that line's body by construction.
+    lines_gone = [*boiler.lines, *repeats.running, *(line for run in repeats.copies for line in run)]
+    before, lost = len(_WORD.findall(text)), len(_WORD.findall("".join(lines_gone)))
+    if before and (not _WORD.search(cleaned) or (before < _KEEP_SHORT and lost > _KEEP_SHARE * before)):
+        notes.append(
+            f"kept the whole text: removing boilerplate and repeats would have taken {lost} of its {before} characters"
+        )
+        return CleanResult(text=text, notes=tuple(notes))
+    n_boiler = len(boiler.lines)
     if n_boiler:
         notes.append(f"removed {n_boiler} boilerplate line{'s' if n_boiler > 1 else ''}")
     if boiler.markers:
         n = len(boiler.markers)
         notes.append(f"removed a copyright/source marker from {n} line{'s' if n > 1 else ''} (the rest kept)")
-    notes.extend(_repeat_notes(runs))
+    repeat_notes, repeat_dropped = _repeat_notes(repeats)
+    notes.extend(repeat_notes)
     dropped = tuple(f"boilerplate: {_shorten(line)}" for line in boiler.lines)
     dropped += tuple(f"marker removed from: {_shorten(line)}" for line in boiler.markers)
-    return CleanResult(text=text, notes=tuple(notes), dropped=dropped)
+    dropped += tuple(repeat_dropped)
+    return CleanResult(text=cleaned, notes=tuple(notes), dropped=dropped)
 
 
 def _shorten(line: str, width: int = 60) -> str:

@@ -34,9 +34,10 @@ from index.store import CURRENT, IndexStore, collection_name, current_index_dir,
 from index.types import Chunk, CleanDocument
 from index.vectorstore import ChromaVectorStore, VectorStore
 
-INDEX_TEXT_VERSION = "3"
+INDEX_TEXT_VERSION = "4"
 """What `index.pipeline.index_text` embeds and the keyword index reads: the normalized
-(Simplified) form, so scripts meet in one space, with unreadable-text marks blanked (3).
+(Simplified) form, so scripts meet in one space, with unreadable-text marks blanked (3) and
+look-alike characters (Kangxi radicals, compatibility ideographs and forms) folded (4).
 Part of the fingerprint."""
 
 RETIRED = "retired-collections.json"

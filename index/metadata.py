@@ -2,7 +2,8 @@
 
 One table per report, keyed by the file's path under corpus/ (quoted, because it has a
 dot): `["002_016209cccba9a16d.txt"]`. Fields: title, regions, year, kind, script,
-source_site. A report without a table gets a title guessed from its text.
+source_site, issuer, doc_number, date. What a table leaves out is detected from the text
+(`index.docmeta`); a field given empty on purpose (`regions = []`, `issuer = ""`) stays empty.
 
 Ingest and serving read it with `read_metadata`, which never raises: a bad entry is
 reported (file, line, what is wrong) and ignored, the others still apply. When the file as
@@ -61,6 +62,16 @@ class _Table:
             )
         return tuple(r.strip() for r in value)
 
+    def date(self) -> str:
+        value = self.text("date")
+        if value and not re.fullmatch(r"(19|20)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", value):
+            raise self.error("date", f"is {value!r}, not a date", 'write it as date = "2019-08-20"')
+        return value
+
+    def explicit(self) -> tuple[str, ...]:
+        """Detectable fields given empty on purpose: detection must leave them empty."""
+        return tuple(f for f in DETECTABLE if f in self.raw and self.raw[f] in ("", []))
+
     def year(self) -> int | None:
         value = self.raw.get("year")
         if value is None:
@@ -75,8 +86,14 @@ class _Table:
         return value
 
 
+FIELDS = ("title", "regions", "year", "kind", "script", "source_site", "issuer", "doc_number", "date")
+DETECTABLE = ("regions", "issuer", "doc_number", "date")
+"""Fields `index.docmeta` fills when a table leaves them out (title and year: a table has a
+title, and a year cannot be written empty)."""
+
+
 def _check_fields(table: _Table) -> None:
-    allowed = ("title", "regions", "year", "kind", "script", "source_site")
+    allowed = FIELDS
     for field, value in table.raw.items():
         if field in allowed:
             continue
@@ -100,6 +117,10 @@ def parse_table(path: Path, key: str, raw: object) -> ReportMeta:
         kind=table.text("kind", choices=KINDS),
         script=table.text("script", choices=SCRIPTS),
         source_site=table.text("source_site"),
+        issuer=table.text("issuer"),
+        doc_number=table.text("doc_number"),
+        date=table.date(),
+        explicit=table.explicit(),
     )
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.chunking import chunk_document
-from index.cleaning import clean_text, find_duplicate_reports, guess_title
+from index.cleaning import clean_text, find_duplicate_reports
+from index.docmeta import DOCMETA_VERSION, detect_meta, merge_meta
 from index.embedders import Embedder, make_embedder
 from index.errors import LoadError, ReformQAError, UnknownReportError
 from index.generations import Generations, IndexedDoc, fingerprint, ingest_lock
@@ -93,7 +94,9 @@ def doc_ids_for(files: Sequence[SourceFile]) -> dict[str, str]:
 
 # -- per-document processing ---------------------------------------------------------------
 def content_hash(source: SourceFile, meta: ReportMeta | None) -> str:
+    # The detector's version too: better detection re-reads every report (no rebuild needed).
     blob = source.sha256 + json.dumps(meta.__dict__ if meta else None, ensure_ascii=False, default=list)
+    blob += f"|docmeta{DOCMETA_VERSION}"
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -106,7 +109,8 @@ def prepare(source: SourceFile, doc_id: str, meta: ReportMeta | None, settings: 
     cleaned = clean_text(loaded.text)
     if not cleaned.text.strip():
         raise LoadError(source.rel, "has no text left after cleaning (only boilerplate or blank)")
-    final_meta = meta or ReportMeta(title=guess_title(cleaned.text))
+    # Hand metadata wins field by field; what it leaves out is read from the text.
+    final_meta = merge_meta(meta, detect_meta(cleaned.text, loaded.title_lines, loaded.page_starts))
     return CleanDocument(
         doc_id=doc_id,
         rel=source.rel,

@@ -75,6 +75,11 @@ def _meta_json(meta: ReportMeta) -> str:
             "kind": meta.kind,
             "script": meta.script,
             "source_site": meta.source_site,
+            "issuer": meta.issuer,
+            "doc_number": meta.doc_number,
+            "date": meta.date,
+            "detected": list(meta.detected),
+            "explicit": list(meta.explicit),
         },
         ensure_ascii=False,
     )
@@ -89,6 +94,12 @@ def _meta_from(blob: str) -> ReportMeta:
         kind=d["kind"],
         script=d["script"],
         source_site=d["source_site"],
+        # Rows written before metadata detection have none of these.
+        issuer=d.get("issuer", ""),
+        doc_number=d.get("doc_number", ""),
+        date=d.get("date", ""),
+        detected=tuple(d.get("detected", ())),
+        explicit=tuple(d.get("explicit", ())),
     )
 
 

@@ -1,15 +1,20 @@
 """The normalized form that search and matching work on.
 
 Reports are shown and quoted in their own script; search, keyword matching and answer
-scoring work on a Simplified-Chinese, half-width, lower-cased form. `normalize` keeps the
-length of its input, so one character span locates a quote in both forms.
+scoring work on a Simplified-Chinese, half-width, lower-cased form in which look-alike
+characters are the ordinary ones: a PDF that spells 人工智能 with Kangxi radicals (⼈⼯智能,
+U+2F08/U+2F2F), CJK compatibility ideographs or other compatibility forms is found by a
+search for 人工智能. `normalize` keeps the length of its input, so one character span
+locates a quote in both forms.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import opencc
 
@@ -23,18 +28,50 @@ _GAP_BLANK = " " * len(GAP)
 _PINYIN_PAREN = re.compile(r"[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7}[1-5]?[)）]")
 
 
+_EQUIVALENTS = Path(__file__).parent / "data" / "EquivalentUnifiedIdeograph.txt"
+"""Unicode's Equivalent_Unified_Ideograph property (UCD 14.0.0, shipped unchanged): the CJK
+Radicals Supplement (⻓ U+2ED3 → 长) and CJK Strokes, which NFKC leaves alone."""
+_EQUIVALENT_LINE = re.compile(r"^([0-9A-F]{4,6})(?:\.\.([0-9A-F]{4,6}))?\s*;\s*([0-9A-F]{4,6})\b")
+
+
+def _equivalent_ideographs() -> dict[int, str]:
+    out: dict[int, str] = {}
+    for line in _EQUIVALENTS.read_text(encoding="utf-8").splitlines():
+        m = _EQUIVALENT_LINE.match(line)
+        if m:
+            first, last = int(m.group(1), 16), int(m.group(2) or m.group(1), 16)
+            out.update({cp: chr(int(m.group(3), 16)) for cp in range(first, last + 1)})
+    return out
+
+
+@lru_cache(maxsize=1)
+def look_alikes() -> dict[int, str]:
+    """Code point → the one ordinary character it stands for, derived from Unicode data:
+    every character whose NFKC form is a single other character (Kangxi radicals, CJK
+    compatibility ideographs in the BMP and beyond it, full-width and other compatibility
+    forms), plus the radicals and strokes of Equivalent_Unified_Ideograph. NFKC results of
+    several characters (㈱ → (株), ﬁ → fi) are left out: the normalized form keeps the length."""
+    table: dict[int, str] = {}
+    for cp in range(sys.maxunicode + 1):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        folded = unicodedata.normalize("NFKC", ch)
+        if len(folded) == 1 and folded != ch:
+            table[cp] = folded
+    for cp, ch in _equivalent_ideographs().items():
+        table.setdefault(cp, ch)
+    return table
+
+
+def fold_look_alikes(text: str) -> str:
+    """`text` with each look-alike replaced by its ordinary character (same length)."""
+    return text.translate(look_alikes())
+
+
 @lru_cache(maxsize=1)
 def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
-
-
-def _halfwidth(ch: str) -> str:
-    # NFKC would also fold many CJK compatibility forms into several characters; only the
-    # full-width ASCII block is folded here, which is always one character to one.
-    code = ord(ch)
-    if 0xFF01 <= code <= 0xFF5E:
-        return chr(code - 0xFEE0)
-    return ch
 
 
 def to_simplified(text: str) -> str:
@@ -48,9 +85,9 @@ def to_simplified(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """Simplified, half-width, lower-case, unified quotes; same length as `text`."""
-    simplified = to_simplified(text)
-    folded = "".join(_halfwidth(ch) for ch in simplified.translate(_PUNCT_MAP))
+    """Look-alikes folded, Simplified, half-width, lower-case, unified quotes; same length as `text`."""
+    simplified = to_simplified(fold_look_alikes(text))
+    folded = simplified.translate(_PUNCT_MAP)  # full-width ASCII was folded with the look-alikes
     lowered = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in folded)
     return lowered.replace(GAP, _GAP_BLANK) if GAP in lowered else lowered
 

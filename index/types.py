@@ -93,6 +93,16 @@ class ReportMeta:
     script: str = ""
     """`zh-Hans` or `zh-Hant`."""
     source_site: str = ""
+    issuer: str = ""
+    """The issuing body (发文机关), e.g. `国家发展改革委办公厅、税务总局办公厅`."""
+    doc_number: str = ""
+    """The document's 文号, e.g. `发改办财金规〔2019〕860号`."""
+    date: str = ""
+    """The date the document states for itself (signature or issue date), `YYYY-MM-DD`."""
+    detected: tuple[str, ...] = ()
+    """Names of the fields found in the text (index.docmeta) rather than given by hand."""
+    explicit: tuple[str, ...] = ()
+    """Fields given by hand as empty on purpose (`regions = []`): detection leaves them empty."""
 
 
 @dataclass(frozen=True)

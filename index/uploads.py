@@ -19,7 +19,7 @@ from typing import Any
 
 from index.errors import LoadError, MetadataError
 from index.loaders import SUPPORTED_SUFFIXES
-from index.metadata import METADATA_FILE, MetadataResult, parse_table, read_metadata
+from index.metadata import FIELDS, METADATA_FILE, MetadataResult, parse_table, read_metadata
 from index.settings import Settings
 
 UPLOADS = "uploads/"
@@ -124,7 +124,6 @@ def upload_metadata(settings: Settings, corpus: MetadataResult) -> list[tuple[Pa
 
 
 # -- editing metadata ----------------------------------------------------------------------------
-FIELDS = ("title", "regions", "year", "kind", "script", "source_site")
 
 
 def metadata_target(settings: Settings, rel: str) -> tuple[Path, str]:

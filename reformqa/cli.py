@@ -23,6 +23,7 @@ from index.errors import ConfigError, ReformQAError
 from index.loaders import decode_bytes
 from index.search import SearchFilter
 from index.settings import Settings
+from index.types import ReportMeta
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -134,11 +135,21 @@ def docs(ctx: click.Context, as_json: bool) -> None:
         out = [doc_json(d) for d in rows]
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
+    def mark(m: ReportMeta, field: str, value: object) -> str:  # a * marks what was detected in the text
+        return f"{value}*" if field in m.detected and value else str(value or "-")
+
     for d in rows:
-        place = "、".join(d.meta.regions) or "-"
+        m = d.meta
+        place = mark(m, "regions", "、".join(m.regions))
         click.echo(
-            f"{d.doc_id}  {d.meta.title}  [{place}; {d.meta.year or '-'}; {d.meta.kind or '-'}]  {d.n_chunks} chunks"
+            f"{d.doc_id}  {mark(m, 'title', m.title)}  [{place}; {mark(m, 'year', m.year)}; {m.kind or '-'}]  "
+            f"{d.n_chunks} chunks"
         )
+        official = [mark(m, f, getattr(m, f)) for f in ("issuer", "doc_number", "date") if getattr(m, f)]
+        if official:
+            click.echo("    " + "  ".join(official))
+    if any(d.meta.detected for d in rows):
+        click.echo("(* detected in the text; reports.toml or the library form overrides it)")
 
 
 @main.command()

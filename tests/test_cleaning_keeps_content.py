@@ -55,8 +55,23 @@ def test_the_same_lines_in_a_page_header_go() -> None:
 
 
 def test_a_blank_line_does_not_end_the_footer() -> None:
-    text = f"{HEAD}\n{P1}\n{P2}\n\n联系电话:022-12345678\n\n邮箱:service@example.com"
+    text = f"{HEAD}\n{P1}\n{P2}\n\n联系电话:022-12345678\n\n邮箱:service@example.com\n\n版权所有:示例网"
     assert clean_text(text).text == f"{HEAD}\n{P1}\n{P2}"
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        ["举报违法热线电话:12345"],
+        ["联系人:王老师", "联系电话:022-12345678", "邮箱:service@example.com"],
+        ["电子税务局网址:https://etax.tianjin.chinatax.gov.cn"],
+    ],
+)
+def test_a_notices_closing_contact_lines_are_its_own(closing: list[str]) -> None:
+    """Without site furniture (copyright, navigation) beside them, contact lines at the end
+    are the notice's answer to “whom do I call”, not a page footer."""
+    text = "\n".join([HEAD, P1, P2, *closing])
+    assert clean_text(text).text == text
 
 
 def test_a_contact_line_repeated_on_every_page_is_a_running_footer() -> None:
@@ -141,16 +156,18 @@ def test_a_marker_heavy_disclaimer_goes_whole() -> None:
 
 # -- cleaning says what it dropped ---------------------------------------------------------------
 def test_dropped_lines_are_listed() -> None:
-    text = f"当前位置:首页 > 通知公告\n{HEAD}\n{P1}\n{NEWS}(来源:滨海高新微信公众号)\n{P2}\n联系电话:022-12345678"
+    text = f"当前位置:首页 > 通知公告\n{HEAD}\n{P1}\n{NEWS}(来源:滨海高新微信公众号)\n{P2}\n联系电话:022-12345678\n"
+    text += "版权所有:示例网"
     cleaned = clean_text(text)
     # Each dropped line is named whole; the line that lost only its marker is named by its start.
-    line, phone, news = cleaned.dropped
+    line, phone, copyright, news = cleaned.dropped
     assert "boilerplate" in line and "当前位置:首页 > 通知公告" in line
     assert "boilerplate" in phone and "联系电话:022-12345678" in phone
+    assert "boilerplate" in copyright and "版权所有:示例网" in copyright
     assert "marker" in news and NEWS[:40] in news
     assert NEWS in cleaned.text and "公众号" not in cleaned.text
     boiler, marker = cleaned.notes  # one note per kind of removal, with its count
-    assert "boilerplate" in boiler and "2" in boiler and "marker" in marker and "1" in marker
+    assert "boilerplate" in boiler and "3" in boiler and "marker" in marker and "1" in marker
 
 
 def test_cleaning_with_markers_is_idempotent() -> None:
@@ -166,3 +183,152 @@ def test_a_phone_directory_at_the_end_is_content_not_a_footer() -> None:
     text = "\n".join([HEAD, P1, "各园区联系方式如下:", *directory])
     cleaned = clean_text(text).text
     assert all(line in cleaned for line in directory)
+
+
+# -- issue 18: what cleaning still lost -------------------------------------------------------------
+# A government notice whose body holds a 举报电话 sentence, a bank account, a 公众号 name, an
+# e-tax URL and a sentence about free mailing; a repeated account line in its annex.
+NOTICE = [
+    "国家税务总局天津市税务局关于做好2024年度个人所得税综合所得汇算清缴工作的通告",
+    "为贯彻落实个人所得税法及其实施条例,现就2024年度汇算清缴有关事项通告如下。",
+    "一、办理渠道",
+    "纳税人可优先通过手机个人所得税APP办理,也可登录自然人电子税务局网站https://etax.chinatax.gov.cn办理。",
+    "关注“天津税务”微信公众号,可在线预约办税时间。",
+    "网址:https://etax.chinatax.gov.cn",
+    "二、退税与补税",
+    "需补税的纳税人可通过以下账户缴款:",
+    "户名:国家税务总局天津市税务局 开户银行:中国人民银行天津分行 账号:1200 1234 5678 9012 345",
+    "纳税人申请邮寄纸质完税证明的,税务机关免费邮寄送达。",
+    "三、咨询与举报",
+    "纳税人对汇算清缴有疑问的,可拨打12366纳税服务热线咨询;发现违法行为的,可拨打举报违法热线电话022-12366举报。",
+    "咨询电话:022-12366",
+    "附件:缴款账户",
+    "户名:国家税务总局天津市税务局 开户银行:中国人民银行天津分行 账号:1200 1234 5678 9012 345",
+    "举报违法热线电话:022-12366",
+]
+
+
+def test_a_notices_body_keeps_every_phone_url_account_and_account_name() -> None:
+    text = "\n".join(NOTICE)
+    cleaned = clean_text(text)
+    assert cleaned.text == text, cleaned.dropped
+    assert cleaned.notes == () and cleaned.dropped == ()
+
+
+def test_the_same_notice_in_a_web_page_loses_only_the_page_furniture() -> None:
+    page = ["当前位置:首页 > 通知公告", "发布时间:2025-02-28 浏览次数:1024", *NOTICE]
+    page += ["【打印】 【关闭】", "主办单位:国家税务总局天津市税务局 网站标识码:1200000052", "津ICP备05000000号"]
+    cleaned = clean_text("\n".join(page))
+    assert cleaned.text == "\n".join(NOTICE)
+    assert len(cleaned.dropped) == 5 and all(d.startswith("boilerplate: ") for d in cleaned.dropped)
+
+
+SHENZHOU = (
+    "6月5日17时42分,神舟十四号载人飞船成功对接于天和核心舱径向端口,3名航天员随后从神舟十四号载人飞船"
+    "进入天和核心舱。7月25日,航天员乘组顺利进入问天实验舱,这是中国航天员首次在轨进入科学实验舱。"
+)
+AIRPORT = "北京大兴国际机场城市航站楼在丽泽商务区、草桥等地陆续启用,旅客可在城市航站楼办理值机和行李托运手续"
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "主办单位:国务院办公厅 运行维护单位:中国政府网运行中心 版权所有:中国政府网 中文域名:中国政府网.政务",
+        "版权和免责声明 本网站所有内容,凡注明“来源:中国政府网”的文字、图片和音视频稿件,版权均属本网所有。",
+        "© The Financial Times Limited 2022. All rights reserved. 请勿擅自转载、摘编或利用其它方式使用本网站的内容。",
+        "关注公众号 获取更多航天资讯",
+    ],
+)
+def test_a_news_item_sharing_its_line_with_a_footer_keeps_its_text(footer: str) -> None:
+    """Single-line news passages (issue 18: 18 real items of 100–300 characters were lost whole)."""
+    for news in (SHENZHOU, AIRPORT):
+        line = f"{news} {footer}" if not news.endswith("。") else news + footer
+        cleaned = clean_text(line)
+        assert news in cleaned.text, footer
+        assert footer[:8] not in cleaned.text
+        assert any("marker" in d for d in cleaned.dropped)
+
+
+def test_a_follow_invitation_opening_a_news_line_goes_and_the_news_stays() -> None:
+    cleaned = clean_text(f"关注公众号 {SHENZHOU}")
+    assert cleaned.text == SHENZHOU
+
+
+def test_a_follow_invitation_as_the_tail_of_a_body_line_goes() -> None:
+    line = NEWS + "关注“滨海高新”公众号,获取更多园区资讯。"
+    cleaned = clean_text(f"{HEAD}\n{line}\n{P2}")
+    assert cleaned.text == f"{HEAD}\n{NEWS}\n{P2}"
+
+
+def test_a_follow_instruction_inside_a_notice_is_content() -> None:
+    line = "关注“天津税务”微信公众号,点击“办税服务”即可在线预约,预约成功后按时到办税服务厅办理。"
+    text = f"{HEAD}\n{P1}\n{line}\n{P2}"
+    assert clean_text(text).text == text
+
+
+# A national standard: clauses and table rows legitimately repeat (issue 18: 18 removals).
+STANDARD = [
+    "钛及钛合金牌号和化学成分",
+    "1 范围",
+    "本部分规定了钛及钛合金的牌号和化学成分。",
+    "2 要求",
+    "2.1 工业纯钛的化学成分应符合表1的规定,其他元素单个含量和总和应符合表1的规定。",
+    "牌号 | 名义化学成分 | Ti | Fe | C",
+    "TA1 | 工业纯钛 | 余量 | 0.20 | 0.08",
+    "TA2 | 工业纯钛 | 余量 | 0.30 | 0.08",
+    "2.2 α型钛合金的化学成分应符合表2的规定,其他元素单个含量和总和应符合表1的规定。",
+    "牌号 | 名义化学成分 | Ti | Fe | C",
+    "TA1 | 工业纯钛 | 余量 | 0.20 | 0.08",
+    "TA2 | 工业纯钛 | 余量 | 0.30 | 0.08",
+    "2.3 当需方要求并在合同中注明时,可对其他元素进行分析,分析结果应符合相应表中的规定。",
+    "2.4 β型钛合金的化学成分应符合表3的规定,其他元素单个含量和总和应符合表1的规定。",
+    "2.5 当需方要求并在合同中注明时,可对其他元素进行分析,分析结果应符合相应表中的规定。",
+    "3 试验方法",
+    "当需方要求并在合同中注明时,可对其他元素进行分析,分析结果应符合相应表中的规定。",
+    "当需方要求并在合同中注明时,可对其他元素进行分析,分析结果应符合相应表中的规定。",
+]
+
+
+def test_a_standards_repeated_clauses_and_rows_are_never_removed() -> None:
+    text = "\n".join(STANDARD)
+    cleaned = clean_text(text)
+    assert cleaned.text == text
+    assert not any("repeat" in n for n in cleaned.notes)
+
+
+ARTICLE = [
+    "开发区管理体制改革的实践与思考",
+    "近年来,各地开发区围绕管理体制机制创新开展了大量探索,形成了一批可复制可推广的经验做法。",
+    "一、主要做法",
+    "推行法定机构改革,剥离社会事务管理职能,聚焦经济发展主责主业,实行全员竞聘、薪酬激励。",
+    "推进放权赋能,按照“应放尽放”原则下放市级经济管理权限,实现“园区事园区办”。",
+    "二、存在问题",
+    "部分开发区管理机构设置与所在行政区职能交叉,权责边界不够清晰,考核评价机制有待完善。",
+]
+
+
+def test_a_scraped_article_carried_twice_is_kept_once_and_the_note_names_the_copy() -> None:
+    text = "\n".join([*ARTICLE, "", *ARTICLE])
+    cleaned = clean_text(text)
+    assert cleaned.text == "\n".join(ARTICLE)
+    assert any(n.startswith("removed a repeated copy of the article (6 lines") for n in cleaned.notes)
+    (copy,) = [d for d in cleaned.dropped if d.startswith("repeated copy")]
+    assert ARTICLE[1][:20] in copy and ARTICLE[-1][:20] in copy
+
+
+def test_a_partial_repeat_is_not_a_copy_of_the_article() -> None:
+    text = "\n".join([*ARTICLE, "三、下一步打算", ARTICLE[3], ARTICLE[4]])
+    assert clean_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "版权所有:示例网\n京ICP备12345678号",  # a file that is all furniture
+        "当前位置:首页 > 通知公告\n发布时间:2024-01-02 浏览次数:12\n申报截止:6月30日",
+    ],
+)
+def test_a_document_is_never_emptied(text: str) -> None:
+    cleaned = clean_text(text)
+    assert cleaned.text == text
+    assert any(n.startswith("kept the whole text") for n in cleaned.notes)

@@ -22,16 +22,40 @@ READ_ONLY_TITLE = "资料库为只读"
 READ_ONLY_BODY = "未设置管理员密码（环境变量 REFORMQA_ADMIN_PASSWORD），不能上传、重新索引或删除报告。"
 
 
+DETECTED = "（自动识别）"
+"""Shown after a field read from the report's text rather than given by hand."""
+
+
+def _auto(d: DocRow, field: str) -> str:
+    return f"<small class='rq-auto'>{DETECTED}</small>" if field in d.meta.detected else ""
+
+
+def _official(d: DocRow) -> str:
+    """Issuing body, 文号 and date, where the report has them."""
+    parts = [
+        f"{esc(label)}：{esc(value)}{_auto(d, field)}"
+        for field, label, value in (
+            ("issuer", "发文机关", d.meta.issuer),
+            ("doc_number", "文号", d.meta.doc_number),
+            ("date", "日期", d.meta.date),
+        )
+        if value
+    ]
+    return f"<div class='rq-official'><small>{'；'.join(parts)}</small></div>" if parts else ""
+
+
 def library_table(rows: Sequence[DocRow]) -> str:
-    """One row per indexed report: title, regions, year, kind, script, source, chunk count."""
+    """One row per indexed report: title (with issuer, 文号, date), regions, year, kind,
+    script, source, chunk count; fields read from the text are marked as detected."""
     if not rows:
         return empty("索引中还没有报告。")
     # The wrapper scrolls sideways on a phone, so the page itself never overflows.
     body = "".join(
         "<tr>"
-        f"<td><div class='rq-src-title'>{esc(d.meta.title)}</div><code class='rq-id'>{esc(d.doc_id)}</code></td>"
-        f"<td>{esc(places(d.meta.regions))}</td>"
-        f"<td>{esc(d.meta.year or '—')}</td>"
+        f"<td><div class='rq-src-title'>{esc(d.meta.title)}{_auto(d, 'title')}</div>{_official(d)}"
+        f"<code class='rq-id'>{esc(d.doc_id)}</code></td>"
+        f"<td>{esc(places(d.meta.regions))}{_auto(d, 'regions')}</td>"
+        f"<td>{esc(d.meta.year or '—')}{_auto(d, 'year')}</td>"
         f"<td>{esc(KIND_LABELS.get(d.meta.kind, d.meta.kind or '—'))}</td>"
         f"<td>{esc(SCRIPT_LABELS.get(d.meta.script, d.meta.script or '—'))}</td>"
         f"<td>{esc(d.rel)}{'<br><small>' + esc(d.meta.source_site) + '</small>' if d.meta.source_site else ''}</td>"
