@@ -115,6 +115,11 @@ def page_text(page: PageLines) -> str:
 
 
 # -- one file's OCR budget --------------------------------------------------------------------
+def _pages(numbers: list[int]) -> str:
+    """[3, 4, 5, 9] → "pages 3-5, 9"; [4] → "page 4"."""
+    return ("page " if len(numbers) == 1 else "pages ") + _page_list(numbers)
+
+
 def _page_list(numbers: list[int]) -> str:
     """[3, 4, 5, 9] → "3-5, 9"."""
     spans: list[list[int]] = []
@@ -132,7 +137,7 @@ class OcrOptions:
 
     engine: OcrEngine
     dpi: int = 150
-    min_score: float = 0.8
+    min_score: float = 0.72
     progress: PageProgress | None = None
     clock: Callable[[], float] = time.monotonic
 
@@ -159,7 +164,7 @@ class OcrRun:
     engine: OcrEngine
     max_pages: int
     max_seconds: float
-    min_score: float = 0.8
+    min_score: float = 0.72
     dpi: int = 150
     max_pixels: int = 60_000_000
     progress: PageProgress = lambda done, total: None
@@ -211,12 +216,12 @@ class OcrRun:
         again = f"then `reformqa remove {doc}` and `reformqa ingest` to read them"
         if "pages" in self.skipped:
             out.append(
-                f"pages {_page_list(self.skipped['pages'])} not read by OCR: over the limit of {self.max_pages} "
+                f"{_pages(self.skipped['pages'])} not read by OCR: over the limit of {self.max_pages} "
                 f"OCR pages per file; raise limits.max_ocr_pages (REFORMQA_LIMITS__MAX_OCR_PAGES), {again}"
             )
         if "seconds" in self.skipped:
             out.append(
-                f"pages {_page_list(self.skipped['seconds'])} not read by OCR: over the limit of "
+                f"{_pages(self.skipped['seconds'])} not read by OCR: over the limit of "
                 f"{self.max_seconds:g} seconds of OCR per file; raise limits.max_ocr_seconds "
                 f"(REFORMQA_LIMITS__MAX_OCR_SECONDS), {again}"
             )

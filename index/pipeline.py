@@ -59,7 +59,7 @@ class IngestSummary:
         return {k: v for k, v in self.__dict__.items()}
 
 
-_SAID = ("removed", "read ", "pages ")
+_SAID = ("removed", "read ", "page ", "pages ")
 """Notes the ingest summary repeats per file: what cleaning removed, what OCR read or skipped."""
 
 

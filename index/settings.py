@@ -153,11 +153,12 @@ class OcrSettings(_Group):
         "character error rate from 100 to 300 DPI on a scanned A4 page; see docs/BENCHMARKS.md, OCR).",
     )
     min_line_score: float = Field(
-        0.8,
+        0.72,
         ge=0,
         le=1,
-        description="OCR lines the engine is less sure of are dropped: seal and stamp marks, specks "
-        "(measured: body lines score 0.95-1.0, a seal's serial number 0.69).",
+        description="OCR lines the engine is less sure of are dropped: seal and stamp marks, specks. Measured "
+        "(docs/BENCHMARKS.md, OCR): printed lines score 0.79-1.0 (the low end on noisy Traditional pages), a "
+        "seal's serial number 0.69.",
     )
 
 
