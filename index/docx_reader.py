@@ -447,7 +447,7 @@ def _choice(alternate: Any) -> Any:
     for child in alternate:
         if _tag(child) == "Choice":
             return child
-    return [c for c in alternate if _tag(c) == "Fallback"][:1] or []
+    return next((c for c in alternate if _tag(c) == "Fallback"), [])
 
 
 def _descendants(el: Any, name: str, *, stop: str) -> Iterator[Any]:

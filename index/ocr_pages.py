@@ -195,17 +195,14 @@ class OcrRun:
 
     def read_image(self, image: Image.Image, number: int, page_size: tuple[float, float]) -> PageLines | None:
         """The page in `image` read by OCR, or None when the budget skips it."""
-        allowed = self._allowed(number)
-        if allowed:
-            lines = self.engine.read(image)
+        lines = self.engine.read(image) if self._allowed(number) else None
+        if lines is not None:
             self.read.append(number)
         self._done += 1
         self.progress(self._done, max(self.total, self._done))
-        if not allowed:
+        if lines is None:
             return None
-        return ocr_page_lines(
-            lines, number=number, image_size=image.size, page_size=page_size, min_score=self.min_score
-        )
+        return ocr_page_lines(lines, number=number, image_size=image.size, page_size=page_size, min_score=self.min_score)
 
     def notes(self) -> tuple[str, ...]:
         """"read 3 pages by OCR" and, per limit, the pages it skipped and how to read them."""

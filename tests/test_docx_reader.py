@@ -88,6 +88,15 @@ def test_a_text_box_in_the_body_is_read_once_and_its_page_number_is_not() -> Non
     assert text.split("\n") == ["正文第一段。", "专栏1：园区“去行政化”改革", "第页", "正文第二段。"]
 
 
+def test_vml_text_boxes_are_read_alone_or_as_the_only_alternative() -> None:
+    box = "<w:txbxContent>" + _p(_r("附：园区名单")) + "</w:txbxContent>"
+    vml = f"<w:pict><v:rect><v:textbox>{box}</v:textbox></v:rect></w:pict>"
+    document = docx.Document()
+    _append(document, _p(_r("甲") + f"<w:r>{vml}</w:r>"))
+    _append(document, _p(_r("乙") + f"<w:r><mc:AlternateContent><mc:Fallback>{vml}</mc:Fallback></mc:AlternateContent></w:r>"))
+    assert docx_text(_bytes(document)).split("\n") == ["甲", "附：园区名单", "乙", "附：园区名单"]
+
+
 # -- fields, tracked changes, inline wrappers -----------------------------------------------------
 def test_form_field_text_is_kept_and_field_instructions_are_not() -> None:
     document = docx.Document()
