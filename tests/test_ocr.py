@@ -5,6 +5,7 @@ loader and the ingest; the real engine on pages the tests draw (marked slow)."""
 from __future__ import annotations
 
 import io
+import re
 import socket
 import struct
 import sys
@@ -236,7 +237,8 @@ def test_the_cli_shows_an_ocr_progress_bar(fake_settings: Settings) -> None:
     (fake_settings.corpus_dir / "photo.png").write_bytes(image_bytes(_blank((300, 300)), "PNG"))
     code, out = run_cli(fake_settings, "ingest", env={"REFORMQA_OCR__ENGINE": "fake"})
     assert code == 0, out
-    assert "ocr" in out and "read 1 page by OCR" in out
+    assert re.search(r"ocr\s+: 100%.*1/1", out), out  # the bar of the "ocr" stage, done
+    assert "note: photo.png: read 1 page by OCR (1)" in out
 
 
 # -- the real engine -------------------------------------------------------------------------------------
