@@ -4,7 +4,8 @@
 (`limits.max_ocr_pages`, `limits.max_ocr_seconds`), feeds the "ocr" progress stage page by
 page and says in the file's notes which pages it read and which it skipped, and why.
 
-The engine's lines become the page's `PageLine`s in points with a top-left origin (the
+A page with red ink is read through its seals (`index.red_ink`). The engine's lines become
+the page's `PageLine`s in points with a top-left origin (the
 contract a PDF text layer gives too, so the layout reader treats both alike):
 - lines the engine is unsure of are dropped by their score (`ocr.min_line_score`): a red
   seal's ring text and serial number, specks and ruling read as letters score far below
@@ -31,6 +32,7 @@ from typing import Any
 from PIL import Image
 
 from index.ocr import OcrEngine, OcrLine
+from index.red_ink import read_page
 from index.types import PageLine, PageLines
 
 PageProgress = Callable[[int, int], None]
@@ -195,7 +197,7 @@ class OcrRun:
 
     def read_image(self, image: Image.Image, number: int, page_size: tuple[float, float]) -> PageLines | None:
         """The page in `image` read by OCR, or None when the budget skips it."""
-        lines = self.engine.read(image) if self._allowed(number) else None
+        lines = read_page(self.engine, image) if self._allowed(number) else None
         if lines is not None:
             self.read.append(number)
         self._done += 1

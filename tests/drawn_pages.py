@@ -8,6 +8,7 @@ Traditional script, so the character error rate of a read is measured against wh
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import numpy as np
@@ -88,3 +89,33 @@ def image_bytes(page: Image.Image, fmt: str, dpi: int = 200) -> bytes:
     out = io.BytesIO()
     page.save(out, format=fmt, dpi=(dpi, dpi))
     return out.getvalue()
+
+
+def stamp_seal(page: Image.Image, center: tuple[float, float], radius: float, ring_text: str, serial: str) -> Image.Image:
+    """A red round seal (ring, text along the top arc, star, serial number) laid over `page`
+    semi-transparently, as a stamp over printed text; `center` and `radius` in pixels."""
+    cx, cy = center
+    r = radius
+    red = (220, 30, 40, 200)
+    layer = Image.new("RGBA", page.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=red, width=max(2, round(r / 25)))
+    font = ImageFont.truetype(str(SANS), round(r * 0.28), index=FACE["zh-Hans"])
+    for i, ch in enumerate(ring_text):
+        angle = math.radians(-150 + 300 * i / max(1, len(ring_text) - 1))
+        glyph = Image.new("RGBA", (round(r * 0.32),) * 2, (0, 0, 0, 0))
+        ImageDraw.Draw(glyph).text((0, 0), ch, font=font, fill=red)
+        glyph = glyph.rotate(-math.degrees(angle), expand=True)
+        x, y = cx + r * 0.78 * math.sin(angle), cy - r * 0.78 * math.cos(angle)
+        layer.alpha_composite(glyph, (round(x - glyph.width / 2), round(y - glyph.height / 2)))
+    star = [
+        (cx + (r * 0.3 if k % 2 == 0 else r * 0.12) * math.cos(math.radians(-90 + 36 * k)),
+         cy + (r * 0.3 if k % 2 == 0 else r * 0.12) * math.sin(math.radians(-90 + 36 * k)))
+        for k in range(10)
+    ]
+    draw.polygon(star, fill=red)
+    small = ImageFont.truetype(str(SANS), round(r * 0.1), index=FACE["zh-Hans"])
+    draw.text((cx - r * 0.35, cy + r * 0.55), serial, font=small, fill=red)
+    out = page.convert("RGBA")
+    out.alpha_composite(layer)
+    return out.convert("RGB")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from drawn_pages import TEXTS, draw_page, fonts_available, image_bytes, image_pdf
+from drawn_pages import TEXTS, draw_page, fonts_available, image_bytes, image_pdf, stamp_seal
 from PIL import Image
 
 import index.ocr
@@ -23,6 +23,7 @@ from index.loaders import ReadLimits, load_file
 from index.ocr import FakeOcrEngine, OcrLine, make_ocr_engine
 from index.ocr_pages import OcrOptions, needs_ocr, ocr_page_lines, page_text, render_scale
 from index.pipeline import Ingestor
+from index.red_ink import read_page
 from index.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))  # bench/cer.py: not a package
@@ -77,6 +78,36 @@ def test_unsure_lines_are_dropped_by_their_score() -> None:
     lines = [_line("根据有关规定作出决定。", 0, 0, 600, 30, 0.97), _line("2000001", 300, 500, 400, 520, 0.68)]
     page = ocr_page_lines(lines, number=1, image_size=(800, 800), page_size=(800.0, 800.0), min_score=0.72)
     assert [ln.text for ln in page.lines] == ["根据有关规定作出决定。"]
+
+
+# -- red ink: seals and mastheads ----------------------------------------------------------------
+def _red_page() -> Image.Image:
+    """White page with a red masthead band at the top and a red seal (a disc) lower down."""
+    page = Image.new("RGB", (1000, 1400), "white")
+    page.paste((210, 20, 30), (100, 100, 900, 160))  # masthead
+    page.paste((210, 20, 30), (600, 900, 900, 1200))  # seal
+    return page
+
+
+def test_a_page_without_red_ink_is_read_once() -> None:
+    engine = _fake(1)
+    assert [ln.text for ln in read_page(engine, _blank())] == ["第1页的正文。"] and engine.calls == 1
+
+
+def test_red_ink_is_looked_through_and_only_flat_red_lines_that_fill_their_band_are_kept() -> None:
+    body = [_line("正文第一行。", 100, 300, 900, 340), _line("中国开发区管理协会", 550, 1000, 850, 1040)]
+    masthead_crop = [_line("某某市人民政府文件", 20, 10, 800, 70)]  # in the crop's pixels
+    seal_crop = [
+        _line("协会", 250, 20, 300, 150),  # an upright piece of the ring text
+        _line("3301020088", 100, 230, 200, 250),  # the serial: flat but small inside the ring
+        _line("中国开发区管理协会", 40, 110, 290, 145),  # the black line again, seen through the seal
+    ]
+    engine = FakeOcrEngine(pages=[body, masthead_crop, seal_crop])
+    lines = read_page(engine, _red_page())
+    assert engine.calls == 3  # once with the red ink whitened, once per red band
+    assert [ln.text for ln in lines] == ["正文第一行。", "中国开发区管理协会", "某某市人民政府文件"]
+    masthead = lines[-1]
+    assert masthead.top > 40 and masthead.x0 > 60  # moved back from the crop into the page
 
 
 # -- which PDF pages need OCR -----------------------------------------------------------------
@@ -283,3 +314,20 @@ def test_real_engine_reads_a_scanned_traditional_pdf_page(tmp_path: Path, no_net
     # Measured 4%: the recognizer's alphabet lacks some Traditional characters (項, 責, 績);
     # docs/BENCHMARKS.md, "OCR".
     assert cer(loaded.text, "\n".join(TEXTS["zh-Hant"])) <= 0.08, loaded.text
+
+
+@pytest.mark.slow
+@needs_fonts
+def test_real_engine_reads_the_line_under_a_seal_and_not_the_seal(no_network: list[Any]) -> None:
+    lines = [*TEXTS["zh-Hans"][:6], "", "中国开发区管理协会", "2025年11月25日"]
+    page = draw_page(lines, dpi=150, noise=15)
+    scale = 150 / 72
+    # The seal covers the ends of three body lines, as a stamp over a signature block does.
+    sealed = stamp_seal(page, (430 * scale, (72 + 14 * 1.8 * 5.5) * scale), 80 * scale, "改革示范区管委会", "3301020088")
+    text = page_text(
+        ocr_page_lines(
+            read_page(make_ocr_engine("rapidocr"), sealed), number=1, image_size=sealed.size, page_size=(595.0, 842.0), min_score=0.72
+        )
+    )
+    assert no_network == []
+    assert cer(text, "\n".join(lines)) <= 0.02, text
