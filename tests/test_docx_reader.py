@@ -11,7 +11,8 @@ import docx
 import pytest
 from docx.oxml import parse_xml
 
-from index.docx_reader import docx_text, format_number
+from index.docx_numbering import format_number
+from index.docx_reader import docx_text
 from index.loaders import load_file
 
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
