@@ -5,8 +5,8 @@
   twice, as DrawingML and as VML), but a field that shows a page number (PAGE, NUMPAGES,
   SECTIONPAGES, PAGEREF) is not.
 - Automatic numbering (a paragraph's `w:numPr`, or its style's) is rendered into the text
-  from numbering.xml: each level's format (一、 (一) 1. 1.1 ① a) A. i.), start, counters that
-  deeper levels restart, `lvlText` such as "%1.%2", and `startOverride`.
+  (`index.docx_numbering`): 一、 （一） 1. 1.1 ① a) as the reader sees them; an empty
+  numbered paragraph keeps its number (a standard's term "3.1" stands on its own line).
 - Fields: the shown result is kept (FORMTEXT form fields, REF, HYPERLINK, a TOC's lines),
   the instruction never; `w:fldSimple` likewise.
 - Tracked changes: insertions kept, deletions (and moved-away text) dropped; hyperlinks,
