@@ -1,4 +1,4 @@
-"""Read report files (txt, md, html, docx, pdf) into `LoadedText`.
+"""Read report files (txt, md, html, docx, pdf, png/jpg/tif) into `LoadedText`.
 
 Encodings are detected, never assumed (`index.encoding`). Every limit applies while the
 file is read (`ReadLimits`): bytes before reading, decompressed bytes of a .docx as they
@@ -19,17 +19,17 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, PreformattedString, Tag
-from docx import Document
-from docx.document import Document as DocxDocument
-from docx.table import Table
-from docx.text.paragraph import Paragraph
 from pypdf import PdfReader
 
+from index.docx_reader import docx_text
 from index.encoding import Decoded, chars_over_limit, decode_bytes, decode_report, verified_declaration
 from index.errors import LoadError
+from index.images import IMAGE_FORMATS, PagedText, image_to_text, join_pages
+from index.ocr import make_ocr_engine
+from index.ocr_pages import OcrOptions, OcrRun, needs_ocr, ocr_pdf_page, page_text
 from index.types import LoadedText
 
-__all__ = ["SUPPORTED_SUFFIXES", "ReadLimits", "check_size", "decode_bytes", "html_to_text", "load_file"]
+__all__ = ["CONVERTIBLE", "SUPPORTED_SUFFIXES", "ReadLimits", "check_size", "decode_bytes", "html_to_text", "load_file"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,13 @@ class ReadLimits:
     max_unpacked_bytes: int = 128_000_000
     """A .docx's parts once decompressed, all together: a 300 KB zip bomb unpacks to GBs."""
     max_pdf_pages: int = 5_000
-    """Pages of a PDF, counted before any page is parsed."""
+    """Pages of a PDF (or frames of an image), counted before any page is parsed."""
+    max_ocr_pages: int = 100
+    """Pages of one file read by OCR; the rest are skipped and named (limits.max_ocr_pages)."""
+    max_ocr_seconds: float = 900.0
+    """Seconds of OCR for one file; pages not started by then are skipped (limits.max_ocr_seconds)."""
+    max_image_pixels: int = 60_000_000
+    """Pixels of an image frame before it is decoded, and of a PDF page rendered for OCR."""
 
     @property
     def max_markup_chars(self) -> int | None:
@@ -150,29 +156,6 @@ def html_to_text(markup: str) -> str:
 
 
 # -- docx / pdf -----------------------------------------------------------------------------
-def _docx_blocks(document: DocxDocument, element: Any) -> Iterator[str]:
-    for child in element.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            yield Paragraph(child, document).text
-        elif tag == "tbl":
-            yield from _docx_table(Table(child, document))
-        elif tag in ("sdt", "sdtContent"):  # content controls wrap ordinary paragraphs
-            yield from _docx_blocks(document, child)
-
-
-def _docx_table(table: Table) -> Iterator[str]:
-    for row in table.rows:
-        cells: list[str] = []
-        seen: set[int] = set()
-        for cell in row.cells:
-            if id(cell._tc) in seen:  # a merged cell is repeated once per grid column
-                continue
-            seen.add(id(cell._tc))
-            cells.append(" ".join(cell.text.split()))
-        yield " | ".join(c for c in cells if c)
-
-
 def _check_unpacked(data: bytes, rel: str, limit: int) -> None:
     """Decompress every part of a .docx in bounded pieces and stop past `limit` bytes.
 
@@ -193,11 +176,10 @@ def _check_unpacked(data: bytes, rel: str, limit: int) -> None:
 
 
 def docx_to_text(data: bytes, rel: str = "", limits: ReadLimits | None = None) -> str:
-    """Paragraphs and table rows (cells joined by ` | `) in document order."""
+    """Paragraphs (with their list numbers) and table rows (cells joined by ` | `) in document
+    order, body only (`index.docx_reader`)."""
     _check_unpacked(data, rel, (limits or ReadLimits()).max_unpacked_bytes)
-    document = Document(io.BytesIO(data))
-    body = document.element.body
-    return "\n".join(_docx_blocks(document, body))
+    return docx_text(data)
 
 
 def _declared_pages(reader: PdfReader) -> int | None:
@@ -210,8 +192,13 @@ def _declared_pages(reader: PdfReader) -> int | None:
     return int(count) if isinstance(count, int) else None
 
 
-def pdf_to_text(data: bytes, rel: str, limits: ReadLimits | None = None) -> str:
-    """Text of every page, pages separated by a blank line (bounded in pages and characters)."""
+def pdf_to_text(data: bytes, rel: str, limits: ReadLimits | None = None, run: OcrRun | None = None) -> PagedText:
+    """Text of every page, pages separated by a blank line (bounded in pages and characters);
+    a page without a text layer is read by OCR through `run`.
+
+    BRANCH ingest-ocr: the text layer here is still pypdf's; at merge the layout reader
+    (ingest-pdf) replaces this function and calls `ocr_pdf_page` from its hook for pages
+    without a text layer (`needs_ocr`), then reads the OCR `PageLines` like its own."""
     limits = limits or ReadLimits()
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
@@ -231,7 +218,26 @@ def pdf_to_text(data: bytes, rel: str, limits: ReadLimits | None = None) -> str:
         chars += len(texts[-1])
         if limits.max_chars is not None and chars > limits.max_chars:
             raise chars_over_limit(rel, chars, limits.max_chars, at_least=True)
-    return "\n\n".join(texts)
+    scanned = [i for i, text in enumerate(texts) if needs_ocr(text)]
+    if scanned and run is not None:
+        _ocr_pages(data, scanned, texts, run)
+    text, starts = join_pages(texts)
+    return PagedText(text, starts, tuple(run.read) if run else (), run.notes() if run else ())
+
+
+def _ocr_pages(data: bytes, indexes: list[int], texts: list[str], run: OcrRun) -> None:
+    """Replace the text of each page in `indexes` (0-based) by what OCR reads on it."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        run.plan(len(indexes))
+        for i in indexes:
+            page = ocr_pdf_page(document, i, run)
+            if page is not None and page.lines:
+                texts[i] = page_text(page)
+    finally:
+        document.close()
 
 
 # -- dispatch -------------------------------------------------------------------------------
@@ -255,8 +261,12 @@ def _load_docx(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]
     return docx_to_text(data, rel, limits), Decoded("", "docx")
 
 
-def _load_pdf(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
-    return pdf_to_text(data, rel, limits), Decoded("", "pdf")
+def _load_pdf(data: bytes, rel: str, limits: ReadLimits, run: OcrRun) -> PagedText:
+    return pdf_to_text(data, rel, limits, run)
+
+
+def _load_image(data: bytes, rel: str, limits: ReadLimits, run: OcrRun) -> PagedText:
+    return image_to_text(data, rel, run, max_pixels=limits.max_image_pixels, max_pages=limits.max_pdf_pages)
 
 
 _LOADERS: dict[str, tuple[str, Callable[[bytes, str, ReadLimits], tuple[str, Decoded]]]] = {
@@ -265,14 +275,26 @@ _LOADERS: dict[str, tuple[str, Callable[[bytes, str, ReadLimits], tuple[str, Dec
     ".html": ("html", _load_html),
     ".htm": ("html", _load_html),
     ".docx": ("docx", _load_docx),
-    ".pdf": ("pdf", _load_pdf),
 }
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_LOADERS)
+_PAGED_LOADERS: dict[str, tuple[str, Callable[[bytes, str, ReadLimits, OcrRun], PagedText]]] = {
+    ".pdf": ("pdf", _load_pdf),
+    **{suffix: (fmt, _load_image) for suffix, fmt in IMAGE_FORMATS.items()},
+}
+"""Formats with pages, some of which may be read by OCR."""
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_LOADERS) | frozenset(_PAGED_LOADERS)
 _HINTS = {
     "docx": "open it in Word or WPS and save it again as .docx",
     "pdf": "re-download it or export it again as PDF",
     "html": "save the page again or copy its text into a .txt file",
+    **{fmt: "open it in an image viewer and save it again (PNG, JPEG or TIFF)" for fmt in IMAGE_FORMATS.values()},
 }
+CONVERTIBLE: dict[str, str] = {
+    ".doc": "is an old binary Word file (.doc), which cannot be read; open it in Word or WPS and save it as .docx",
+    ".wps": "is a WPS Writer file (.wps), which cannot be read; open it in WPS and save it as .docx",
+    ".rtf": "is a Rich Text file (.rtf), which cannot be read; open it in Word or WPS and save it as .docx",
+}
+"""Report types that are not read but are named with the fix (a scan lists them as failed
+instead of passing over them in silence)."""
 
 
 def check_size(rel: str, size: int, max_bytes: int) -> None:
@@ -302,17 +324,41 @@ def _read(path: Path, rel: str, max_bytes: int) -> bytes:
         raise LoadError(rel, f"cannot be read ({exc.strerror or exc}); check that it exists and is readable") from exc
 
 
-def load_file(path: Path, rel: str, *, max_bytes: int = 50_000_000, limits: ReadLimits | None = None) -> LoadedText:
-    """Load one report file by its suffix; any failure is a LoadError naming `rel`."""
+def load_file(
+    path: Path,
+    rel: str,
+    *,
+    max_bytes: int = 50_000_000,
+    limits: ReadLimits | None = None,
+    ocr: OcrOptions | None = None,
+) -> LoadedText:
+    """Load one report file by its suffix; any failure is a LoadError naming `rel`.
+
+    `ocr` reads scanned PDF pages and images (default: the real engine, loaded on the first
+    page that needs it)."""
     limits = limits or ReadLimits(max_bytes=max_bytes)
     suffix = path.suffix.lower()
-    if suffix not in _LOADERS:
+    if suffix in CONVERTIBLE:
+        raise LoadError(rel, CONVERTIBLE[suffix])
+    if suffix not in SUPPORTED_SUFFIXES:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise LoadError(rel, f"has the unsupported type '{suffix or '(no suffix)'}'; convert it to one of: {supported}")
-    fmt, loader = _LOADERS[suffix]
+    fmt = (_LOADERS.get(suffix) or _PAGED_LOADERS[suffix])[0]
     data = _read(path, rel, limits.max_bytes)
+    paged = PagedText("", (), (), ())
     try:
-        text, found = loader(data, rel, limits)
+        if suffix in _PAGED_LOADERS:
+            options = ocr or OcrOptions(make_ocr_engine("rapidocr"))
+            run = options.run(
+                rel,
+                max_pages=limits.max_ocr_pages,
+                max_seconds=limits.max_ocr_seconds,
+                max_pixels=limits.max_image_pixels,
+            )
+            paged = _PAGED_LOADERS[suffix][1](data, rel, limits, run)
+            text, found = paged.text, Decoded("", fmt)
+        else:
+            text, found = _LOADERS[suffix][1](data, rel, limits)
     except LoadError:
         raise
     except Exception as exc:  # a parser's own error type is not ours: translate it here, at the edge
@@ -320,8 +366,24 @@ def load_file(path: Path, rel: str, *, max_bytes: int = 50_000_000, limits: Read
         reason = f"is not a readable {fmt} file, probably truncated or corrupt ({type(exc).__name__}: {exc})"
         raise LoadError(rel, f"{reason}; {hint}") from exc
     if not text.strip():
-        what = "no extractable text (a scanned PDF needs OCR first)" if fmt == "pdf" else "no text"
-        raise LoadError(rel, f"has {what}; add the report's text or remove the file")
+        raise LoadError(rel, f"has {_no_text(fmt, paged)}; add the report's text or remove the file")
     check_chars(rel, text, limits)
-    notes = (found.note,) if found.note else ()
-    return LoadedText(rel=rel, text=text, encoding=found.encoding, fmt=fmt, notes=notes)
+    notes = ((found.note,) if found.note else ()) + paged.notes
+    return LoadedText(
+        rel=rel,
+        text=text,
+        encoding=found.encoding,
+        fmt=fmt,
+        notes=notes,
+        page_starts=paged.page_starts,
+        ocr_pages=paged.ocr_pages,
+    )
+
+
+def _no_text(fmt: str, paged: PagedText) -> str:
+    """Why a file gave no text, with what OCR did or skipped."""
+    if paged.notes:
+        return "no text (" + "; ".join(paged.notes) + ")"
+    if fmt == "pdf" or fmt in IMAGE_FORMATS.values():
+        return "no text that OCR could read (a blank or illegible scan)"
+    return "no text"

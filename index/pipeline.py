@@ -22,6 +22,8 @@ from index.generations import Generations, IndexedDoc, fingerprint, ingest_lock
 from index.keyword import tokenize
 from index.loaders import ReadLimits, load_file
 from index.metadata import METADATA_FILE, read_metadata
+from index.ocr import OcrEngine, make_ocr_engine
+from index.ocr_pages import OcrOptions
 from index.scanning import rel_path, scan
 from index.settings import Settings
 from index.statedb import DocRow
@@ -32,7 +34,8 @@ from index.uploads import upload_metadata, uploads_inside_corpus, uploads_prefix
 from index.vectorstore import Metadata, VectorStore
 
 Progress = Callable[[str, int, int], None]
-"""progress(stage, done, total)."""
+"""progress(stage, done, total); stages: read (files), ocr (pages of the file being read by
+OCR), embed (chunks), keyword."""
 
 
 @dataclass
@@ -55,6 +58,10 @@ class IngestSummary:
 
     def to_dict(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items()}
+
+
+_SAID = ("removed", "read ", "page ", "pages ")
+"""Notes the ingest summary repeats per file: what cleaning removed, what OCR read or skipped."""
 
 
 # -- report ids ----------------------------------------------------------------------------
@@ -100,12 +107,36 @@ def content_hash(source: SourceFile, meta: ReportMeta | None) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def prepare(source: SourceFile, doc_id: str, meta: ReportMeta | None, settings: Settings) -> CleanDocument:
-    """Load, clean and normalize one file (raises LoadError)."""
+def read_limits(settings: Settings) -> ReadLimits:
+    """The limits that apply while a file is read, from the settings."""
+    lim = settings.limits
     # The character limit applies while reading, before cleaning and chunking, which take
     # minutes on such text.
-    limits = ReadLimits(max_bytes=settings.limits.max_file_bytes, max_chars=settings.limits.max_text_chars)
-    loaded = load_file(source.path, source.rel, limits=limits)
+    return ReadLimits(
+        max_bytes=lim.max_file_bytes,
+        max_chars=lim.max_text_chars,
+        max_ocr_pages=lim.max_ocr_pages,
+        max_ocr_seconds=lim.max_ocr_seconds,
+        max_image_pixels=lim.max_image_pixels,
+    )
+
+
+def ocr_options(settings: Settings, engine: OcrEngine | None = None, progress: Progress | None = None) -> OcrOptions:
+    """How scanned pages and images are read; each page moves the "ocr" progress stage."""
+    report = progress or (lambda stage, done, total: None)
+    return OcrOptions(
+        engine or make_ocr_engine(settings.ocr.engine),
+        dpi=settings.ocr.dpi,
+        min_score=settings.ocr.min_line_score,
+        progress=lambda done, total: report("ocr", done, total),
+    )
+
+
+def prepare(
+    source: SourceFile, doc_id: str, meta: ReportMeta | None, settings: Settings, *, ocr: OcrOptions | None = None
+) -> CleanDocument:
+    """Load, clean and normalize one file (raises LoadError)."""
+    loaded = load_file(source.path, source.rel, limits=read_limits(settings), ocr=ocr or ocr_options(settings))
     cleaned = clean_text(loaded.text)
     if not cleaned.text.strip():
         raise LoadError(source.rel, "has no text left after cleaning (only boilerplate or blank)")
@@ -161,9 +192,11 @@ class Ingestor:
         vectors: VectorStore | None = None,
         progress: Progress | None = None,
         on_file: Callable[[str], None] | None = None,
+        ocr_engine: OcrEngine | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)  # cheap: the model loads on first use
+        self.ocr_engine = ocr_engine or make_ocr_engine(settings.ocr.engine)  # cheap too
         self.generations = Generations(settings, vectors)
         self.progress = progress or (lambda stage, done, total: None)
         self.on_file = on_file or (lambda rel: None)
@@ -255,7 +288,7 @@ class Ingestor:
                 continue
             prepared.append(item)
             (summary.updated if old is not None else summary.added).append(item.doc.doc_id)
-            said = [n for n in item.doc.notes if n.startswith("removed") or n.endswith("replaced by �")]
+            said = [n for n in item.doc.notes if n.startswith(_SAID) or n.endswith("replaced by �")]
             if said:  # what reading and cleaning took out, per file (the lines: `reformqa show`)
                 summary.notes.append((source.rel, "; ".join(said)))
         removed = self._removed(known, files, scan_paths, summary)
@@ -276,7 +309,8 @@ class Ingestor:
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def _prepare(self, source: SourceFile, doc_id: str, meta: ReportMeta | None) -> _Prepared:
-        doc = prepare(source, doc_id, meta, self.settings)
+        ocr = ocr_options(self.settings, self.ocr_engine, self.progress)
+        doc = prepare(source, doc_id, meta, self.settings, ocr=ocr)
         cfg = self.settings.chunking
         chunks = chunk_document(doc, max_tokens=cfg.max_tokens, overlap=cfg.overlap_sentences, encoding=cfg.encoding)
         if len(chunks) > self.settings.limits.max_chunks_per_file:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import LoadError
-from index.loaders import SUPPORTED_SUFFIXES, check_size
+from index.loaders import CONVERTIBLE, SUPPORTED_SUFFIXES, check_size
 from index.types import SourceFile
 
 
@@ -42,9 +42,13 @@ _HIDDEN_DIR = (
 _HIDDEN = "has a hidden name (it starts with '.'), so it is not indexed; rename it if it is a report"
 
 
+_LISTED = (*SUPPORTED_SUFFIXES, *CONVERTIBLE)
+"""Read, or named with the fix (a .doc is reported, not passed over in silence)."""
+
+
 def _supported_name(name: str) -> bool:
     lower = name.lower()
-    return any(lower.endswith(suffix) for suffix in SUPPORTED_SUFFIXES)
+    return any(lower.endswith(suffix) for suffix in _LISTED)
 
 
 def _walk(root: Path, top: Path, notes: Notes) -> Iterator[Path]:

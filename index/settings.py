@@ -118,6 +118,48 @@ class LimitSettings(_Group):
     max_upload_bytes: int = Field(
         20_000_000, ge=1, description="Web upload size limit (the request is held in memory)."
     )
+    max_ocr_pages: int = Field(
+        100,
+        ge=0,
+        description="Pages of one file read by OCR (scanned PDF pages, image frames; ~5 s a page on 2 cores); "
+        "the pages past it are skipped and named in the file's notes (0 = no OCR).",
+    )
+    max_ocr_seconds: float = Field(
+        900.0,
+        gt=0,
+        description="Seconds of OCR for one file; the pages not started by then are skipped and named in the "
+        "file's notes (an upload in the web app waits for its ingest).",
+    )
+    max_image_pixels: int = Field(
+        60_000_000,
+        ge=1,
+        description="Pixels of one image or image frame, checked before it is decoded (an A4 page scanned at "
+        "600 DPI has 35 million; a decompression bomb has billions). A PDF page is rendered for OCR at "
+        "most this large.",
+    )
+
+
+class OcrSettings(_Group):
+    engine: Literal["rapidocr", "fake"] = Field(
+        "rapidocr",
+        description="`rapidocr` (PP-OCRv4 models inside the rapidocr-onnxruntime wheel: Simplified and "
+        "Traditional Chinese, offline on the CPU) or `fake` (deterministic, for tests).",
+    )
+    dpi: int = Field(
+        150,
+        ge=50,
+        le=600,
+        description="Resolution a PDF page without a text layer is rendered at for OCR (measured: the same "
+        "character error rate from 100 to 300 DPI on a scanned A4 page; see docs/BENCHMARKS.md, OCR).",
+    )
+    min_line_score: float = Field(
+        0.72,
+        ge=0,
+        le=1,
+        description="OCR lines the engine is less sure of are dropped: seal and stamp marks, specks. Measured "
+        "(docs/BENCHMARKS.md, OCR): printed lines score 0.79-1.0 (the low end on noisy Traditional pages), a "
+        "seal's serial number 0.69.",
+    )
 
 
 class LLMSettings(_Group):
@@ -158,6 +200,7 @@ class Settings(BaseSettings):
     chunking: ChunkSettings = ChunkSettings()
     search: SearchSettings = SearchSettings()
     limits: LimitSettings = LimitSettings()
+    ocr: OcrSettings = OcrSettings()
     llm: LLMSettings = LLMSettings()
 
     @property

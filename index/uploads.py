@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import LoadError, MetadataError
-from index.loaders import SUPPORTED_SUFFIXES
+from index.loaders import CONVERTIBLE, SUPPORTED_SUFFIXES
 from index.metadata import FIELDS, METADATA_FILE, MetadataResult, parse_table, read_metadata
 from index.settings import Settings
 
@@ -65,6 +65,8 @@ def store_upload(settings: Settings, filename: str, data: bytes) -> Path:
     (compare the returned name with the uploaded one to tell the user)."""
     name = safe_filename(filename)
     suffix = Path(name).suffix.lower()
+    if suffix in CONVERTIBLE:
+        raise LoadError(filename, CONVERTIBLE[suffix])
     if not name or suffix not in SUPPORTED_SUFFIXES:
         allowed = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise LoadError(filename or "(no name)", f"is not a supported report type; upload one of: {allowed}")

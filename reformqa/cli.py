@@ -78,7 +78,8 @@ def main(ctx: click.Context, data_dir: str | None, corpus_dir: str | None) -> No
 
 
 class _Bar:
-    """A progress bar on stderr per stage (read, embed, keyword)."""
+    """A progress bar on stderr per stage (read, ocr, embed, keyword); the ocr bar counts the
+    pages of the file being read by OCR."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled

@@ -57,4 +57,12 @@ if [ "$BROWSER" = 1 ] && { ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>
     echo "browser tests need Debian's chromium: sudo apt-get install chromium chromium-driver fonts-noto-cjk" >&2
   fi
 fi
+if [ "$DEV" = 1 ] && ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then
+  # The OCR and PDF tests draw their own Chinese pages with Debian's Noto CJK fonts.
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null
+  else
+    echo "the OCR tests draw Chinese pages: sudo apt-get install fonts-noto-cjk" >&2
+  fi
+fi
 echo "setup done: . .venv/bin/activate"

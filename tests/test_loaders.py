@@ -279,9 +279,15 @@ def test_pdf_without_text_says_ocr(tmp_path: Path) -> None:
 
 # -- dispatch and limits --------------------------------------------------------------------
 def test_unsupported_suffix_names_the_supported_ones(tmp_path: Path) -> None:
-    with pytest.raises(LoadError, match=r"^r\.doc: has the unsupported type '\.doc'; convert it to one of: .*\.docx"):
-        load_file(_write(tmp_path, "r.doc", b"x"), "r.doc")
-    assert {".txt", ".md", ".html", ".htm", ".docx", ".pdf"} == SUPPORTED_SUFFIXES
+    with pytest.raises(LoadError, match=r"^r\.xls: has the unsupported type '\.xls'; convert it to one of: .*\.docx"):
+        load_file(_write(tmp_path, "r.xls", b"x"), "r.xls")
+    assert {".txt", ".md", ".html", ".htm", ".docx", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"} == SUPPORTED_SUFFIXES
+
+
+@pytest.mark.parametrize("suffix", [".doc", ".DOC", ".wps"])
+def test_old_word_files_name_the_fix(tmp_path: Path, suffix: str) -> None:
+    with pytest.raises(LoadError, match=r"cannot be read; open it in (Word or )?WPS.* and save it as \.docx"):
+        load_file(_write(tmp_path, "r" + suffix, b"\xd0\xcf\x11\xe0"), "r" + suffix)
 
 
 def test_too_large_names_the_limit_and_the_setting(tmp_path: Path) -> None:

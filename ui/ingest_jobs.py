@@ -18,7 +18,7 @@ from index.pipeline import IngestSummary
 
 log = logging.getLogger("reformqa.ingest_jobs")
 
-STAGES = {"read": "读取报告", "embed": "计算向量", "keyword": "建立关键词索引"}
+STAGES = {"read": "读取报告", "ocr": "识别扫描页（OCR）", "embed": "计算向量", "keyword": "建立关键词索引"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,9 @@ class JobSnapshot:
         label = STAGES.get(self.stage, "准备中")
         if not self.total:
             return f"{label}…"
-        where = f"（{self.file}）" if self.stage == "read" and self.file else ""
+        where = f"（{self.file}）" if self.stage in ("read", "ocr") and self.file else ""
+        if self.stage == "ocr":
+            return f"{label}：第 {self.done}/{self.total} 页{where}"
         return (
             f"{label}：第 {self.done}/{self.total} 个{where}"
             if self.stage == "read"

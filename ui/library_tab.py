@@ -25,7 +25,7 @@ from ui.ingest_jobs import IngestWorker, JobSnapshot
 from ui.library_view import KIND_LABELS, access_notice, failed_html, library_table, reason_zh, summary_html
 from ui.search_view import report_choices
 
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".docx", ".pdf"]
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".docx", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"]
 KIND_CHOICES = [("未填写", ""), *((zh, en) for en, zh in KIND_LABELS.items())]
 _REGION_SPLIT = re.compile(r"[、,，;；\s]+")
 
