@@ -1,6 +1,7 @@
 """Read report files (txt, md, html, docx, pdf) into `LoadedText`.
 
-Encodings are detected, never assumed (`index.encoding`). Every limit applies while the
+Encodings are detected, never assumed (`index.encoding`); a PDF is read by position
+(`index.pdf_reader`) and its layout turned into text (`index.layout`). Every limit applies while the
 file is read (`ReadLimits`): bytes before reading, decompressed bytes of a .docx as they
 come out, a PDF's page count before any page is parsed, characters while decoding. Every
 failure (undecodable bytes, a corrupt docx, an encrypted pdf) becomes a `LoadError`
@@ -12,8 +13,8 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,23 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.table import Table
 from docx.text.paragraph import Paragraph
-from pypdf import PdfReader
 
 from index.encoding import Decoded, chars_over_limit, decode_bytes, decode_report, verified_declaration
 from index.errors import LoadError
-from index.types import LoadedText
+from index.layout import lay_out
+from index.pdf_reader import PageOcr, read_pdf
+from index.types import LoadedText, PageLines
 
-__all__ = ["SUPPORTED_SUFFIXES", "ReadLimits", "check_size", "decode_bytes", "html_to_text", "load_file"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "Read",
+    "ReadLimits",
+    "check_size",
+    "decode_bytes",
+    "html_to_text",
+    "load_file",
+    "paged_text",
+]
 
 
 @dataclass(frozen=True)
@@ -200,66 +211,77 @@ def docx_to_text(data: bytes, rel: str = "", limits: ReadLimits | None = None) -
     return "\n".join(_docx_blocks(document, body))
 
 
-def _declared_pages(reader: PdfReader) -> int | None:
-    """The page count the PDF's page tree declares: read without building any page."""
-    try:
-        root: Any = reader.trailer["/Root"]
-        count = root["/Pages"]["/Count"]
-    except Exception:  # noqa: BLE001 - a damaged catalogue: pypdf's own walk reports it below
-        return None
-    return int(count) if isinstance(count, int) else None
+def _pdf_ocr(data: bytes, rel: str, limits: ReadLimits) -> PageOcr | None:
+    """OCR for the pages of this PDF that have no text layer (or an unreadable one).
+
+    The OCR stage plugs in here: return a function from a 0-based page index to that page's
+    `PageLines` (with `ocr=True`), or None for no OCR: such pages then give no text."""
+    return None
 
 
-def pdf_to_text(data: bytes, rel: str, limits: ReadLimits | None = None) -> str:
-    """Text of every page, pages separated by a blank line (bounded in pages and characters)."""
+def paged_text(pages: Sequence[PageLines], doc_title: str = "", notes: Sequence[str] = ()) -> Read:
+    """The text of pages read by layout (`index.layout`), with their starts and title lines;
+    for PDFs and for OCR output alike."""
+    laid = lay_out(pages, doc_title)
+    return Read(
+        laid.text,
+        page_starts=laid.page_starts,
+        ocr_pages=tuple(p.number for p in pages if p.ocr),
+        title_lines=laid.title_lines,
+        notes=tuple(notes),
+    )
+
+
+def pdf_to_text(data: bytes, rel: str, limits: ReadLimits | None = None) -> Read:
+    """The text of every page, read by position (bounded in pages and characters)."""
     limits = limits or ReadLimits()
-    reader = PdfReader(io.BytesIO(data))
-    if reader.is_encrypted and not reader.decrypt(""):
-        raise LoadError(rel, "is a password-protected PDF; save an unprotected copy and add that instead")
-    declared = _declared_pages(reader)
-    pages = declared if declared is not None and declared > limits.max_pdf_pages else len(reader.pages)
-    if pages > limits.max_pdf_pages:
-        raise LoadError(
-            rel, f"has {pages:,} pages, over the limit of {limits.max_pdf_pages:,}; split it into smaller PDFs"
-        )
-    if pages == 0:
-        raise LoadError(rel, "is a PDF with no readable pages (truncated or corrupt); re-download or re-export it")
-    texts: list[str] = []
-    chars = 0
-    for page in reader.pages:
-        texts.append((page.extract_text() or "").strip())
-        chars += len(texts[-1])
-        if limits.max_chars is not None and chars > limits.max_chars:
-            raise chars_over_limit(rel, chars, limits.max_chars, at_least=True)
-    return "\n\n".join(texts)
+    read = read_pdf(
+        data, rel, max_pages=limits.max_pdf_pages, max_chars=limits.max_chars, ocr=_pdf_ocr(data, rel, limits)
+    )
+    return paged_text(read.pages, read.title, read.notes)
 
 
 # -- dispatch -------------------------------------------------------------------------------
-def _load_text(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
+_NOT_DECODED = Decoded("", "")
+
+
+@dataclass(frozen=True)
+class Read:
+    """What one loader read from a file (see `LoadedText` for the fields)."""
+
+    text: str
+    found: Decoded = _NOT_DECODED
+    page_starts: tuple[int, ...] = ()
+    ocr_pages: tuple[int, ...] = ()
+    title_lines: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def _load_text(data: bytes, rel: str, limits: ReadLimits) -> Read:
     found = decode_report(data, rel, max_chars=limits.max_chars)
-    return found.text, found
+    return Read(found.text, found)
 
 
-def _load_md(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
+def _load_md(data: bytes, rel: str, limits: ReadLimits) -> Read:
     found = decode_report(data, rel, max_chars=limits.max_chars)
-    return strip_markdown(found.text), found
+    return Read(strip_markdown(found.text), found)
 
 
-def _load_html(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
+def _load_html(data: bytes, rel: str, limits: ReadLimits) -> Read:
     """Honour <meta charset>, but only if the page reads as plausible text with it."""
     found = decode_report(data, rel, max_chars=limits.max_markup_chars, codec=verified_declaration(data))
-    return html_to_text(found.text), found
+    return Read(html_to_text(found.text), found)
 
 
-def _load_docx(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
-    return docx_to_text(data, rel, limits), Decoded("", "docx")
+def _load_docx(data: bytes, rel: str, limits: ReadLimits) -> Read:
+    return Read(docx_to_text(data, rel, limits), Decoded("", "docx"))
 
 
-def _load_pdf(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
-    return pdf_to_text(data, rel, limits), Decoded("", "pdf")
+def _load_pdf(data: bytes, rel: str, limits: ReadLimits) -> Read:
+    return replace(pdf_to_text(data, rel, limits), found=Decoded("", "pdf"))
 
 
-_LOADERS: dict[str, tuple[str, Callable[[bytes, str, ReadLimits], tuple[str, Decoded]]]] = {
+_LOADERS: dict[str, tuple[str, Callable[[bytes, str, ReadLimits], Read]]] = {
     ".txt": ("txt", _load_text),
     ".md": ("md", _load_md),
     ".html": ("html", _load_html),
@@ -312,16 +334,25 @@ def load_file(path: Path, rel: str, *, max_bytes: int = 50_000_000, limits: Read
     fmt, loader = _LOADERS[suffix]
     data = _read(path, rel, limits.max_bytes)
     try:
-        text, found = loader(data, rel, limits)
+        read = loader(data, rel, limits)
     except LoadError:
         raise
     except Exception as exc:  # a parser's own error type is not ours: translate it here, at the edge
         hint = _HINTS.get(fmt, "re-save it as UTF-8 text")
         reason = f"is not a readable {fmt} file, probably truncated or corrupt ({type(exc).__name__}: {exc})"
         raise LoadError(rel, f"{reason}; {hint}") from exc
-    if not text.strip():
+    if not read.text.strip():
         what = "no extractable text (a scanned PDF needs OCR first)" if fmt == "pdf" else "no text"
         raise LoadError(rel, f"has {what}; add the report's text or remove the file")
-    check_chars(rel, text, limits)
-    notes = (found.note,) if found.note else ()
-    return LoadedText(rel=rel, text=text, encoding=found.encoding, fmt=fmt, notes=notes)
+    check_chars(rel, read.text, limits)
+    notes = ((read.found.note,) if read.found.note else ()) + read.notes
+    return LoadedText(
+        rel=rel,
+        text=read.text,
+        encoding=read.found.encoding,
+        fmt=fmt,
+        notes=notes,
+        page_starts=read.page_starts,
+        ocr_pages=read.ocr_pages,
+        title_lines=read.title_lines,
+    )

@@ -21,6 +21,7 @@ from index.generations import Generations, IndexedDoc, fingerprint, ingest_lock
 from index.keyword import tokenize
 from index.loaders import ReadLimits, load_file
 from index.metadata import METADATA_FILE, read_metadata
+from index.pages import map_page_starts
 from index.scanning import rel_path, scan
 from index.settings import Settings
 from index.statedb import DocRow
@@ -107,6 +108,7 @@ def prepare(source: SourceFile, doc_id: str, meta: ReportMeta | None, settings: 
     if not cleaned.text.strip():
         raise LoadError(source.rel, "has no text left after cleaning (only boilerplate or blank)")
     final_meta = meta or ReportMeta(title=guess_title(cleaned.text))
+    pages = map_page_starts(loaded.text, cleaned.text, loaded.page_starts)
     return CleanDocument(
         doc_id=doc_id,
         rel=source.rel,
@@ -115,6 +117,8 @@ def prepare(source: SourceFile, doc_id: str, meta: ReportMeta | None, settings: 
         meta=final_meta,
         content_hash=content_hash(source, meta),
         notes=(f"encoding {loaded.encoding}", *loaded.notes, *cleaned.notes, *cleaned.dropped),
+        page_starts=pages,
+        ocr_pages=loaded.ocr_pages,
     )
 
 
@@ -136,6 +140,7 @@ def _chunk_meta(chunk: Chunk, doc: CleanDocument) -> Metadata:
         "section": chunk.section_path,
         "start": chunk.start,
         "end": chunk.end,
+        "page": chunk.page or 0,
     }
 
 

@@ -1,0 +1,407 @@
+"""Turn the lines of pages (`PageLines`, from a PDF text layer or OCR) into text.
+
+Layout first, then text, in this order:
+1. running headers and footers go: text of the same shape (digits aside) at the same height
+   on many pages, near the top or bottom edge, and a lone page number at the edge;
+2. ruled tables become rows, cells separated by " | ", one row a line;
+3. a page with a column gutter is read column by column;
+4. lines are joined into paragraphs (Chinese without a space, Latin with one) unless the
+   geometry says a paragraph ends: a short last line, an indented first line, a vertical gap
+   wider than the line spacing, a change of font size, a heading marker;
+5. what remains is one text with the offset where each page starts, and the title candidates
+   of the first page (its largest-font lines).
+
+Independent of where the lines came from: nothing here knows a PDF library.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from index.tables import Table, find_tables
+from index.types import PageLine, PageLines
+from index.wrapping import NUMBER_ONLY, end_hyphen, join_lines, joint, starts_block
+
+__all__ = ["Layout", "lay_out", "margins", "meaningful_title", "rows_of"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The text of some pages, read by layout."""
+
+    text: str
+    page_starts: tuple[int, ...]
+    """Offset in `text` where each page begins, one per page."""
+    title_lines: tuple[str, ...]
+    """The first page's lines in a larger font than the body, largest first, in reading order."""
+    dropped: tuple[str, ...] = ()
+    """The running headers, footers and page numbers left out."""
+
+
+_EDGE = 0.15
+"""Share of the page height at the top and bottom where running headers and footers sit."""
+_EDGE_ROWS = 2
+"""Only this many rows at the top and at the bottom of a page can be running text."""
+_SAME_HEIGHT = 0.02
+"""Share of the page height within which two pages' edge lines count as the same place."""
+_REPEATED = 0.4
+"""An edge line is running text when its shape sits at that place on this share of the
+pages (and on two at least)."""
+_PAGE_NUMBER = re.compile(
+    r"[-—–－~_·•.()（）\[\]<>〈〉]*(?:#|第#页(?:共#页)?|共#页第#页|#/#|page#(?:of#)?)[-—–－~_·•.()（）\[\]<>〈〉]*",
+    re.I,
+)
+_ROMAN = re.compile(r"(?<![A-Za-z])[ivxlcIVXLC]{1,6}(?![A-Za-z])")
+
+
+# -- rows -----------------------------------------------------------------------------------
+def _mid(line: PageLine) -> float:
+    return (line.top + line.bottom) / 2
+
+
+def rows_of(lines: Sequence[PageLine]) -> list[list[PageLine]]:
+    """Lines grouped into visual rows (vertical centres within half a line), top to bottom,
+    each row left to right."""
+    rows: list[list[PageLine]] = []
+    for line in sorted(lines, key=lambda ln: (ln.top, ln.x0)):
+        row = rows[-1] if rows else None
+        if row is not None:
+            height = max(ln.bottom - ln.top for ln in row)
+            if abs(_mid(line) - statistics.fmean(_mid(ln) for ln in row)) < 0.5 * max(height, line.bottom - line.top):
+                row.append(line)
+                continue
+        rows.append([line])
+    return [sorted(r, key=lambda ln: ln.x0) for r in rows]
+
+
+# -- running headers and footers ------------------------------------------------------------
+def _shape(text: str) -> str:
+    """The text with digits (and a lone roman numeral) as #: page 3 and page 4 look alike."""
+    compact = re.sub(r"\s+", "", text)
+    compact = re.sub(r"\d+", "#", compact)
+    return _ROMAN.sub("#", compact) if _PAGE_NUMBER.fullmatch(_ROMAN.sub("#", compact)) else compact
+
+
+def _edge_lines(page: PageLines) -> list[PageLine]:
+    rows = rows_of(page.lines)
+    chosen = rows[:_EDGE_ROWS] + rows[-_EDGE_ROWS:] if len(rows) > 2 * _EDGE_ROWS else rows
+    return [
+        ln for row in chosen for ln in row if ln.bottom <= _EDGE * page.height or ln.top >= (1 - _EDGE) * page.height
+    ]
+
+
+def running_lines(pages: Sequence[PageLines]) -> set[tuple[int, PageLine]]:
+    """(page number, line) of every running header, footer and page number."""
+    edges = {p.number: [(ln, _shape(ln.text), _mid(ln) / max(p.height, 1)) for ln in _edge_lines(p)] for p in pages}
+    with_text = sum(1 for p in pages if p.lines)
+    need = max(2, round(_REPEATED * with_text))
+    out: set[tuple[int, PageLine]] = set()
+    for number, lines in edges.items():
+        for ln, shape, where in lines:
+            if _PAGE_NUMBER.fullmatch(shape):
+                out.add((number, ln))
+                continue
+            seen = sum(
+                1 for other in edges.values() if any(s == shape and abs(w - where) <= _SAME_HEIGHT for _, s, w in other)
+            )
+            if seen >= need:
+                out.add((number, ln))
+    return out
+
+
+# -- columns --------------------------------------------------------------------------------
+def _gutter(lines: Sequence[PageLine], width: float) -> float | None:
+    """The x of a gutter between two columns of prose, if the page has one.
+
+    A gutter is a vertical strip in the middle half of the page that no narrow line crosses,
+    with several long lines on each side that fill their column (table cells are short)."""
+    narrow = [ln for ln in lines if ln.x1 - ln.x0 < 0.55 * width and len(ln.text) >= 2]
+    if len(narrow) < 10:
+        return None
+    step = max(width / 200, 1.0)
+    best: tuple[float, float] | None = None
+    x = 0.25 * width
+    while x <= 0.75 * width:
+        if not any(ln.x0 < x < ln.x1 for ln in narrow):
+            start = x
+            while x <= 0.75 * width and not any(ln.x0 < x < ln.x1 for ln in narrow):
+                x += step
+            if best is None or x - start > best[1] - best[0]:
+                best = (start, x)
+        x += step
+    if best is None:
+        return None
+    cut = (best[0] + best[1]) / 2
+    left = [ln for ln in narrow if ln.x1 <= cut]
+    right = [ln for ln in narrow if ln.x0 >= cut]
+    return cut if _prose(left) and _prose(right) else None
+
+
+def _prose(lines: Sequence[PageLine]) -> bool:
+    """Many lines that mostly reach the column's right edge: running text, not cells."""
+    long = [ln for ln in lines if len(ln.text) >= 8]
+    if len(long) < 5:
+        return False
+    right = max(ln.x1 for ln in long)
+    left = min(ln.x0 for ln in long)
+    full = sum(1 for ln in long if ln.x1 >= right - 0.15 * (right - left))
+    return full >= 0.5 * len(long)
+
+
+# -- reading order of one page --------------------------------------------------------------
+@dataclass(frozen=True)
+class Block:
+    """One line of reading order: a text line (to be joined into paragraphs) or a table row."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    size: float
+    left: float
+    """The left margin of the column the line sits in."""
+    right: float
+    """The right margin of that column (where full lines end)."""
+    page: int
+    row: bool = False
+    """A table row: always a line of its own."""
+
+
+def margins(lines: Sequence[PageLine]) -> tuple[float, float]:
+    """(left, right) edges of running text: where most lines start and where full lines end."""
+    if not lines:
+        return 0.0, 0.0
+    xs0 = sorted(ln.x0 for ln in lines)
+    xs1 = sorted(ln.x1 for ln in lines)
+    return xs0[len(xs0) // 10], xs1[(9 * len(xs1)) // 10]
+
+
+def _letter_spaced(row: Sequence[PageLine]) -> bool:
+    """A spaced-out heading ("目　　录", "附 录 B"): every piece one or two characters."""
+    return all(len(ln.text.strip()) <= 2 for ln in row)
+
+
+def _numbered(row: Sequence[PageLine]) -> bool:
+    """A clause number set apart from its text ("3.1.1    钛及钛合金…"): one line, not cells."""
+    return len(row) == 2 and bool(NUMBER_ONLY.fullmatch(row[0].text))
+
+
+def _row_text(row: Sequence[PageLine], in_table: bool) -> str:
+    pieces = [ln.text.strip() for ln in row]
+    if in_table:
+        return " | ".join(pieces)
+    if _letter_spaced(row) or _numbered(row):
+        return join_lines(pieces)
+    return " ".join(pieces)  # a lone row of separate items (a signature block, a masthead)
+
+
+def _column_blocks(lines: Sequence[PageLine], page: int, edges: tuple[float, float] | None = None) -> list[Block]:
+    """A column's rows as blocks; rows of separate pieces one under another are a table
+    drawn without rules."""
+    if not lines:
+        return []
+    left, right = edges or margins(lines)
+    rows = rows_of(lines)
+    multi = [len(r) > 1 and not _letter_spaced(r) and not _numbered(r) for r in rows]
+    out = []
+    for i, row in enumerate(rows):
+        in_table = multi[i] and ((i > 0 and multi[i - 1]) or (i + 1 < len(rows) and multi[i + 1]))
+        out.append(
+            Block(
+                _row_text(row, in_table),
+                row[0].x0,
+                min(ln.top for ln in row),
+                max(ln.x1 for ln in row),
+                max(ln.bottom for ln in row),
+                statistics.median(ln.size for ln in row),
+                left,
+                right,
+                page,
+                row=in_table,
+            )
+        )
+    return out
+
+
+def _table_blocks(table: Table, page: int) -> list[Block]:
+    return [
+        Block(r.text, table.x0, r.top, table.x1, r.bottom, r.size, table.x0, table.x1, page, row=True)
+        for r in table.rows
+    ]
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A page's text lines outside tables, its tables, and its column gutter (if any)."""
+
+    number: int
+    body: list[PageLine]
+    tables: list[Table]
+    cut: float | None
+
+
+def _split_page(page: PageLines, running: set[tuple[int, PageLine]]) -> _Page:
+    body = [ln for ln in page.lines if ln.text.strip() and (page.number, ln) not in running]
+    tables, body = find_tables(body, page.rules)
+    return _Page(page.number, body, tables, _gutter(body, page.width))
+
+
+def _page_blocks(page: _Page, edges: tuple[float, float]) -> list[Block]:
+    """The page's lines and table rows in reading order. Pieces that must stay together (a
+    table, a band of two columns) are placed by their top. `edges` are the margins of the
+    document's single-column text (a sparse page cannot tell its own)."""
+    pieces: list[tuple[float, list[Block]]] = [(t.top, _table_blocks(t, page.number)) for t in page.tables]
+    body, cut = page.body, page.cut
+    if cut is None:
+        pieces.extend((b.top, [b]) for b in _column_blocks(body, page.number, edges))
+    else:
+        pieces.extend(_two_columns(body, cut, page.number))
+    return [b for _, blocks in sorted(pieces, key=lambda p: p[0]) for b in blocks]
+
+
+def _two_columns(lines: Sequence[PageLine], cut: float, page: int) -> list[tuple[float, list[Block]]]:
+    """Bands between full-width lines; in each band the left column, then the right one."""
+    out: list[tuple[float, list[Block]]] = []
+    band: list[PageLine] = []
+
+    def flush() -> None:
+        if band:
+            left = [ln for ln in band if ln.x1 <= cut]
+            right = [ln for ln in band if ln.x1 > cut]
+            out.append((min(ln.top for ln in band), _column_blocks(left, page) + _column_blocks(right, page)))
+            band.clear()
+
+    for row in rows_of(lines):
+        if any(ln.x0 < cut < ln.x1 for ln in row):
+            flush()
+            out.append((row[0].top, _column_blocks(row, page)))
+        else:
+            band.extend(row)
+    flush()
+    return out
+
+
+# -- paragraphs -----------------------------------------------------------------------------
+def _char_width(b: Block) -> float:
+    return (b.x1 - b.x0) / max(len(b.text), 1)
+
+
+def _line_gap(blocks: Sequence[Block]) -> dict[int, float]:
+    """The usual distance between consecutive text lines, per page."""
+    gaps: dict[int, list[float]] = {}
+    for a, b in itertools.pairwise(blocks):
+        if a.page == b.page and not a.row and not b.row and 0 <= b.top - a.bottom < 2 * a.size:
+            gaps.setdefault(a.page, []).append(b.top - a.bottom)
+    return {page: statistics.median(g) for page, g in gaps.items()}
+
+
+def _first_unit(b: Block) -> float:
+    """Width of what the line before would have had to fit to hold the start of this line:
+    its first word (Latin), or its first two characters (Chinese: a mark may not start a line)."""
+    m = re.match(r"[A-Za-z0-9'’.,-]+", b.text)
+    chars = len(m.group()) if m else 2
+    return chars * _char_width(b)
+
+
+def _breaks(a: Block, b: Block, gap: dict[int, float]) -> bool:
+    """Does a paragraph end between line `a` and line `b`?"""
+    if a.row or b.row or starts_block(b.text):
+        return True
+    if abs(a.size - b.size) > 0.15 * max(a.size, b.size):
+        return True
+    if b.x0 - b.left > 0.8 * b.size:  # first-line indent (or a centred line)
+        return True
+    if a.right - a.x1 > _first_unit(b) + 0.5 * a.size:  # the next words would have fitted
+        return True
+    if a.page == b.page and a.x0 < b.x1 and b.x0 < a.x1:
+        usual = gap.get(a.page, 0.3 * a.size)
+        return b.top - a.bottom > usual + 0.5 * min(a.size, b.size)
+    return False
+
+
+# -- titles ---------------------------------------------------------------------------------
+_FILE_NAME = re.compile(r"\.(?:docx?|wps|pdf|txt|xlsx?|pptx?|rtf|html?)\s*$", re.I)
+_URL = re.compile(r"https?://|www\.|\.(?:com|org|net|cn|gov)\b", re.I)
+_PRODUCER = re.compile(r"^\s*microsoft\s+\w+\s*-", re.I)
+
+
+def meaningful_title(title: str, first_pages: str) -> str:
+    """The Title property if it names the document: not empty, not a file or program name,
+    not a web address, and mostly made of characters the first pages show."""
+    t = title.strip()
+    compact = re.sub(r"\s+", "", t)
+    if len(compact) < 4 or _FILE_NAME.search(t) or _URL.search(t) or _PRODUCER.match(t):
+        return ""
+    shown = set(re.sub(r"\s+", "", first_pages))
+    return t if sum(ch in shown for ch in compact) >= 0.8 * len(compact) else ""
+
+
+def _title_lines(blocks: Sequence[Block], body_size: float) -> list[str]:
+    """Runs of consecutive first-page lines in a larger font than the body, largest first."""
+    runs: list[tuple[float, int, list[str]]] = []
+    for i, b in enumerate(blocks):
+        if b.row or b.size < 1.15 * body_size:
+            continue
+        last = runs[-1] if runs else None
+        if last is not None and last[1] == i - 1 and abs(last[0] - b.size) <= 0.05 * b.size:
+            runs[-1] = (last[0], i, [*last[2], b.text])
+        else:
+            runs.append((b.size, i, [b.text]))
+    ranked = sorted(range(len(runs)), key=lambda k: (-runs[k][0], k))
+    return [join_lines(runs[k][2]) for k in ranked][:6]
+
+
+# -- all together ---------------------------------------------------------------------------
+def _body_size(blocks: Sequence[Block]) -> float:
+    """The font size most of the text is set in (weighted by characters)."""
+    sizes = sorted((b.size, len(b.text)) for b in blocks if not b.row)
+    total = sum(n for _, n in sizes)
+    seen = 0
+    for size, n in sizes:
+        seen += n
+        if seen >= total / 2:
+            return size
+    return 0.0
+
+
+def lay_out(pages: Sequence[PageLines], doc_title: str = "") -> Layout:
+    """The text of `pages` in reading order, with page starts and title candidates."""
+    running = running_lines(pages)
+    split = [_split_page(p, running) for p in pages]
+    edges = margins([ln for p in split if p.cut is None for ln in p.body])
+    per_page = [_page_blocks(p, edges) for p in split]
+    gap = _line_gap([b for page in per_page for b in page])
+    parts: list[str] = []
+    length = 0
+    starts: list[int] = []
+    prev: Block | None = None
+    for page_blocks in per_page:
+        start: int | None = None
+        for b in page_blocks:
+            piece = b.text.strip()
+            sep, drop = ("", 0) if prev is None else ("\n", 0) if _breaks(prev, b, gap) else joint(parts[-1], piece)
+            if sep == "\n" and parts:
+                parts[-1] = end_hyphen(parts[-1])
+            elif drop:
+                parts[-1] = parts[-1][:-drop]
+                length -= drop
+            if start is None:
+                start = length + len(sep)
+            parts[-1:] = [parts[-1] + sep + piece] if parts and sep != "\n" else [*parts[-1:], piece]
+            length += len(sep) + len(piece)
+            prev = b
+        starts.append(length if start is None else start)
+    text = "\n".join(parts)
+    assert len(text) == length, "page offsets must count every character"
+    body = _body_size([b for page in per_page for b in page])
+    titles = _title_lines(per_page[0], body) if per_page and body else []
+    head = meaningful_title(doc_title, text[: starts[2] if len(starts) > 2 else len(text)])
+    if head and head not in titles:
+        titles.insert(0, head)
+    dropped = tuple(ln.text for _, ln in sorted(running, key=lambda r: (r[0], r[1].top)))
+    return Layout(end_hyphen(text), tuple(starts), tuple(titles), dropped)
