@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from index.tables import Table, find_tables
 from index.types import PageLine, PageLines
-from index.wrapping import NUMBER_ONLY, end_hyphen, join_lines, joint, starts_block
+from index.wrapping import NUMBER_ONLY, end_hyphen, ends_sentence, join_lines, joint, starts_block
 
 __all__ = ["Layout", "lay_out", "margins", "meaningful_title", "rows_of"]
 
@@ -117,21 +117,23 @@ def running_lines(pages: Sequence[PageLines]) -> set[tuple[int, PageLine]]:
 def _gutter(lines: Sequence[PageLine], width: float) -> float | None:
     """The x of a gutter between two columns of prose, if the page has one.
 
-    A gutter is a vertical strip in the middle half of the page that no narrow line crosses,
-    with several long lines on each side that fill their column (table cells are short)."""
+    A gutter is a vertical strip in the middle half of the page, an em wide at least, that
+    hardly any narrow line crosses (a heading over both columns may), with several long
+    lines on each side that fill their column (table cells are short)."""
     narrow = [ln for ln in lines if ln.x1 - ln.x0 < 0.55 * width and len(ln.text) >= 2]
     if len(narrow) < 10:
         return None
+    allowed = max(1, len(narrow) // 10)
     step = max(width / 200, 1.0)
+    em = statistics.median(ln.bottom - ln.top for ln in narrow)
     best: tuple[float, float] | None = None
     x = 0.25 * width
     while x <= 0.75 * width:
-        if not any(ln.x0 < x < ln.x1 for ln in narrow):
-            start = x
-            while x <= 0.75 * width and not any(ln.x0 < x < ln.x1 for ln in narrow):
-                x += step
-            if best is None or x - start > best[1] - best[0]:
-                best = (start, x)
+        start = x
+        while x <= 0.75 * width and sum(ln.x0 < x < ln.x1 for ln in narrow) <= allowed:
+            x += step
+        if x - start >= 0.8 * em and (best is None or x - start > best[1] - best[0]):
+            best = (start, x)
         x += step
     if best is None:
         return None
@@ -314,9 +316,11 @@ def _breaks(a: Block, b: Block, gap: dict[int, float]) -> bool:
         return True
     if abs(a.size - b.size) > 0.15 * max(a.size, b.size):
         return True
-    if b.x0 - b.left > 0.8 * b.size:  # first-line indent (or a centred line)
-        return True
     if a.right - a.x1 > _first_unit(b) + 0.5 * a.size:  # the next words would have fitted
+        return True
+    if b.x0 - b.left > 0.8 * b.size and ends_sentence(a.text):
+        # A first-line indent after a full line that ends a sentence. After a full line that
+        # does not, an indented line continues it (a list item's hanging indent).
         return True
     if a.page == b.page and a.x0 < b.x1 and b.x0 < a.x1:
         usual = gap.get(a.page, 0.3 * a.size)

@@ -201,6 +201,26 @@ def _duplicate(last: _Char, c: _Char) -> bool:
     return c.ch == last.ch and abs(c.x0 - last.x0) < 0.2 * max(c.x1 - c.x0, 1e-3) and abs(c.mid - last.mid) < 1
 
 
+def _space(last: _Char, c: _Char, gap: float) -> bool:
+    """Is there a space between two characters of one fragment (gap in font sizes)?
+
+    Between two Chinese characters never (there it is letter-spacing). A space the PDF
+    writes stays, also beside a Chinese character ("表1 主要数据"); otherwise a space is seen
+    only between Latin letters or digits: where PDFium saw one between two letters, or where
+    the ink is far apart (the ink of a comma or point sits at the left of its box, so
+    "170,360" shows a gap that is none)."""
+    wide = is_wide(last.ch), is_wide(c.ch)
+    if all(wide):
+        return False
+    if c.space == 2:
+        return True
+    if any(wide):
+        return False
+    if c.space == 1 and last.ch.isalpha() and c.ch.isalpha():
+        return True
+    return gap > _SPACE_GAP + 0.2 * (unicodedata.category(last.ch)[0] == "P")
+
+
 def _fragments(chars: list[_Char], cuts: list[tuple[float, float, float]]) -> Iterator[_Fragment]:
     """Line fragments in content order; a fragment also ends at a vertical rule (`cuts`:
     x, bottom, top) that passes between two of its characters."""
@@ -224,10 +244,7 @@ def _fragments(chars: list[_Char], cuts: list[tuple[float, float, float]]) -> It
             gap = c.x0 - last.x1
             height = max(last.height, c.height)
             if -0.5 * height <= gap <= _FRAGMENT_GAP * height and not ruled(last.x1, c.x0, c.mid):
-                seen = c.space == 2 or (c.space == 1 and last.ch.isalpha() and c.ch.isalpha())
-                # The ink of a comma or point sits at the left of its box: "170,360" shows a gap.
-                wide_gap = gap > (_SPACE_GAP + 0.2 * (unicodedata.category(last.ch)[0] == "P")) * height
-                if (seen or wide_gap) and not (is_wide(last.ch) or is_wide(c.ch)):
+                if _space(last, c, gap / height):
                     frag.text.append(" ")
                 frag.chars.append(c)
                 frag.text.append(c.ch)
@@ -274,7 +291,7 @@ def _rules(page: pdfium.PdfPage) -> list[tuple[float, float, float, float]]:
 # -- one page -------------------------------------------------------------------------------
 def _frame(page: pdfium.PdfPage, q: int) -> tuple[float, float, float, float]:
     """The page box (left, bottom, right, top) seen in the frame turned by q."""
-    return _turn_box(q, page.get_mediabox())
+    return _turn_box(q, page.get_bbox())
 
 
 def _unreadable(chars: list[_Char]) -> bool:

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-__all__ = ["SOFT_HYPHEN", "is_wide", "join_lines", "joint", "starts_block"]
+__all__ = ["SOFT_HYPHEN", "ends_sentence", "is_wide", "join_lines", "joint", "starts_block"]
 
 SOFT_HYPHEN = "\u00ad"
 
@@ -25,12 +25,14 @@ BLOCK_START = re.compile(
     rf"|[(（][{_CN_NUM}\d]{{1,3}}[)）]"
     r"|\d{1,2}[.．、](?![\d.．])"
     r"|\d{1,2}(?:\.\d{1,2}){2,}(?!\d)"
+    r"|[A-Z]\.\d{1,2}(?:\.\d{1,2})*(?![\d.])"
     r"|[①-⑳⑴-⒇㈠-㈩]"
     r"|[•●◆◇■□▪▶➢√☑☐※])"
 )
 """A heading or list item starts here: 第三条, 一、, （一）, (1), 1. / 1、, 4.1.2, ①, a bullet.
 "1." needs a non-digit after it (not 1.5), and a two-part clause number (4.1) is not a
-marker on its own: a wrapped line can start with "4.4万亿元"."""
+marker on its own: a wrapped line can start with "4.4万亿元". An annex clause (C.1, D.2.1)
+is one."""
 
 NUMBER_ONLY = re.compile(
     rf"\s*(?:[A-Z]?\.?\d{{1,3}}(?:\.\d{{1,3}})*[.．、]?|[A-Z](?:\.\d{{1,3}})+|第[{_CN_NUM}\d]{{1,4}}[章节条款篇部编]"
@@ -38,6 +40,14 @@ NUMBER_ONLY = re.compile(
 )
 """A piece of text that is only a clause, list or heading number ("3.1.1", "C.1.2", "第五条",
 "（二）"): set apart from its text by a wide gap, it is not a table cell."""
+
+
+_SENTENCE_END = re.compile(r"[。！？!?；;…：:][”’」』）)\]\"'》]*\s*$")
+
+
+def ends_sentence(text: str) -> bool:
+    """Does the line end a sentence (or a clause that introduces a list: "…如下：")?"""
+    return bool(_SENTENCE_END.search(text))
 
 
 def starts_block(text: str) -> bool:
