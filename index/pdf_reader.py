@@ -19,6 +19,7 @@ import math
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
@@ -271,12 +272,14 @@ def _rules(page: pdfium.PdfPage) -> list[tuple[float, float, float, float]]:
     out: list[tuple[float, float, float, float]] = []
     box = [ctypes.c_float() for _ in range(4)]
 
-    def walk(count: int, get: Callable[[int], ctypes.c_void_p], depth: int) -> None:
+    def walk(form: Any, depth: int) -> None:
+        """The objects of the page (form None) or of a form object."""
+        count = raw.FPDFPage_CountObjects(handle) if form is None else raw.FPDFFormObj_CountObjects(form)
         for i in range(count):
-            obj = get(i)
+            obj = raw.FPDFPage_GetObject(handle, i) if form is None else raw.FPDFFormObj_GetObject(form, i)
             kind = raw.FPDFPageObj_GetType(obj)
             if kind == raw.FPDF_PAGEOBJ_FORM and depth < 3:
-                walk(raw.FPDFFormObj_CountObjects(obj), lambda j, o=obj: raw.FPDFFormObj_GetObject(o, j), depth + 1)
+                walk(obj, depth + 1)
             elif kind == raw.FPDF_PAGEOBJ_PATH and raw.FPDFPageObj_GetBounds(obj, *(ctypes.byref(v) for v in box)):
                 left, bottom, right, top = (v.value for v in box)
                 wide, tall = right - left, top - bottom
@@ -284,7 +287,7 @@ def _rules(page: pdfium.PdfPage) -> list[tuple[float, float, float, float]]:
                     out.append((left, bottom, right, top))
 
     handle = page.raw
-    walk(raw.FPDFPage_CountObjects(handle), lambda i: raw.FPDFPage_GetObject(handle, i), 0)
+    walk(None, 0)
     return out
 
 
