@@ -28,15 +28,21 @@ def _compact(text: str) -> tuple[str, list[int]]:
     return "".join(text[i] for i in where), where
 
 
-def _find_page(raw: str, lo: int, hi: int, clean: str, start: int) -> int | None:
-    """Where raw[lo:hi] (compact) begins in `clean` (compact), searching from `start`."""
-    size = min(_ANCHOR, hi - lo)
-    if size < min(_SHORT_ANCHOR, hi - lo) or size <= 0:
-        return None
-    for n, j in enumerate(range(lo, hi - size + 1, max(1, size // 2))):
-        if n >= _TRIES:
+def _tries(lo: int, hi: int) -> list[int]:
+    """Where anchors are taken: each of the first characters (a short dropped header line),
+    then every few characters (a longer one), at most `_TRIES` in all."""
+    first = list(range(lo, min(hi, lo + _ANCHOR)))
+    rest = list(range(lo + _ANCHOR, hi, _ANCHOR // 2))
+    return (first + rest)[:_TRIES]
+
+
+def _find_page(raw: str, lo: int, hi: int, clean: str, start: int, stop: int) -> int | None:
+    """Where raw[lo:hi] (compact) begins in clean[start:stop] (compact)."""
+    for j in _tries(lo, hi):
+        size = min(_ANCHOR, hi - j)
+        if size < min(_SHORT_ANCHOR, hi - lo) or size <= 0:
             break
-        found = clean.find(raw[j : j + size], start)
+        found = clean.find(raw[j : j + size], start, stop)
         if found < 0:
             continue
         back = 0  # the characters before the anchor that also survived belong to the page
@@ -57,13 +63,16 @@ def map_page_starts(raw: str, cleaned: str, starts: Sequence[int]) -> tuple[int,
     clean_c, clean_at = _compact(cleaned)
     raw_pos = [bisect.bisect_left(raw_at, s) for s in starts]
     found: list[int | None] = []
-    cursor = 0
+    cursor, cursor_raw = 0, 0
     for k, lo in enumerate(raw_pos):
         hi = raw_pos[k + 1] if k + 1 < len(raw_pos) else len(raw_c)
-        at = _find_page(raw_c, lo, hi, clean_c, cursor)
+        # Cleaning removes text and hardly adds any: the page cannot start much further on
+        # than it does in the raw text, which bounds each search.
+        stop = cursor + 2 * (hi - cursor_raw) + 64
+        at = _find_page(raw_c, lo, hi, clean_c, cursor, stop)
         found.append(at)
         if at is not None:
-            cursor = at
+            cursor, cursor_raw = at, lo
     out: list[int] = []
     following = len(clean_c)
     for at in reversed(found):

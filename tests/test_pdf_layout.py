@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
+from pdf_draw import Page, draw_docs, english_lines, need_font
 
 from index.errors import LoadError
 from index.loaders import ReadLimits, load_file
 from index.types import LoadedText
-from tests.pdf_draw import Page, draw_docs, english_lines, need_font
 
 CN_1 = "为贯彻落实《中华人民共和国个人所得税法》及其实施条例，强化个人所得税纳税信用协同共治，促进纳税人依法诚信纳税，现就加强个人所得税纳税信用建设有关事项通知如下。"
 CN_2 = "各地区、各部门要以新时代中国特色社会主义思想为指导，建立健全个人所得税纳税信用记录，完善守信激励与失信惩戒机制，有效引导纳税人诚信纳税。"
