@@ -16,6 +16,7 @@ Independent of where the lines came from: nothing here knows a PDF library.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import statistics
@@ -115,32 +116,52 @@ def running_lines(pages: Sequence[PageLines]) -> set[tuple[int, PageLine]]:
 
 # -- columns --------------------------------------------------------------------------------
 def _gutter(lines: Sequence[PageLine], width: float) -> float | None:
-    """The x of a gutter between two columns of prose, if the page has one.
+    """The x of a gutter between two columns, if the page has one.
 
     A gutter is a vertical strip in the middle half of the page, an em wide at least, that
-    hardly any narrow line crosses (a heading over both columns may), with several long
-    lines on each side that fill their column (table cells are short)."""
-    narrow = [ln for ln in lines if ln.x1 - ln.x0 < 0.55 * width and len(ln.text) >= 2]
+    few lines cross (a heading or a table over both columns may), with five lines at least
+    on each side. One side at least must be prose (long lines filling their column); the
+    other is prose too, or a sidebar whose lines do not sit on the prose's baselines: two
+    sides in step, row by row, are the columns of a table, not of a page."""
+    if not lines:
+        return None
+    area = max(ln.x1 for ln in lines) - min(ln.x0 for ln in lines)
+    narrow = [ln for ln in lines if ln.x1 - ln.x0 < 0.7 * area and len(ln.text) >= 2]
     if len(narrow) < 10:
         return None
-    allowed = max(1, len(narrow) // 10)
+    allowed = max(1, len(narrow) * 15 // 100)
     step = max(width / 200, 1.0)
     em = statistics.median(ln.bottom - ln.top for ln in narrow)
-    best: tuple[float, float] | None = None
+    runs: list[tuple[float, float]] = []
     x = 0.25 * width
     while x <= 0.75 * width:
         start = x
         while x <= 0.75 * width and sum(ln.x0 < x < ln.x1 for ln in narrow) <= allowed:
             x += step
-        if x - start >= 0.8 * em and (best is None or x - start > best[1] - best[0]):
-            best = (start, x)
+        if x - start >= 0.8 * em:
+            runs.append((start, x))
         x += step
-    if best is None:
-        return None
-    cut = (best[0] + best[1]) / 2
-    left = [ln for ln in narrow if ln.x1 <= cut]
-    right = [ln for ln in narrow if ln.x0 >= cut]
-    return cut if _prose(left) and _prose(right) else None
+    for start, stop in sorted(runs, key=lambda r: r[0] - r[1]):  # the widest strip that qualifies
+        cut = (start + stop) / 2
+        left = [ln for ln in narrow if ln.x1 <= cut]
+        right = [ln for ln in narrow if ln.x0 >= cut]
+        if len(left) < 5 or len(right) < 5:
+            continue
+        prose = _prose(left), _prose(right)
+        if all(prose) or (any(prose) and _in_step(left, right) < 0.5):
+            return cut
+    return None
+
+
+def _in_step(left: Sequence[PageLine], right: Sequence[PageLine]) -> float:
+    """Share of the right side's lines that sit on a line of the left side."""
+    mids = sorted(_mid(ln) for ln in left)
+    hits = 0
+    for ln in right:
+        i = bisect.bisect_left(mids, _mid(ln))
+        near = [abs(mids[j] - _mid(ln)) for j in (i - 1, i) if 0 <= j < len(mids)]
+        hits += bool(near) and min(near) < 0.3 * (ln.bottom - ln.top)
+    return hits / len(right)
 
 
 def _prose(lines: Sequence[PageLine]) -> bool:
@@ -245,12 +266,22 @@ class _Page:
     body: list[PageLine]
     tables: list[Table]
     cut: float | None
+    aside: list[PageLine]
+    """Lines set sideways in a margin."""
+
+
+def _upright(ln: PageLine) -> bool:
+    """False for a line running up or down the page (a stamp or note in the margin), which
+    is read on its own, after the page."""
+    return not (ln.bottom - ln.top > 3 * ln.size and ln.x1 - ln.x0 < 2 * ln.size and len(ln.text) > 3)
 
 
 def _split_page(page: PageLines, running: set[tuple[int, PageLine]]) -> _Page:
     body = [ln for ln in page.lines if ln.text.strip() and (page.number, ln) not in running]
+    aside = [ln for ln in body if not _upright(ln)]
+    body = [ln for ln in body if _upright(ln)]
     tables, body = find_tables(body, page.rules)
-    return _Page(page.number, body, tables, _gutter(body, page.width))
+    return _Page(page.number, body, tables, _gutter(body, page.width), aside)
 
 
 def _page_blocks(page: _Page, edges: tuple[float, float]) -> list[Block]:
@@ -263,7 +294,11 @@ def _page_blocks(page: _Page, edges: tuple[float, float]) -> list[Block]:
         pieces.extend((b.top, [b]) for b in _column_blocks(body, page.number, edges))
     else:
         pieces.extend(_two_columns(body, cut, page.number))
-    return [b for _, blocks in sorted(pieces, key=lambda p: p[0]) for b in blocks]
+    after = [
+        Block(ln.text.strip(), ln.x0, ln.top, ln.x1, ln.bottom, ln.size, ln.x0, ln.x1, page.number, row=True)
+        for ln in page.aside
+    ]
+    return [b for _, blocks in sorted(pieces, key=lambda p: p[0]) for b in blocks] + after
 
 
 def _two_columns(lines: Sequence[PageLine], cut: float, page: int) -> list[tuple[float, list[Block]]]:
@@ -289,10 +324,6 @@ def _two_columns(lines: Sequence[PageLine], cut: float, page: int) -> list[tuple
 
 
 # -- paragraphs -----------------------------------------------------------------------------
-def _char_width(b: Block) -> float:
-    return (b.x1 - b.x0) / max(len(b.text), 1)
-
-
 def _line_gap(blocks: Sequence[Block]) -> dict[int, float]:
     """The usual distance between consecutive text lines, per page."""
     gaps: dict[int, list[float]] = {}
@@ -304,10 +335,10 @@ def _line_gap(blocks: Sequence[Block]) -> dict[int, float]:
 
 def _first_unit(b: Block) -> float:
     """Width of what the line before would have had to fit to hold the start of this line:
-    its first word (Latin), or its first two characters (Chinese: a mark may not start a line)."""
+    its first word (Latin letters are about half an em wide), or its first two characters
+    (Chinese, an em each: a mark may not start a line, so two move down together)."""
     m = re.match(r"[A-Za-z0-9'’.,-]+", b.text)
-    chars = len(m.group()) if m else 2
-    return chars * _char_width(b)
+    return 0.55 * len(m.group()) * b.size if m else 2 * b.size
 
 
 def _breaks(a: Block, b: Block, gap: dict[int, float]) -> bool:
@@ -323,8 +354,10 @@ def _breaks(a: Block, b: Block, gap: dict[int, float]) -> bool:
         # does not, an indented line continues it (a list item's hanging indent).
         return True
     if a.page == b.page and a.x0 < b.x1 and b.x0 < a.x1:
-        usual = gap.get(a.page, 0.3 * a.size)
-        return b.top - a.bottom > usual + 0.5 * min(a.size, b.size)
+        # Space between paragraphs; mid-sentence, a somewhat wider gap is only uneven line
+        # spacing, but not one of several lines.
+        extra = b.top - a.bottom - gap.get(a.page, 0.3 * a.size)
+        return extra > 3 * a.size or (ends_sentence(a.text) and extra > 0.5 * min(a.size, b.size))
     return False
 
 

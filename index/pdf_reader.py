@@ -46,10 +46,11 @@ class PdfPages:
     notes: tuple[str, ...] = ()
 
 
-_FRAGMENT_GAP = 1.0
-"""A horizontal gap wider than this many line heights ends a fragment: table cells, the two
+_FRAGMENT_GAP = 1.5
+"""A horizontal gap wider than this many font sizes ends a fragment: table cells, the two
 sides of a column gutter, a signature block. Letter-spaced text (a 公文 masthead, gaps of
-~0.2 em) and word spaces stay inside one fragment."""
+~0.2 em), word spaces and the stretched gaps of justified lines (up to ~1.3 em beside a
+figure such as "42.8%；") stay inside one fragment."""
 _SPACE_GAP = 0.35
 """A gap between the ink of two letters or digits wider than this many font sizes is a word
 space (PDFs often position words instead of writing the space). Narrower gaps count as a
@@ -136,8 +137,10 @@ class _Fragment:
 
 # -- characters ---------------------------------------------------------------------------
 def _quarter(angle: float) -> int | None:
+    """Quarter turns counter-clockwise of a character drawn at `angle` (PDFium measures
+    clockwise: text running up the page, as an arXiv stamp does, has 3π/2)."""
     q = round(angle / (math.pi / 2))
-    return q % 4 if abs(angle - q * math.pi / 2) <= _AXIS_TOLERANCE else None
+    return (4 - q % 4) % 4 if abs(angle - q * math.pi / 2) <= _AXIS_TOLERANCE else None
 
 
 def _char_size(handle: ctypes.c_void_p, i: int, matrix: raw.FS_MATRIX) -> float:
@@ -166,6 +169,8 @@ def _chars(textpage: pdfium.PdfTextPage) -> tuple[dict[int, list[_Char]], int]:
     space = 0
     for i in range(raw.FPDFText_CountChars(handle)):
         code = raw.FPDFText_GetUnicode(handle, i)
+        if code == 2:  # PDFium's mark for a hyphen that breaks a word at the end of a line
+            code = ord(SOFT_HYPHEN)
         ch = chr(code) if code not in (0, 0xFFFE, 0xFFFF) else ""
         generated = raw.FPDFText_IsGenerated(handle, i)
         if ch and ch in _SPACES:
@@ -207,7 +212,7 @@ def _space(last: _Char, c: _Char, gap: float) -> bool:
 
     Between two Chinese characters never (there it is letter-spacing). A space the PDF
     writes stays, also beside a Chinese character ("表1 主要数据"); otherwise a space is seen
-    only between Latin letters or digits: where PDFium saw one between two letters, or where
+    only between Latin letters or digits: where PDFium saw one before a letter, or where
     the ink is far apart (the ink of a comma or point sits at the left of its box, so
     "170,360" shows a gap that is none)."""
     wide = is_wide(last.ch), is_wide(c.ch)
@@ -217,7 +222,7 @@ def _space(last: _Char, c: _Char, gap: float) -> bool:
         return True
     if any(wide):
         return False
-    if c.space == 1 and last.ch.isalpha() and c.ch.isalpha():
+    if c.space == 1 and c.ch.isalpha() and (last.ch.isalpha() or unicodedata.category(last.ch)[0] == "P"):
         return True
     return gap > _SPACE_GAP + 0.2 * (unicodedata.category(last.ch)[0] == "P")
 

@@ -42,7 +42,7 @@ NUMBER_ONLY = re.compile(
 "（二）"): set apart from its text by a wide gap, it is not a table cell."""
 
 
-_SENTENCE_END = re.compile(r"[。！？!?；;…：:][”’」』）)\]\"'》]*\s*$")
+_SENTENCE_END = re.compile(r"(?:[。！？!?；;…：:]|(?<!\d)\.)[”’」』）)\]\"'》]*\s*$")
 
 
 def ends_sentence(text: str) -> bool:
