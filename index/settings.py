@@ -60,7 +60,9 @@ class EmbeddingSettings(_Group):
         description="`onnx` (= `onnx-int8`: int8 export on onnxruntime, the fast default), `onnx-fp32` "
         "(same vectors as torch, slower) or `torch` (plain sentence-transformers).",
     )
-    threads: int = Field(0, ge=0, description="Embedding threads; 0 = one per core (fewer leaves cores to a server).")
+    threads: int = Field(
+        0, ge=0, description="Embedding threads; 0 = one per core (fewer leaves cores to a server)."
+    )
 
 
 class ChunkSettings(_Group):
@@ -86,25 +88,14 @@ class SearchSettings(_Group):
     rrf_k: int = Field(
         60, ge=1, description="Reciprocal-rank-fusion constant; larger flattens the gap between top ranks."
     )
-    dense_weight: float = Field(
-        1.0, ge=0, description="Weight of the dense ranking in fusion (paraphrases, other wording)."
-    )
-    keyword_weight: float = Field(
-        1.0, ge=0, description="Weight of the BM25 ranking in fusion (names, numbers, exact terms)."
-    )
-    rerank_depth: int = Field(
-        20,
-        ge=0,
-        description="Fused candidates re-ranked by their best sentence (0 = off); deeper costs more per query.",
-    )
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion (paraphrases, other wording).")
+    keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion (names, numbers, exact terms).")
+    rerank_depth: int = Field(20, ge=0, description="Fused candidates re-ranked by their best sentence (0 = off); deeper costs more per query.")
     sentence_weight: float = Field(
         2.0, ge=0, description="Weight of the best-sentence ranking against the fused ranking in the re-rank."
     )
     dedup_threshold: float = Field(
-        0.8,
-        ge=0,
-        le=1,
-        description="Character-shingle overlap above which two hits collapse (reports repeat passages).",
+        0.8, ge=0, le=1, description="Character-shingle overlap above which two hits collapse (reports repeat passages)."
     )
     max_query_chars: int = Field(
         2000, ge=10, description="Longer queries are refused (a pasted document, not a question)."
@@ -132,9 +123,7 @@ class LimitSettings(_Group):
 class LLMSettings(_Group):
     base_url: str = Field("", description="OpenAI-compatible endpoint; empty = extractive only.")
     model: str = Field("", description="Model name sent to the endpoint (the endpoint may serve several).")
-    timeout: float = Field(
-        60.0, gt=0, description="Seconds before falling back to extractive (an answer never hangs on the endpoint)."
-    )
+    timeout: float = Field(60.0, gt=0, description="Seconds before falling back to extractive (an answer never hangs on the endpoint).")
     max_context_tokens: int = Field(
         3000, ge=256, description="Source budget in the prompt (leaves room for the answer in small models)."
     )
@@ -162,15 +151,9 @@ class Settings(BaseSettings):
         default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "reformqa",
         description="The converted embedding model and its ONNX exports (built once, shared by indexes).",
     )
-    chroma_url: str = Field(
-        "", description="Chroma server URL, for several app replicas on one store; empty = embedded store."
-    )
-    llm_api_key: SecretStr = Field(
-        SecretStr(""), description="API key for the LLM endpoint (environment only: never written out)."
-    )
-    admin_password: SecretStr = Field(
-        SecretStr(""), description="Enables library changes in the UI (off unless set: the app may be public)."
-    )
+    chroma_url: str = Field("", description="Chroma server URL, for several app replicas on one store; empty = embedded store.")
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the LLM endpoint (environment only: never written out).")
+    admin_password: SecretStr = Field(SecretStr(""), description="Enables library changes in the UI (off unless set: the app may be public).")
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkSettings = ChunkSettings()
     search: SearchSettings = SearchSettings()
