@@ -51,6 +51,8 @@ _FRAGMENT_GAP = 1.5
 sides of a column gutter, a signature block. Letter-spaced text (a 公文 masthead, gaps of
 ~0.2 em), word spaces and the stretched gaps of justified lines (up to ~1.3 em beside a
 figure such as "42.8%；") stay inside one fragment."""
+_SEPARATE = 1.0
+"""A gap of this many font sizes or more inside a fragment is a space, also beside Chinese."""
 _SPACE_GAP = 0.35
 """A gap between the ink of two letters or digits wider than this many font sizes is a word
 space (PDFs often position words instead of writing the space). Narrower gaps count as a
@@ -207,14 +209,24 @@ def _duplicate(last: _Char, c: _Char) -> bool:
     return c.ch == last.ch and abs(c.x0 - last.x0) < 0.2 * max(c.x1 - c.x0, 1e-3) and abs(c.mid - last.mid) < 1
 
 
+def _slack(last: _Char, c: _Char) -> float:
+    """Ems of blank a full-width mark carries inside its own box: the ink of "、" sits at the
+    left of its em, that of "《" at the right, so "、《" shows a gap of an em and more between
+    inks where the marks touch."""
+    return sum(0.6 for ch in (last.ch, c.ch) if is_wide(ch) and unicodedata.category(ch)[0] == "P")
+
+
 def _space(last: _Char, c: _Char, gap: float) -> bool:
     """Is there a space between two characters of one fragment (gap in font sizes)?
 
-    Between two Chinese characters never (there it is letter-spacing). A space the PDF
+    A gap of an em or more always is one: two items set apart on a line ("GB/T 2965—2007
+    钛及钛合金棒材"). Below that, between two Chinese characters never (letter-spacing). A space the PDF
     writes stays, also beside a Chinese character ("表1 主要数据"); otherwise a space is seen
     only between Latin letters or digits: where PDFium saw one before a letter, or where
     the ink is far apart (the ink of a comma or point sits at the left of its box, so
     "170,360" shows a gap that is none)."""
+    if gap > _SEPARATE + _slack(last, c):
+        return True
     wide = is_wide(last.ch), is_wide(c.ch)
     if all(wide):
         return False
@@ -249,7 +261,7 @@ def _fragments(chars: list[_Char], cuts: list[tuple[float, float, float]]) -> It
                 continue
             gap = c.x0 - last.x1
             height = max(last.height, c.height)
-            if -0.5 * height <= gap <= _FRAGMENT_GAP * height and not ruled(last.x1, c.x0, c.mid):
+            if -0.5 * height <= gap <= (_FRAGMENT_GAP + _slack(last, c)) * height and not ruled(last.x1, c.x0, c.mid):
                 if _space(last, c, gap / height):
                     frag.text.append(" ")
                 frag.chars.append(c)
