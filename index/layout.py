@@ -341,14 +341,27 @@ def _first_unit(b: Block) -> float:
     return 0.55 * len(m.group()) * b.size if m else 2 * b.size
 
 
+def _block_full(a: Block, b: Block) -> bool:
+    """Is `a` a full line of a block narrower than the page's text (an abstract or a quote
+    set in from both margins)? Then it ends where the next line ends, it is long (twenty
+    characters at least, most of the column), and it does not end a sentence."""
+    return (
+        len(a.text) >= 20  # a title or a signature line rarely is that long
+        and a.x1 >= b.x1 - 0.5 * a.size
+        and a.x1 - a.left >= 0.6 * (a.right - a.left)
+        and abs(a.x0 - b.x0) < 3 * a.size
+        and not ends_sentence(a.text)
+    )
+
+
 def _breaks(a: Block, b: Block, gap: dict[int, float]) -> bool:
     """Does a paragraph end between line `a` and line `b`?"""
     if a.row or b.row or starts_block(b.text):
         return True
     if abs(a.size - b.size) > 0.15 * max(a.size, b.size):
         return True
-    if a.right - a.x1 > _first_unit(b) + 0.5 * a.size:  # the next words would have fitted
-        return True
+    if a.right - a.x1 > _first_unit(b) + 0.5 * a.size and not _block_full(a, b):
+        return True  # the next words would have fitted
     if b.x0 - b.left > 0.8 * b.size and ends_sentence(a.text):
         # A first-line indent after a full line that ends a sentence. After a full line that
         # does not, an indented line continues it (a list item's hanging indent).

@@ -105,6 +105,14 @@ def _headings_doc() -> list[Page]:
     return [page]
 
 
+def _inset_doc() -> list[Page]:
+    """An abstract set in from both margins above body text, and a two-line centred title."""
+    page = Page().text(220, 60, "开发区管理体制", 16).text(214, 84, "改革的比较研究", 16)
+    y = page.paragraph(108, 120, "摘要：" + CN_2, per_line=24, indent=0)
+    page.paragraph(72, y + 10, CN_1, per_line=30)
+    return [page]
+
+
 def _chars_doc() -> list[Page]:
     page = Page()
     x = 150.0
@@ -132,6 +140,7 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "tables": _tables_doc(),
         "headings": _headings_doc(),
         "chars": _chars_doc(),
+        "inset": _inset_doc(),
         "titles": _titles_doc(),
         "word_title": _titles_doc(),
     }
@@ -196,6 +205,10 @@ def test_headings_start_their_own_lines(pdfs: dict[str, Path]) -> None:
         "1.明确责任分工",
         "各部门明确责任分工，按时完成各项任务。",
     ]
+
+
+def test_a_block_set_in_from_both_margins_is_joined_but_a_centred_title_is_not(pdfs: dict[str, Path]) -> None:
+    assert _load(pdfs["inset"]).text.split("\n") == ["开发区管理体制", "改革的比较研究", "摘要：" + CN_2, CN_1]
 
 
 def test_hyphens_are_kept_and_letter_spacing_is_closed(pdfs: dict[str, Path]) -> None:
