@@ -21,7 +21,7 @@ import itertools
 import re
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from index.tables import Table, find_tables
 from index.types import PageLine, PageLines
@@ -180,12 +180,8 @@ def _prose(lines: Sequence[PageLine]) -> bool:
 class Block:
     """One line of reading order: a text line (to be joined into paragraphs) or a table row."""
 
-    text: str
-    x0: float
-    top: float
-    x1: float
-    bottom: float
-    size: float
+    line: PageLine
+    """The line (a table row: its text and extent)."""
     left: float
     """The left margin of the column the line sits in."""
     right: float
@@ -236,12 +232,14 @@ def _column_blocks(lines: Sequence[PageLine], page: int, edges: tuple[float, flo
         in_table = multi[i] and ((i > 0 and multi[i - 1]) or (i + 1 < len(rows) and multi[i + 1]))
         out.append(
             Block(
-                _row_text(row, in_table),
-                row[0].x0,
-                min(ln.top for ln in row),
-                max(ln.x1 for ln in row),
-                max(ln.bottom for ln in row),
-                statistics.median(ln.size for ln in row),
+                PageLine(
+                    _row_text(row, in_table),
+                    row[0].x0,
+                    min(ln.top for ln in row),
+                    max(ln.x1 for ln in row),
+                    max(ln.bottom for ln in row),
+                    statistics.median(ln.size for ln in row),
+                ),
                 left,
                 right,
                 page,
@@ -253,7 +251,7 @@ def _column_blocks(lines: Sequence[PageLine], page: int, edges: tuple[float, flo
 
 def _table_blocks(table: Table, page: int) -> list[Block]:
     return [
-        Block(r.text, table.x0, r.top, table.x1, r.bottom, r.size, table.x0, table.x1, page, row=True)
+        Block(PageLine(r.text, table.x0, r.top, table.x1, r.bottom, r.size), table.x0, table.x1, page, row=True)
         for r in table.rows
     ]
 
@@ -291,13 +289,10 @@ def _page_blocks(page: _Page, edges: tuple[float, float]) -> list[Block]:
     pieces: list[tuple[float, list[Block]]] = [(t.top, _table_blocks(t, page.number)) for t in page.tables]
     body, cut = page.body, page.cut
     if cut is None:
-        pieces.extend((b.top, [b]) for b in _column_blocks(body, page.number, edges))
+        pieces.extend((b.line.top, [b]) for b in _column_blocks(body, page.number, edges))
     else:
         pieces.extend(_two_columns(body, cut, page.number))
-    after = [
-        Block(ln.text.strip(), ln.x0, ln.top, ln.x1, ln.bottom, ln.size, ln.x0, ln.x1, page.number, row=True)
-        for ln in page.aside
-    ]
+    after = [Block(replace(ln, text=ln.text.strip()), ln.x0, ln.x1, page.number, row=True) for ln in page.aside]
     return [b for _, blocks in sorted(pieces, key=lambda p: p[0]) for b in blocks] + after
 
 
@@ -328,8 +323,8 @@ def _line_gap(blocks: Sequence[Block]) -> dict[int, float]:
     """The usual distance between consecutive text lines, per page."""
     gaps: dict[int, list[float]] = {}
     for a, b in itertools.pairwise(blocks):
-        if a.page == b.page and not a.row and not b.row and 0 <= b.top - a.bottom < 2 * a.size:
-            gaps.setdefault(a.page, []).append(b.top - a.bottom)
+        if a.page == b.page and not a.row and not b.row and 0 <= b.line.top - a.line.bottom < 2 * a.line.size:
+            gaps.setdefault(a.page, []).append(b.line.top - a.line.bottom)
     return {page: statistics.median(g) for page, g in gaps.items()}
 
 
@@ -337,40 +332,50 @@ def _first_unit(b: Block) -> float:
     """Width of what the line before would have had to fit to hold the start of this line:
     its first word (Latin letters are about half an em wide), or its first two characters
     (Chinese, an em each: a mark may not start a line, so two move down together)."""
-    m = re.match(r"[A-Za-z0-9'’.,-]+", b.text)
-    return 0.55 * len(m.group()) * b.size if m else 2 * b.size
+    m = re.match(r"[A-Za-z0-9'’.,-]+", b.line.text)
+    return 0.55 * len(m.group()) * b.line.size if m else 2 * b.line.size
 
 
-def _block_full(a: Block, b: Block) -> bool:
+def _block_full(a: Block, b: Block, before: Block | None) -> bool:
     """Is `a` a full line of a block narrower than the page's text (an abstract or a quote
-    set in from both margins)? Then it ends where the next line ends, it is long (twenty
-    characters at least, most of the column), and it does not end a sentence."""
+    set in from both margins)? Then it ends where a neighbouring line of the block ends (the
+    next, or the one before), it is long (twenty characters at least, most of the column),
+    and it does not end a sentence. The last line but one of such a block, before its short
+    last line, has only the line before it to go by."""
+
+    def same_end(other: Block | None) -> bool:
+        return (
+            other is not None
+            and other.page == a.page
+            and abs(other.line.x1 - a.line.x1) < 0.5 * a.line.size
+            and abs(other.line.x0 - a.line.x0) < 3 * a.line.size
+        )
+
     return (
-        len(a.text) >= 20  # a title or a signature line rarely is that long
-        and a.x1 >= b.x1 - 0.5 * a.size
-        and a.x1 - a.left >= 0.6 * (a.right - a.left)
-        and abs(a.x0 - b.x0) < 3 * a.size
-        and not ends_sentence(a.text)
+        len(a.line.text) >= 20  # a title or a signature line rarely is that long
+        and (same_end(b) or same_end(before))
+        and a.line.x1 - a.left >= 0.6 * (a.right - a.left)
+        and not ends_sentence(a.line.text)
     )
 
 
-def _breaks(a: Block, b: Block, gap: dict[int, float]) -> bool:
-    """Does a paragraph end between line `a` and line `b`?"""
-    if a.row or b.row or starts_block(b.text):
+def _breaks(a: Block, b: Block, gap: dict[int, float], before: Block | None = None) -> bool:
+    """Does a paragraph end between line `a` and line `b` (`before`: the line before `a`)?"""
+    if a.row or b.row or starts_block(b.line.text):
         return True
-    if abs(a.size - b.size) > 0.15 * max(a.size, b.size):
+    if abs(a.line.size - b.line.size) > 0.15 * max(a.line.size, b.line.size):
         return True
-    if a.right - a.x1 > _first_unit(b) + 0.5 * a.size and not _block_full(a, b):
+    if a.right - a.line.x1 > _first_unit(b) + 0.5 * a.line.size and not _block_full(a, b, before):
         return True  # the next words would have fitted
-    if b.x0 - b.left > 0.8 * b.size and ends_sentence(a.text):
+    if b.line.x0 - b.left > 0.8 * b.line.size and ends_sentence(a.line.text):
         # A first-line indent after a full line that ends a sentence. After a full line that
         # does not, an indented line continues it (a list item's hanging indent).
         return True
-    if a.page == b.page and a.x0 < b.x1 and b.x0 < a.x1:
+    if a.page == b.page and a.line.x0 < b.line.x1 and b.line.x0 < a.line.x1:
         # Space between paragraphs; mid-sentence, a somewhat wider gap is only uneven line
         # spacing, but not one of several lines.
-        extra = b.top - a.bottom - gap.get(a.page, 0.3 * a.size)
-        return extra > 3 * a.size or (ends_sentence(a.text) and extra > 0.5 * min(a.size, b.size))
+        extra = b.line.top - a.line.bottom - gap.get(a.page, 0.3 * a.line.size)
+        return extra > 3 * a.line.size or (ends_sentence(a.line.text) and extra > 0.5 * min(a.line.size, b.line.size))
     return False
 
 
@@ -395,13 +400,13 @@ def _title_lines(blocks: Sequence[Block], body_size: float) -> list[str]:
     """Runs of consecutive first-page lines in a larger font than the body, largest first."""
     runs: list[tuple[float, int, list[str]]] = []
     for i, b in enumerate(blocks):
-        if b.row or b.size < 1.15 * body_size:
+        if b.row or b.line.size < 1.15 * body_size:
             continue
         last = runs[-1] if runs else None
-        if last is not None and last[1] == i - 1 and abs(last[0] - b.size) <= 0.05 * b.size:
-            runs[-1] = (last[0], i, [*last[2], b.text])
+        if last is not None and last[1] == i - 1 and abs(last[0] - b.line.size) <= 0.05 * b.line.size:
+            runs[-1] = (last[0], i, [*last[2], b.line.text])
         else:
-            runs.append((b.size, i, [b.text]))
+            runs.append((b.line.size, i, [b.line.text]))
     ranked = sorted(range(len(runs)), key=lambda k: (-runs[k][0], k))
     return [join_lines(runs[k][2]) for k in ranked][:6]
 
@@ -409,7 +414,7 @@ def _title_lines(blocks: Sequence[Block], body_size: float) -> list[str]:
 # -- all together ---------------------------------------------------------------------------
 def _body_size(blocks: Sequence[Block]) -> float:
     """The font size most of the text is set in (weighted by characters)."""
-    sizes = sorted((b.size, len(b.text)) for b in blocks if not b.row)
+    sizes = sorted((b.line.size, len(b.line.text)) for b in blocks if not b.row)
     total = sum(n for _, n in sizes)
     seen = 0
     for size, n in sizes:
@@ -419,22 +424,23 @@ def _body_size(blocks: Sequence[Block]) -> float:
     return 0.0
 
 
-def lay_out(pages: Sequence[PageLines], doc_title: str = "") -> Layout:
-    """The text of `pages` in reading order, with page starts and title candidates."""
-    running = running_lines(pages)
-    split = [_split_page(p, running) for p in pages]
-    edges = margins([ln for p in split if p.cut is None for ln in p.body])
-    per_page = [_page_blocks(p, edges) for p in split]
-    gap = _line_gap([b for page in per_page for b in page])
+def _assemble(per_page: Sequence[Sequence[Block]], gap: dict[int, float]) -> tuple[str, list[int]]:
+    """The blocks joined into paragraphs, and the offset where each page starts."""
     parts: list[str] = []
     length = 0
     starts: list[int] = []
+    before: Block | None = None
     prev: Block | None = None
     for page_blocks in per_page:
         start: int | None = None
         for b in page_blocks:
-            piece = b.text.strip()
-            sep, drop = ("", 0) if prev is None else ("\n", 0) if _breaks(prev, b, gap) else joint(parts[-1], piece)
+            piece = b.line.text.strip()
+            if prev is None:
+                sep, drop = "", 0
+            elif _breaks(prev, b, gap, before):
+                sep, drop = "\n", 0
+            else:
+                sep, drop = joint(parts[-1], piece)
             if sep == "\n" and parts:
                 parts[-1] = end_hyphen(parts[-1])
             elif drop:
@@ -444,14 +450,24 @@ def lay_out(pages: Sequence[PageLines], doc_title: str = "") -> Layout:
                 start = length + len(sep)
             parts[-1:] = [parts[-1] + sep + piece] if parts and sep != "\n" else [*parts[-1:], piece]
             length += len(sep) + len(piece)
-            prev = b
+            before, prev = prev, b
         starts.append(length if start is None else start)
     text = "\n".join(parts)
     assert len(text) == length, "page offsets must count every character"
+    return end_hyphen(text), starts
+
+
+def lay_out(pages: Sequence[PageLines], doc_title: str = "") -> Layout:
+    """The text of `pages` in reading order, with page starts and title candidates."""
+    running = running_lines(pages)
+    split = [_split_page(p, running) for p in pages]
+    edges = margins([ln for p in split if p.cut is None for ln in p.body])
+    per_page = [_page_blocks(p, edges) for p in split]
+    text, starts = _assemble(per_page, _line_gap([b for page in per_page for b in page]))
     body = _body_size([b for page in per_page for b in page])
     titles = _title_lines(per_page[0], body) if per_page and body else []
     head = meaningful_title(doc_title, text[: starts[2] if len(starts) > 2 else len(text)])
     if head and head not in titles:
         titles.insert(0, head)
     dropped = tuple(ln.text for _, ln in sorted(running, key=lambda r: (r[0], r[1].top)))
-    return Layout(end_hyphen(text), tuple(starts), tuple(titles), dropped)
+    return Layout(text, tuple(starts), tuple(titles), dropped)
