@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import ctypes
 import math
+import threading
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,7 +30,11 @@ from index.errors import LoadError
 from index.types import PageLine, PageLines, Rule
 from index.wrapping import SOFT_HYPHEN, is_wide
 
-__all__ = ["PageOcr", "PdfPages", "read_pdf"]
+__all__ = ["PDFIUM_LOCK", "PageOcr", "PdfPages", "page_list", "read_pdf"]
+
+PDFIUM_LOCK = threading.RLock()
+"""Held around every use of PDFium (reentrant: OCR called from inside a read may render the
+page with PDFium too)."""
 
 PageOcr = Callable[[int], PageLines | None]
 """OCR of one page: given the 0-based page index, its lines read from the page image, or
@@ -359,6 +364,11 @@ def _open(data: bytes, rel: str) -> pdfium.PdfDocument:
 def read_pdf(data: bytes, rel: str, *, max_pages: int, max_chars: int | None, ocr: PageOcr | None = None) -> PdfPages:
     """Every page's lines. Pages are counted before any is parsed; characters are counted
     page by page. A page without a text layer is given to `ocr` (None: it stays empty)."""
+    with PDFIUM_LOCK:  # PDFium is not thread-safe: the web app ingests in a thread
+        return _read_pdf(data, rel, max_pages=max_pages, max_chars=max_chars, ocr=ocr)
+
+
+def _read_pdf(data: bytes, rel: str, *, max_pages: int, max_chars: int | None, ocr: PageOcr | None) -> PdfPages:
     pdf = _open(data, rel)
     try:
         pages = len(pdf)
