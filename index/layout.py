@@ -16,18 +16,19 @@ Independent of where the lines came from: nothing here knows a PDF library.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from index.columns import gutter, rows_of
+from index.running import running_lines
 from index.tables import Table, find_tables
 from index.types import PageLine, PageLines
 from index.wrapping import NUMBER_ONLY, end_hyphen, ends_sentence, join_lines, joint, starts_block
 
-__all__ = ["Layout", "lay_out", "margins", "meaningful_title", "rows_of"]
+__all__ = ["Layout", "lay_out", "margins", "meaningful_title"]
 
 
 @dataclass(frozen=True)
@@ -41,138 +42,6 @@ class Layout:
     """The first page's lines in a larger font than the body, largest first, in reading order."""
     dropped: tuple[str, ...] = ()
     """The running headers, footers and page numbers left out."""
-
-
-_EDGE = 0.15
-"""Share of the page height at the top and bottom where running headers and footers sit."""
-_EDGE_ROWS = 2
-"""Only this many rows at the top and at the bottom of a page can be running text."""
-_SAME_HEIGHT = 0.02
-"""Share of the page height within which two pages' edge lines count as the same place."""
-_REPEATED = 0.4
-"""An edge line is running text when its shape sits at that place on this share of the
-pages (and on two at least)."""
-_PAGE_NUMBER = re.compile(
-    r"[-—–－~_·•.()（）\[\]<>〈〉]*(?:#|第#页(?:共#页)?|共#页第#页|#/#|page#(?:of#)?)[-—–－~_·•.()（）\[\]<>〈〉]*",
-    re.I,
-)
-_ROMAN = re.compile(r"(?<![A-Za-z])[ivxlcIVXLC]{1,6}(?![A-Za-z])")
-
-
-# -- rows -----------------------------------------------------------------------------------
-def _mid(line: PageLine) -> float:
-    return (line.top + line.bottom) / 2
-
-
-def rows_of(lines: Sequence[PageLine]) -> list[list[PageLine]]:
-    """Lines grouped into visual rows (vertical centres within half a line), top to bottom,
-    each row left to right."""
-    rows: list[list[PageLine]] = []
-    for line in sorted(lines, key=lambda ln: (ln.top, ln.x0)):
-        row = rows[-1] if rows else None
-        if row is not None:
-            height = max(ln.bottom - ln.top for ln in row)
-            if abs(_mid(line) - statistics.fmean(_mid(ln) for ln in row)) < 0.5 * max(height, line.bottom - line.top):
-                row.append(line)
-                continue
-        rows.append([line])
-    return [sorted(r, key=lambda ln: ln.x0) for r in rows]
-
-
-# -- running headers and footers ------------------------------------------------------------
-def _shape(text: str) -> str:
-    """The text with digits (and a lone roman numeral) as #: page 3 and page 4 look alike."""
-    compact = re.sub(r"\s+", "", text)
-    compact = re.sub(r"\d+", "#", compact)
-    return _ROMAN.sub("#", compact) if _PAGE_NUMBER.fullmatch(_ROMAN.sub("#", compact)) else compact
-
-
-def _edge_lines(page: PageLines) -> list[PageLine]:
-    rows = rows_of(page.lines)
-    chosen = rows[:_EDGE_ROWS] + rows[-_EDGE_ROWS:] if len(rows) > 2 * _EDGE_ROWS else rows
-    return [
-        ln for row in chosen for ln in row if ln.bottom <= _EDGE * page.height or ln.top >= (1 - _EDGE) * page.height
-    ]
-
-
-def running_lines(pages: Sequence[PageLines]) -> set[tuple[int, PageLine]]:
-    """(page number, line) of every running header, footer and page number."""
-    edges = {p.number: [(ln, _shape(ln.text), _mid(ln) / max(p.height, 1)) for ln in _edge_lines(p)] for p in pages}
-    with_text = sum(1 for p in pages if p.lines)
-    need = max(2, round(_REPEATED * with_text))
-    out: set[tuple[int, PageLine]] = set()
-    for number, lines in edges.items():
-        for ln, shape, where in lines:
-            if _PAGE_NUMBER.fullmatch(shape):
-                out.add((number, ln))
-                continue
-            seen = sum(
-                1 for other in edges.values() if any(s == shape and abs(w - where) <= _SAME_HEIGHT for _, s, w in other)
-            )
-            if seen >= need:
-                out.add((number, ln))
-    return out
-
-
-# -- columns --------------------------------------------------------------------------------
-def _gutter(lines: Sequence[PageLine], width: float) -> float | None:
-    """The x of a gutter between two columns, if the page has one.
-
-    A gutter is a vertical strip in the middle half of the page, an em wide at least, that
-    few lines cross (a heading or a table over both columns may), with five lines at least
-    on each side. One side at least must be prose (long lines filling their column); the
-    other is prose too, or a sidebar whose lines do not sit on the prose's baselines: two
-    sides in step, row by row, are the columns of a table, not of a page."""
-    if not lines:
-        return None
-    area = max(ln.x1 for ln in lines) - min(ln.x0 for ln in lines)
-    narrow = [ln for ln in lines if ln.x1 - ln.x0 < 0.7 * area and len(ln.text) >= 2]
-    if len(narrow) < 10:
-        return None
-    allowed = max(1, len(narrow) * 15 // 100)
-    step = max(width / 200, 1.0)
-    em = statistics.median(ln.bottom - ln.top for ln in narrow)
-    runs: list[tuple[float, float]] = []
-    x = 0.25 * width
-    while x <= 0.75 * width:
-        start = x
-        while x <= 0.75 * width and sum(ln.x0 < x < ln.x1 for ln in narrow) <= allowed:
-            x += step
-        if x - start >= 0.8 * em:
-            runs.append((start, x))
-        x += step
-    for start, stop in sorted(runs, key=lambda r: r[0] - r[1]):  # the widest strip that qualifies
-        cut = (start + stop) / 2
-        left = [ln for ln in narrow if ln.x1 <= cut]
-        right = [ln for ln in narrow if ln.x0 >= cut]
-        if len(left) < 5 or len(right) < 5:
-            continue
-        prose = _prose(left), _prose(right)
-        if all(prose) or (any(prose) and _in_step(left, right) < 0.5):
-            return cut
-    return None
-
-
-def _in_step(left: Sequence[PageLine], right: Sequence[PageLine]) -> float:
-    """Share of the right side's lines that sit on a line of the left side."""
-    mids = sorted(_mid(ln) for ln in left)
-    hits = 0
-    for ln in right:
-        i = bisect.bisect_left(mids, _mid(ln))
-        near = [abs(mids[j] - _mid(ln)) for j in (i - 1, i) if 0 <= j < len(mids)]
-        hits += bool(near) and min(near) < 0.3 * (ln.bottom - ln.top)
-    return hits / len(right)
-
-
-def _prose(lines: Sequence[PageLine]) -> bool:
-    """Many lines that mostly reach the column's right edge: running text, not cells."""
-    long = [ln for ln in lines if len(ln.text) >= 8]
-    if len(long) < 5:
-        return False
-    right = max(ln.x1 for ln in long)
-    left = min(ln.x0 for ln in long)
-    full = sum(1 for ln in long if ln.x1 >= right - 0.15 * (right - left))
-    return full >= 0.5 * len(long)
 
 
 # -- reading order of one page --------------------------------------------------------------
@@ -279,7 +148,7 @@ def _split_page(page: PageLines, running: set[tuple[int, PageLine]]) -> _Page:
     aside = [ln for ln in body if not _upright(ln)]
     body = [ln for ln in body if _upright(ln)]
     tables, body = find_tables(body, page.rules)
-    return _Page(page.number, body, tables, _gutter(body, page.width), aside)
+    return _Page(page.number, body, tables, gutter(body, page.width), aside)
 
 
 def _page_blocks(page: _Page, edges: tuple[float, float]) -> list[Block]:
