@@ -19,6 +19,8 @@ class Citation:
     start: int
     end: int
     regions: tuple[str, ...] = ()
+    page: int | None = None
+    """The page the quote starts on (None for formats without pages)."""
 
 
 @dataclass(frozen=True)

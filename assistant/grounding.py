@@ -572,7 +572,8 @@ def similar(a: str, b: str) -> bool:
 def cite(n: int, s: Sentence) -> Citation:
     """The verbatim quote of `s` with its span in the cleaned report."""
     r = s.hit.record
-    return Citation(n, r.chunk.doc_id, r.title, r.rel, r.chunk.section_path, s.text, s.start, s.end, r.regions)
+    page = r.chunk.page_at(s.start)
+    return Citation(n, r.chunk.doc_id, r.title, r.rel, r.chunk.section_path, s.text, s.start, s.end, r.regions, page)
 
 
 @lru_cache(maxsize=1)

@@ -25,6 +25,8 @@ def hit_json(hit: Hit, rank: int) -> dict[str, Any]:
         "text": c.text,
         "start": c.start,
         "end": c.end,
+        "page": c.page,
+        "last_page": c.last_page,
         "regions": list(hit.record.regions),
         "year": hit.record.year,
         "matched_terms": list(hit.matched_terms),
@@ -48,6 +50,8 @@ def doc_json(d: DocRow) -> dict[str, Any]:
         "detected": list(d.meta.detected),  # fields read from the text, not given by hand
         "chunks": d.n_chunks,
         "sha256": d.sha256,
+        "pages": len(d.page_starts) or None,
+        "ocr_pages": list(d.ocr_pages),
     }
 
 
@@ -61,6 +65,7 @@ def citation_json(c: Citation) -> dict[str, Any]:
         "quote": c.quote,
         "start": c.start,
         "end": c.end,
+        "page": c.page,
     }
 
 
@@ -84,12 +89,21 @@ def answer_json(a: Answer) -> dict[str, Any]:
     return out
 
 
+def page_label(first: int | None, last: int | None = None) -> str:
+    """ ", p. 3" (or ", pp. 3-4" for a span over two pages) beside a span; "" without pages."""
+    if first is None:
+        return ""
+    return f", pp. {first}-{last}" if last is not None and last != first else f", p. {first}"
+
+
 def print_hits(query: str, hits: list[Hit]) -> None:
     if not hits:
         click.echo(f"no results for {query!r}")
     for i, h in enumerate(hits, 1):
         c = h.chunk
-        click.secho(f"[{i}] {h.record.title}  ({c.doc_id} {c.start}-{c.end})", bold=True)
+        click.secho(
+            f"[{i}] {h.record.title}  ({c.doc_id} {c.start}-{c.end}{page_label(c.page, c.last_page)})", bold=True
+        )
         if c.section_path:
             click.echo(f"    § {c.section_path}")
         click.echo(f"    {c.text}\n")
@@ -110,7 +124,7 @@ def print_answer(a: Answer) -> None:
         click.echo("\n" + ("参考来源:" if a.grounded else "相关段落:"))
     for c in refs:
         where = f" § {c.section}" if c.section else ""
-        click.echo(f"[{c.n}] {c.title}{where} ({c.doc_id} {c.start}-{c.end})\n    “{c.quote}”")
+        click.echo(f"[{c.n}] {c.title}{where} ({c.doc_id} {c.start}-{c.end}{page_label(c.page)})\n    “{c.quote}”")
 
 
 def print_block(b: AnswerBlock) -> None:

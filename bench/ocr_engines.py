@@ -37,8 +37,9 @@ sys.path.insert(0, str(HERE.parent))
 from cer import cer  # noqa: E402
 from drawn_pages import TEXTS, draw_page  # noqa: E402
 
+from index.layout import lay_out  # noqa: E402
 from index.ocr import OcrLine, make_ocr_engine  # noqa: E402
-from index.ocr_pages import ocr_page_lines, page_text  # noqa: E402
+from index.ocr_pages import ocr_page_lines  # noqa: E402
 from index.settings import Settings  # noqa: E402
 
 SCAN = HERE.parent.parent / "shared/realdocs/09_scan_amac_disciplinary_decision_2025-334.pdf"
@@ -53,7 +54,7 @@ def rapid_reader(scores: list[tuple[str, float]]) -> Reader:
         lines: list[OcrLine] = engine.read(image)
         scores.extend((ln.text, ln.score) for ln in lines)
         page = ocr_page_lines(lines, number=1, image_size=image.size, page_size=image.size, min_score=settings.min_line_score)
-        return page_text(page)
+        return lay_out([page]).text
 
     return read
 

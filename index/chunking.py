@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import tiktoken
 
+from index.pages import chunk_pages
 from index.segmentation import CLAUSE_END, Segment, segment
 from index.types import Chunk, CleanDocument
 
@@ -28,8 +29,9 @@ __all__ = [
     "token_counter",
 ]
 
-CHUNKER_VERSION = "1"
-"""Part of the index fingerprint: bump it whenever chunk boundaries or ids change."""
+CHUNKER_VERSION = "2"
+"""Part of the index fingerprint: bump it whenever chunk boundaries or ids change.
+2: chunks carry their pages, and PDFs are read by layout (a re-index reads them again)."""
 
 
 class ChunkSpan(NamedTuple):
@@ -186,6 +188,7 @@ def chunk_document(
                 start=start,
                 end=end,
                 n_tokens=count(text),
+                pages=chunk_pages(doc.page_starts, start, end),
             )
         )
     return chunks

@@ -73,6 +73,8 @@ _TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _OPENING, _CLOSING = 30, 12
 """Lines searched for the title, masthead and 文号 (the opening) and for the signature (the closing)."""
 _MAX_TITLE = 60
+_GENERIC_TITLE = 8
+"""A title this short (纪律处分决定书, 通知, 公告) names a kind of document: its issuer goes before it."""
 _FIRST_PAGE = 1200
 """Characters taken as the first page when the text has no page offsets."""
 _NATIONAL_SCOPE = 4
@@ -143,6 +145,13 @@ def is_masthead(line: str) -> bool:
     return (bool(banner) and len(flat) <= 40) or bool(_LETTER_SPACED.search(line.strip()))
 
 
+def _is_org_name(line: str) -> bool:
+    """中国证券投资基金业协会 alone on a line: a masthead or signature naming who issues the
+    document, not its title (a title says what the document is)."""
+    flat = normalize(line.replace(" ", ""))
+    return bool(re.fullmatch(rf"[{_CJK}（）()]{{4,30}}", flat)) and bool(_ORG.search(flat)) and "关于" not in flat
+
+
 def is_title_like(line: str) -> bool:
     """Could this line be a report's title? Not a salutation, running header, masthead, date,
     文号, class header, file name, sentence or long paragraph."""
@@ -157,6 +166,7 @@ def is_title_like(line: str) -> bool:
         or _CLASS_HEADER.search(norm)
         or _FILENAME.search(flat)
         or is_masthead(line)
+        or _is_org_name(flat)
         or _is_date_line(flat)
         or _is_doc_number_line(flat)
         or _SENTENCE_END.search(flat)
@@ -295,6 +305,8 @@ def detect_meta(text: str, title_lines: Sequence[str] = (), page_starts: Sequenc
         return DetectedMeta()
     title = detect_title(lines, title_lines)
     issuer = detect_issuer(lines, title)
+    if issuer and len(title) <= _GENERIC_TITLE and not title.startswith(issuer):
+        title = issuer + title  # 纪律处分决定书 alone names a kind of document, not this one
     doc_number = detect_doc_number(lines)
     date = detect_date(lines)
     first_page = text[: page_starts[1]] if len(page_starts) > 1 else text[:_FIRST_PAGE]

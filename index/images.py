@@ -11,37 +11,18 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
 from index.errors import LoadError
-from index.ocr_pages import OcrRun, page_text
+from index.ocr_pages import OcrRun
+from index.types import PageLines
 
 IMAGE_FORMATS: dict[str, str] = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff"}
 """Image suffixes read as reports, and the format name `LoadedText.fmt` gets."""
 
 A4_HEIGHT_PT = 842.0
 """An image that states no resolution is taken as an A4 page: its longer side is this long."""
-
-
-@dataclass(frozen=True)
-class PagedText:
-    """The text of a paged file and where each page begins in it."""
-
-    text: str
-    page_starts: tuple[int, ...]
-    ocr_pages: tuple[int, ...]
-    notes: tuple[str, ...]
-
-
-def join_pages(pages: list[str]) -> tuple[str, tuple[int, ...]]:
-    """Pages separated by a blank line, with the offset where each begins."""
-    starts, pos = [], 0
-    for text in pages:
-        starts.append(pos)
-        pos += len(text) + 2
-    return "\n\n".join(pages), tuple(starts)
 
 
 def _too_large(rel: str, size: tuple[int, int], number: int, max_pixels: int) -> LoadError:
@@ -112,14 +93,15 @@ def _page_size(frame: Image.Image, dpi: object) -> tuple[float, float]:
     return w * scale, h * scale
 
 
-def image_to_text(data: bytes, rel: str, run: OcrRun, *, max_pixels: int, max_pages: int) -> PagedText:
-    """Every frame of an image file read by OCR, one page each."""
+def image_pages(data: bytes, rel: str, run: OcrRun, *, max_pixels: int, max_pages: int) -> tuple[PageLines, ...]:
+    """Every frame of an image file read by OCR, one page each (a page the run's budget
+    skips is empty)."""
     image = _open(data, rel, max_pixels)
     count = _frame_count(image, rel, max_pages)
     run.plan(count)
-    texts: list[str] = []
+    pages: list[PageLines] = []
     for number, (frame, dpi) in enumerate(_frames(image, rel, count, max_pixels), 1):
-        page = run.read_image(frame, number, _page_size(frame, dpi))
-        texts.append(page_text(page) if page is not None else "")
-    text, starts = join_pages(texts)
-    return PagedText(text, starts, tuple(run.read), run.notes())
+        width, height = _page_size(frame, dpi)
+        page = run.read_image(frame, number, (width, height))
+        pages.append(page or PageLines(number=number, width=width, height=height, lines=()))
+    return tuple(pages)

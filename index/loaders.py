@@ -1,6 +1,7 @@
 """Read report files (txt, md, html, docx, pdf, png/jpg/tif) into `LoadedText`.
 
-Encodings are detected, never assumed (`index.encoding`). Every limit applies while the
+Encodings are detected, never assumed (`index.encoding`); a PDF is read by position
+(`index.pdf_reader`) and its layout turned into text (`index.layout`). Every limit applies while the
 file is read (`ReadLimits`): bytes before reading, decompressed bytes of a .docx as they
 come out, a PDF's page count before any page is parsed, characters while decoding. Every
 failure (undecodable bytes, a corrupt docx, an encrypted pdf) becomes a `LoadError`
@@ -12,24 +13,35 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, PreformattedString, Tag
-from pypdf import PdfReader
 
 from index.docx_reader import docx_text
 from index.encoding import Decoded, chars_over_limit, decode_bytes, decode_report, verified_declaration
 from index.errors import LoadError
-from index.images import IMAGE_FORMATS, PagedText, image_to_text, join_pages
+from index.images import IMAGE_FORMATS, image_pages
+from index.layout import lay_out
 from index.ocr import make_ocr_engine
-from index.ocr_pages import OcrOptions, OcrRun, needs_ocr, ocr_pdf_page, page_text
-from index.types import LoadedText
+from index.ocr_pages import OcrOptions, OcrRun, ocr_pdf_page
+from index.pdf_reader import PageOcr, pdf_page_count, read_pdf
+from index.types import LoadedText, PageLines
 
-__all__ = ["CONVERTIBLE", "SUPPORTED_SUFFIXES", "ReadLimits", "check_size", "decode_bytes", "html_to_text", "load_file"]
+__all__ = [
+    "CONVERTIBLE",
+    "SUPPORTED_SUFFIXES",
+    "Read",
+    "ReadLimits",
+    "check_size",
+    "decode_bytes",
+    "html_to_text",
+    "load_file",
+    "paged_text",
+]
 
 
 @dataclass(frozen=True)
@@ -182,101 +194,96 @@ def docx_to_text(data: bytes, rel: str = "", limits: ReadLimits | None = None) -
     return docx_text(data)
 
 
-def _declared_pages(reader: PdfReader) -> int | None:
-    """The page count the PDF's page tree declares: read without building any page."""
-    try:
-        root: Any = reader.trailer["/Root"]
-        count = root["/Pages"]["/Count"]
-    except Exception:  # noqa: BLE001 - a damaged catalogue: pypdf's own walk reports it below
+def _pdf_ocr(data: bytes, run: OcrRun | None) -> PageOcr | None:
+    """OCR for the pages of this PDF that have no text layer (or an unreadable one): a
+    function from a 0-based page index to that page's `PageLines` (with `ocr=True`), or None
+    when the run's budget skips it. No run: such pages give no text."""
+    if run is None:
         return None
-    return int(count) if isinstance(count, int) else None
+
+    def ocr(index: int) -> PageLines | None:
+        if not run.total:  # the first page without text: at most the pages left can follow
+            run.plan(pdf_page_count(data) - index)
+        return ocr_pdf_page(data, index, run)
+
+    return ocr
 
 
-def pdf_to_text(data: bytes, rel: str, limits: ReadLimits | None = None, run: OcrRun | None = None) -> PagedText:
-    """Text of every page, pages separated by a blank line (bounded in pages and characters);
-    a page without a text layer is read by OCR through `run`.
+def paged_text(pages: Sequence[PageLines], doc_title: str = "", notes: Sequence[str] = ()) -> Read:
+    """The text of pages read by layout (`index.layout`), with their starts and title lines;
+    for PDF text layers and for OCR output alike."""
+    laid = lay_out(pages, doc_title)
+    return Read(
+        laid.text,
+        page_starts=laid.page_starts,
+        ocr_pages=tuple(p.number for p in pages if p.ocr),
+        title_lines=laid.title_lines,
+        notes=tuple(notes),
+    )
 
-    BRANCH ingest-ocr: the text layer here is still pypdf's; at merge the layout reader
-    (ingest-pdf) replaces this function and calls `ocr_pdf_page` from its hook for pages
-    without a text layer (`needs_ocr`), then reads the OCR `PageLines` like its own."""
+
+def pdf_to_text(data: bytes, rel: str, limits: ReadLimits | None = None, run: OcrRun | None = None) -> Read:
+    """The text of every page, read by position (bounded in pages and characters); a page
+    without a text layer is read by OCR through `run`."""
     limits = limits or ReadLimits()
-    reader = PdfReader(io.BytesIO(data))
-    if reader.is_encrypted and not reader.decrypt(""):
-        raise LoadError(rel, "is a password-protected PDF; save an unprotected copy and add that instead")
-    declared = _declared_pages(reader)
-    pages = declared if declared is not None and declared > limits.max_pdf_pages else len(reader.pages)
-    if pages > limits.max_pdf_pages:
-        raise LoadError(
-            rel, f"has {pages:,} pages, over the limit of {limits.max_pdf_pages:,}; split it into smaller PDFs"
-        )
-    if pages == 0:
-        raise LoadError(rel, "is a PDF with no readable pages (truncated or corrupt); re-download or re-export it")
-    texts: list[str] = []
-    chars = 0
-    for page in reader.pages:
-        texts.append((page.extract_text() or "").strip())
-        chars += len(texts[-1])
-        if limits.max_chars is not None and chars > limits.max_chars:
-            raise chars_over_limit(rel, chars, limits.max_chars, at_least=True)
-    scanned = [i for i, text in enumerate(texts) if needs_ocr(text)]
-    if scanned and run is not None:
-        _ocr_pages(data, scanned, texts, run)
-    text, starts = join_pages(texts)
-    return PagedText(text, starts, tuple(run.read) if run else (), run.notes() if run else ())
-
-
-def _ocr_pages(data: bytes, indexes: list[int], texts: list[str], run: OcrRun) -> None:
-    """Replace the text of each page in `indexes` (0-based) by what OCR reads on it."""
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(data)
-    try:
-        run.plan(len(indexes))
-        for i in indexes:
-            page = ocr_pdf_page(document, i, run)
-            if page is not None and page.lines:
-                texts[i] = page_text(page)
-    finally:
-        document.close()
+    read = read_pdf(data, rel, max_pages=limits.max_pdf_pages, max_chars=limits.max_chars, ocr=_pdf_ocr(data, run))
+    ocr_notes = run.finish() if run is not None else ()
+    return paged_text(read.pages, read.title, (*read.notes, *ocr_notes))
 
 
 # -- dispatch -------------------------------------------------------------------------------
-def _load_text(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
+_NOT_DECODED = Decoded("", "")
+
+
+@dataclass(frozen=True)
+class Read:
+    """What one loader read from a file (see `LoadedText` for the fields)."""
+
+    text: str
+    found: Decoded = _NOT_DECODED
+    page_starts: tuple[int, ...] = ()
+    ocr_pages: tuple[int, ...] = ()
+    title_lines: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def _load_text(data: bytes, rel: str, limits: ReadLimits) -> Read:
     found = decode_report(data, rel, max_chars=limits.max_chars)
-    return found.text, found
+    return Read(found.text, found)
 
 
-def _load_md(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
+def _load_md(data: bytes, rel: str, limits: ReadLimits) -> Read:
     found = decode_report(data, rel, max_chars=limits.max_chars)
-    return strip_markdown(found.text), found
+    return Read(strip_markdown(found.text), found)
 
 
-def _load_html(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
+def _load_html(data: bytes, rel: str, limits: ReadLimits) -> Read:
     """Honour <meta charset>, but only if the page reads as plausible text with it."""
     found = decode_report(data, rel, max_chars=limits.max_markup_chars, codec=verified_declaration(data))
-    return html_to_text(found.text), found
+    return Read(html_to_text(found.text), found)
 
 
-def _load_docx(data: bytes, rel: str, limits: ReadLimits) -> tuple[str, Decoded]:
-    return docx_to_text(data, rel, limits), Decoded("", "docx")
+def _load_docx(data: bytes, rel: str, limits: ReadLimits) -> Read:
+    return Read(docx_to_text(data, rel, limits), Decoded("", "docx"))
 
 
-def _load_pdf(data: bytes, rel: str, limits: ReadLimits, run: OcrRun) -> PagedText:
+def _load_pdf(data: bytes, rel: str, limits: ReadLimits, run: OcrRun) -> Read:
     return pdf_to_text(data, rel, limits, run)
 
 
-def _load_image(data: bytes, rel: str, limits: ReadLimits, run: OcrRun) -> PagedText:
-    return image_to_text(data, rel, run, max_pixels=limits.max_image_pixels, max_pages=limits.max_pdf_pages)
+def _load_image(data: bytes, rel: str, limits: ReadLimits, run: OcrRun) -> Read:
+    pages = image_pages(data, rel, run, max_pixels=limits.max_image_pixels, max_pages=limits.max_pdf_pages)
+    return paged_text(pages, notes=run.finish())
 
 
-_LOADERS: dict[str, tuple[str, Callable[[bytes, str, ReadLimits], tuple[str, Decoded]]]] = {
+_LOADERS: dict[str, tuple[str, Callable[[bytes, str, ReadLimits], Read]]] = {
     ".txt": ("txt", _load_text),
     ".md": ("md", _load_md),
     ".html": ("html", _load_html),
     ".htm": ("html", _load_html),
     ".docx": ("docx", _load_docx),
 }
-_PAGED_LOADERS: dict[str, tuple[str, Callable[[bytes, str, ReadLimits, OcrRun], PagedText]]] = {
+_PAGED_LOADERS: dict[str, tuple[str, Callable[[bytes, str, ReadLimits, OcrRun], Read]]] = {
     ".pdf": ("pdf", _load_pdf),
     **{suffix: (fmt, _load_image) for suffix, fmt in IMAGE_FORMATS.items()},
 }
@@ -345,45 +352,45 @@ def load_file(
         raise LoadError(rel, f"has the unsupported type '{suffix or '(no suffix)'}'; convert it to one of: {supported}")
     fmt = (_LOADERS.get(suffix) or _PAGED_LOADERS[suffix])[0]
     data = _read(path, rel, limits.max_bytes)
-    paged = PagedText("", (), (), ())
     try:
-        if suffix in _PAGED_LOADERS:
-            options = ocr or OcrOptions(make_ocr_engine("rapidocr"))
-            run = options.run(
-                rel,
-                max_pages=limits.max_ocr_pages,
-                max_seconds=limits.max_ocr_seconds,
-                max_pixels=limits.max_image_pixels,
-            )
-            paged = _PAGED_LOADERS[suffix][1](data, rel, limits, run)
-            text, found = paged.text, Decoded("", fmt)
-        else:
-            text, found = _LOADERS[suffix][1](data, rel, limits)
+        read = _load(suffix, data, rel, limits, ocr)
     except LoadError:
         raise
     except Exception as exc:  # a parser's own error type is not ours: translate it here, at the edge
         hint = _HINTS.get(fmt, "re-save it as UTF-8 text")
         reason = f"is not a readable {fmt} file, probably truncated or corrupt ({type(exc).__name__}: {exc})"
         raise LoadError(rel, f"{reason}; {hint}") from exc
-    if not text.strip():
-        raise LoadError(rel, f"has {_no_text(fmt, paged)}; add the report's text or remove the file")
-    check_chars(rel, text, limits)
-    notes = ((found.note,) if found.note else ()) + paged.notes
+    if not read.text.strip():
+        raise LoadError(rel, f"has {_no_text(fmt, read)}; add the report's text or remove the file")
+    check_chars(rel, read.text, limits)
+    notes = ((read.found.note,) if read.found.note else ()) + read.notes
     return LoadedText(
         rel=rel,
-        text=text,
-        encoding=found.encoding,
+        text=read.text,
+        encoding=read.found.encoding,
         fmt=fmt,
         notes=notes,
-        page_starts=paged.page_starts,
-        ocr_pages=paged.ocr_pages,
+        page_starts=read.page_starts,
+        ocr_pages=read.ocr_pages,
+        title_lines=read.title_lines,
     )
 
 
-def _no_text(fmt: str, paged: PagedText) -> str:
+def _load(suffix: str, data: bytes, rel: str, limits: ReadLimits, ocr: OcrOptions | None) -> Read:
+    if suffix not in _PAGED_LOADERS:
+        return _LOADERS[suffix][1](data, rel, limits)
+    options = ocr or OcrOptions(make_ocr_engine("rapidocr"))
+    run = options.run(
+        rel, max_pages=limits.max_ocr_pages, max_seconds=limits.max_ocr_seconds, max_pixels=limits.max_image_pixels
+    )
+    fmt, loader = _PAGED_LOADERS[suffix]
+    return replace(loader(data, rel, limits, run), found=Decoded("", fmt))
+
+
+def _no_text(fmt: str, read: Read) -> str:
     """Why a file gave no text, with what OCR did or skipped."""
-    if paged.notes:
-        return "no text (" + "; ".join(paged.notes) + ")"
+    if read.notes:
+        return "no text (" + "; ".join(read.notes) + ")"
     if fmt == "pdf" or fmt in IMAGE_FORMATS.values():
         return "no text that OCR could read (a blank or illegible scan)"
     return "no text"

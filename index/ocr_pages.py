@@ -102,20 +102,6 @@ def ocr_page_lines(
     return PageLines(number=number, width=w_pt, height=h_pt, lines=tuple(out), ocr=True)
 
 
-def page_text(page: PageLines) -> str:
-    """MINIMAL STAND-IN for the layout reader, used only by this branch's image loader, its
-    PDF hook and tests: one text line per row, rows top to bottom, no joins of hard-wrapped
-    lines, no header/footer removal, no columns. At merge, replace every call with the
-    layout reader's `PageLines → text`, which treats OCR pages like text-layer pages."""
-    rows: list[list[PageLine]] = []
-    for line in page.lines:
-        if rows and min(rows[-1][-1].bottom, line.bottom) - max(rows[-1][-1].top, line.top) > 0:
-            rows[-1].append(line)
-        else:
-            rows.append([line])
-    return "\n".join(" ".join(ln.text for ln in row) for row in rows)
-
-
 # -- one file's OCR budget --------------------------------------------------------------------
 def _pages(numbers: list[int]) -> str:
     """[3, 4, 5, 9] → "pages 3-5, 9"; [4] → "page 4"."""
@@ -205,6 +191,13 @@ class OcrRun:
         if lines is None:
             return None
         return ocr_page_lines(lines, number=number, image_size=image.size, page_size=page_size, min_score=self.min_score)
+
+    def finish(self) -> tuple[str, ...]:
+        """End the file's OCR: the progress bar ends at what was read (a PDF's pages that need
+        OCR are found while it is read, so its total is not known in advance); the notes."""
+        if self.total > self._done:  # pages planned but never offered (a limit stopped the file)
+            self.progress(self._done, self._done)
+        return self.notes()
 
     def notes(self) -> tuple[str, ...]:
         """"read 3 pages by OCR" and, per limit, the pages it skipped and how to read them."""

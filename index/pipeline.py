@@ -24,12 +24,13 @@ from index.loaders import ReadLimits, load_file
 from index.metadata import METADATA_FILE, read_metadata
 from index.ocr import OcrEngine, make_ocr_engine
 from index.ocr_pages import OcrOptions
+from index.pages import map_page_starts
 from index.scanning import rel_path, scan
 from index.settings import Settings
 from index.statedb import DocRow
 from index.store import IndexStore
 from index.textnorm import normalize
-from index.types import Chunk, CleanDocument, ReportMeta, SourceFile
+from index.types import Chunk, CleanDocument, LoadedText, ReportMeta, SourceFile
 from index.uploads import upload_metadata, uploads_inside_corpus, uploads_prefix
 from index.vectorstore import Metadata, VectorStore
 
@@ -137,11 +138,17 @@ def prepare(
 ) -> CleanDocument:
     """Load, clean and normalize one file (raises LoadError)."""
     loaded = load_file(source.path, source.rel, limits=read_limits(settings), ocr=ocr or ocr_options(settings))
+    return clean_document(loaded, source, doc_id, meta)
+
+
+def clean_document(loaded: LoadedText, source: SourceFile, doc_id: str, meta: ReportMeta | None) -> CleanDocument:
+    """A loaded file cleaned and normalized, its metadata completed and its pages mapped."""
     cleaned = clean_text(loaded.text)
     if not cleaned.text.strip():
         raise LoadError(source.rel, "has no text left after cleaning (only boilerplate or blank)")
     # Hand metadata wins field by field; what it leaves out is read from the text.
     final_meta = merge_meta(meta, detect_meta(cleaned.text, loaded.title_lines, loaded.page_starts))
+    pages = map_page_starts(loaded.text, cleaned.text, loaded.page_starts)
     return CleanDocument(
         doc_id=doc_id,
         rel=source.rel,
@@ -150,6 +157,8 @@ def prepare(
         meta=final_meta,
         content_hash=content_hash(source, meta),
         notes=(f"encoding {loaded.encoding}", *loaded.notes, *cleaned.notes, *cleaned.dropped),
+        page_starts=pages,
+        ocr_pages=loaded.ocr_pages,
     )
 
 
@@ -171,6 +180,7 @@ def _chunk_meta(chunk: Chunk, doc: CleanDocument) -> Metadata:
         "section": chunk.section_path,
         "start": chunk.start,
         "end": chunk.end,
+        "page": chunk.page or 0,
     }
 
 

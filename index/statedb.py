@@ -24,17 +24,26 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs (
     doc_id TEXT PRIMARY KEY, rel TEXT NOT NULL, sha256 TEXT NOT NULL,
     content_hash TEXT NOT NULL, meta TEXT NOT NULL, text TEXT NOT NULL, norm TEXT NOT NULL,
-    notes TEXT NOT NULL, n_chunks INTEGER NOT NULL
+    notes TEXT NOT NULL, n_chunks INTEGER NOT NULL,
+    pages TEXT NOT NULL DEFAULT '[]', ocr_pages TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, seq INTEGER NOT NULL, start INTEGER NOT NULL,
     "end" INTEGER NOT NULL, section TEXT NOT NULL, n_tokens INTEGER NOT NULL,
-    text TEXT NOT NULL, norm TEXT NOT NULL, tokens TEXT NOT NULL, kw_row INTEGER NOT NULL
+    text TEXT NOT NULL, norm TEXT NOT NULL, tokens TEXT NOT NULL, kw_row INTEGER NOT NULL,
+    pages TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, seq);
 CREATE INDEX IF NOT EXISTS chunks_row ON chunks(kw_row);
 CREATE TABLE IF NOT EXISTS rejected (key TEXT PRIMARY KEY, rel TEXT NOT NULL, reason TEXT NOT NULL);
 """
+# Columns added since the first schema, for databases made before them (`_migrate`):
+# a report's page starts and OCR pages, a chunk's pages. Empty means "no pages".
+_ADDED_COLUMNS = (
+    ("docs", "pages", "TEXT NOT NULL DEFAULT '[]'"),
+    ("docs", "ocr_pages", "TEXT NOT NULL DEFAULT '[]'"),
+    ("chunks", "pages", "TEXT NOT NULL DEFAULT '[]'"),
+)
 # `rejected` remembers files that could not be indexed, by content hash and limits, so a
 # 45 MB file refused once is not read again on every ingest. It is a cache beside the
 # index state, written outside the ingest's commit: losing it only costs a re-read.
@@ -51,6 +60,10 @@ class DocRow:
     meta: ReportMeta
     n_chunks: int
     notes: tuple[str, ...]
+    page_starts: tuple[int, ...] = ()
+    """Where each page begins in the cleaned text (empty: a format without pages)."""
+    ocr_pages: tuple[int, ...] = ()
+    """Pages whose text was read by OCR."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +126,16 @@ class StateDB:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)
+        self._migrate()
         self._lock = threading.RLock()
+
+    def _migrate(self) -> None:
+        """Add the columns a database made by an older version lacks (their defaults say
+        "no pages": such an index was built before pages were recorded)."""
+        for table, column, decl in _ADDED_COLUMNS:
+            have = {str(r[1]) for r in self._conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
     def close(self) -> None:
         self._conn.close()
@@ -169,7 +191,9 @@ class StateDB:
 
     # -- docs ---------------------------------------------------------------------------
     def docs(self) -> list[DocRow]:
-        rows = self._query("SELECT doc_id, rel, sha256, content_hash, meta, n_chunks, notes FROM docs ORDER BY rel")
+        rows = self._query(
+            "SELECT doc_id, rel, sha256, content_hash, meta, n_chunks, notes, pages, ocr_pages FROM docs ORDER BY rel"
+        )
         return [
             DocRow(
                 str(r[0]),
@@ -179,6 +203,8 @@ class StateDB:
                 _meta_from(str(r[4])),
                 int(str(r[5])),
                 tuple(json.loads(str(r[6]))),
+                tuple(json.loads(str(r[7]))),
+                tuple(json.loads(str(r[8]))),
             )
             for r in rows
         ]
@@ -190,7 +216,8 @@ class StateDB:
     @staticmethod
     def put_doc(conn: sqlite3.Connection, doc: CleanDocument, sha256: str, n_chunks: int) -> None:
         conn.execute(
-            "INSERT OR REPLACE INTO docs VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO docs (doc_id, rel, sha256, content_hash, meta, text, norm, notes, n_chunks, "
+            "pages, ocr_pages) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 doc.doc_id,
                 doc.rel,
@@ -201,6 +228,8 @@ class StateDB:
                 doc.norm,
                 json.dumps(list(doc.notes), ensure_ascii=False),
                 n_chunks,
+                json.dumps(list(doc.page_starts)),
+                json.dumps(list(doc.ocr_pages)),
             ),
         )
 
@@ -213,7 +242,8 @@ class StateDB:
     @staticmethod
     def put_chunks(conn: sqlite3.Connection, chunks: Iterable[tuple[Chunk, list[str]]]) -> None:
         conn.executemany(
-            "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,-1)",
+            'INSERT OR REPLACE INTO chunks (id, doc_id, seq, start, "end", section, n_tokens, text, norm, tokens, '
+            "kw_row, pages) VALUES (?,?,?,?,?,?,?,?,?,?,-1,?)",
             [
                 (
                     c.id,
@@ -226,6 +256,7 @@ class StateDB:
                     c.text,
                     c.norm,
                     " ".join(toks),
+                    json.dumps([list(p) for p in c.pages]),
                 )
                 for c, toks in chunks
             ],
@@ -267,7 +298,7 @@ class StateDB:
                 marks = ",".join("?" * len(part))
                 rows = self._query(
                     f'SELECT c.id, c.doc_id, c.seq, c.start, c."end", c.section, c.n_tokens, c.text, '
-                    f"c.norm, d.rel, d.meta FROM chunks c JOIN docs d ON c.doc_id=d.doc_id "
+                    f"c.norm, d.rel, d.meta, c.pages FROM chunks c JOIN docs d ON c.doc_id=d.doc_id "
                     f"WHERE c.id IN ({marks})",
                     part,
                 )
@@ -278,7 +309,7 @@ class StateDB:
     def doc_chunks(self, doc_id: str) -> list[ChunkRecord]:
         rows = self._query(
             'SELECT c.id, c.doc_id, c.seq, c.start, c."end", c.section, c.n_tokens, c.text, c.norm, '
-            "d.rel, d.meta FROM chunks c JOIN docs d ON c.doc_id=d.doc_id WHERE c.doc_id=? ORDER BY c.seq",
+            "d.rel, d.meta, c.pages FROM chunks c JOIN docs d ON c.doc_id=d.doc_id WHERE c.doc_id=? ORDER BY c.seq",
             (doc_id,),
         )
         return [self._record(r) for r in rows]
@@ -296,5 +327,6 @@ class StateDB:
             n_tokens=int(str(r[6])),
             text=str(r[7]),
             norm=str(r[8]),
+            pages=tuple((int(a), int(b)) for a, b in json.loads(str(r[11]))),
         )
         return ChunkRecord(chunk=chunk, title=meta.title, rel=str(r[9]), regions=meta.regions, year=meta.year)

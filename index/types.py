@@ -47,6 +47,20 @@ class PageLine:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A thin line drawn on a page (a table's border or grid line), same coordinates as `PageLine`."""
+
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    @property
+    def vertical(self) -> bool:
+        return self.bottom - self.top > self.x1 - self.x0
+
+
+@dataclass(frozen=True)
 class PageLines:
     """The lines of one page, in the order the source gave them."""
 
@@ -57,6 +71,9 @@ class PageLines:
     lines: tuple[PageLine, ...]
     ocr: bool = False
     """True when the lines were read by OCR (the page had no text layer, or was an image)."""
+    rules: tuple[Rule, ...] = ()
+    """Thin lines drawn on the page (a PDF's table grid); empty for OCR. `index.layout` reads
+    a table's cells and rows from them."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,10 @@ class CleanDocument:
     """Hash of the source bytes plus its metadata: a change re-indexes the report."""
     notes: tuple[str, ...] = ()
     """What cleaning removed or noticed, for the ingest summary."""
+    page_starts: tuple[int, ...] = ()
+    """For paged formats: the offset in `text` where each page begins (`index.pages`)."""
+    ocr_pages: tuple[int, ...] = ()
+    """1-based numbers of the pages whose text was read by OCR."""
 
 
 @dataclass(frozen=True)
@@ -143,10 +164,32 @@ class Chunk:
     end: int
     n_tokens: int
     """cl100k_base token count of `text`."""
+    pages: tuple[tuple[int, int], ...] = ()
+    """(offset in the report, page) of the page the chunk starts on and of each page that
+    begins inside it; empty for formats without pages. Not part of the id."""
 
     @property
     def section_path(self) -> str:
         return " › ".join(self.section)
+
+    @property
+    def page(self) -> int | None:
+        """The page the chunk starts on (None without pages)."""
+        return self.pages[0][1] if self.pages else None
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of an offset in the report that falls inside this chunk (a quote may
+        start on a later page than its chunk)."""
+        found = None
+        for start, page in self.pages:
+            if start > offset:
+                break
+            found = page
+        return found if found is not None else self.page
+
+    @property
+    def last_page(self) -> int | None:
+        return self.pages[-1][1] if self.pages else None
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from assistant.facade import Assistant
-from assistant.render import answer_json, doc_json, hit_json, print_answer, print_hits, print_summary
+from assistant.render import answer_json, doc_json, hit_json, page_label, print_answer, print_hits, print_summary
 from index.errors import ConfigError, ReformQAError
 from index.loaders import decode_bytes
+from index.pdf_reader import page_list
 from index.search import SearchFilter
 from index.settings import Settings
 from index.types import ReportMeta
@@ -142,9 +143,11 @@ def docs(ctx: click.Context, as_json: bool) -> None:
     for d in rows:
         m = d.meta
         place = mark(m, "regions", "、".join(m.regions))
+        pages = f", {len(d.page_starts)} pages" if d.page_starts else ""
+        ocr = f" (OCR: page{'s' if len(d.ocr_pages) > 1 else ''} {page_list(list(d.ocr_pages))})" if d.ocr_pages else ""
         click.echo(
             f"{d.doc_id}  {mark(m, 'title', m.title)}  [{place}; {mark(m, 'year', m.year)}; {m.kind or '-'}]  "
-            f"{d.n_chunks} chunks"
+            f"{d.n_chunks} chunks{pages}{ocr}"
         )
         official = [mark(m, f, getattr(m, f)) for f in ("issuer", "doc_number", "date") if getattr(m, f)]
         if official:
@@ -178,6 +181,8 @@ def show(ctx: click.Context, doc_id: str, with_chunks: bool, as_json: bool) -> N
                     "section": c.chunk.section_path,
                     "start": c.chunk.start,
                     "end": c.chunk.end,
+                    "page": c.chunk.page,
+                    "last_page": c.chunk.last_page,
                     "tokens": c.chunk.n_tokens,
                     "text": c.chunk.text,
                 }
@@ -191,7 +196,10 @@ def show(ctx: click.Context, doc_id: str, with_chunks: bool, as_json: bool) -> N
     if with_chunks:
         for c in chunks:
             ch = c.chunk
-            click.echo(f"\n--- chunk {ch.seq} [{ch.start}:{ch.end}] {ch.n_tokens} tokens  § {ch.section_path or '-'}")
+            where = page_label(ch.page, ch.last_page)
+            click.echo(
+                f"\n--- chunk {ch.seq} [{ch.start}:{ch.end}{where}] {ch.n_tokens} tokens  § {ch.section_path or '-'}"
+            )
             click.echo(ch.text)
 
 

@@ -49,6 +49,14 @@ embedder = make_embedder(Settings())
 print(f"embedding model: {embedder.name} ({embedder.dim} dimensions)")
 PY
 
+# The tests draw their own Chinese PDFs (tests/pdf_draw.py): they need a CJK font.
+if [ "$DEV" = 1 ] && [ "$BROWSER" = 0 ] && ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null
+  else
+    echo "the PDF tests need a CJK font: sudo apt-get install fonts-noto-cjk (they skip without it)" >&2
+  fi
+fi
 if [ "$BROWSER" = 1 ] && { ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; }; then
   # Playwright cannot download its own browser here: use Debian's Chromium.
   if [ "$(id -u)" = 0 ]; then

@@ -1,7 +1,9 @@
 """Shared fixtures. Network is blocked except loopback; the real model only in `model` tests.
 
 Test data lives in the repository: the reports in `corpus/`, the QA sets in `tests/data/`
-(see its README); a test never reads `../shared`, so a fresh clone runs the same tests."""
+(see its README); a test never reads `../shared`, so a fresh clone runs the same tests (one
+exception: tests/test_real_pdfs.py reads the real files of ../shared/realdocs and skips
+without them)."""
 
 from __future__ import annotations
 

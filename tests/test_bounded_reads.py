@@ -124,12 +124,13 @@ def _pdf_pages(n: int) -> bytes:
 def test_a_pdf_with_too_many_pages_is_refused_before_any_page_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pypdf import PageObject
+    import pypdfium2
 
-    def never(self: PageObject, *args: object, **kwargs: object) -> str:
+    def never(self: pypdfium2.PdfDocument, *args: object, **kwargs: object) -> None:
         raise AssertionError("no page may be parsed")
 
-    monkeypatch.setattr(PageObject, "extract_text", never)
+    monkeypatch.setattr(pypdfium2.PdfDocument, "get_page", never)
+    monkeypatch.setattr(pypdfium2.PdfDocument, "__getitem__", never)
     path = _write(tmp_path, "many.pdf", _pdf_pages(12))
     with pytest.raises(LoadError, match=r"has 12 pages, over the limit of 10; split it"):
         load_file(path, "many.pdf", limits=ReadLimits(max_pdf_pages=10))

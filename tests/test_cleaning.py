@@ -345,3 +345,9 @@ def test_a_new_cleaner_version_makes_an_index_built_before_it_stale(
     with pytest.raises(IndexMismatchError, match="--rebuild"):
         Assistant(fake_settings).search("天津高新区承接了多少项市级权力事项")
     assert Assistant(fake_settings).ingest(rebuild=True).rebuilt
+
+
+def test_the_issuer_over_the_closing_date_is_a_signature_not_a_running_header() -> None:
+    body = "当事人可以在收到本决定书之日起十五个工作日内提出书面复核申请，说明申请复核的事实和理由。"
+    text = f"中国证券投资基金业协会\n纪律处分决定书\n{body}\n中国证券投资基金业协会\n2025年11月25日\n抄送：某某。"
+    assert drop_repeated_content(text) == text
