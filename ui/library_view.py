@@ -22,29 +22,40 @@ READ_ONLY_TITLE = "资料库为只读"
 READ_ONLY_BODY = "未设置管理员密码（环境变量 REFORMQA_ADMIN_PASSWORD），不能上传、重新索引或删除报告。"
 
 
+COLUMNS = ("报告", "地区", "年份", "类型", "文字", "文件 / 来源", "段落数")
+
+
 def library_table(rows: Sequence[DocRow]) -> str:
-    """One row per indexed report: title, regions, year, kind, script, source, chunk count."""
+    """One row per indexed report: title, regions, year, kind, script, source, chunk count.
+    A table on a desktop; on a phone each report is a card listing the same fields, labelled
+    (`data-label`), so no column is hidden off the screen."""
     if not rows:
         return empty("索引中还没有报告。")
-    # The wrapper scrolls sideways on a phone, so the page itself never overflows.
-    body = "".join(
-        "<tr>"
-        f"<td><div class='rq-src-title'>{esc(d.meta.title)}</div><code class='rq-id'>{esc(d.doc_id)}</code></td>"
-        f"<td>{esc(places(d.meta.regions))}</td>"
-        f"<td>{esc(d.meta.year or '—')}</td>"
-        f"<td>{esc(KIND_LABELS.get(d.meta.kind, d.meta.kind or '—'))}</td>"
-        f"<td>{esc(SCRIPT_LABELS.get(d.meta.script, d.meta.script or '—'))}</td>"
-        f"<td>{esc(d.rel)}{'<br><small>' + esc(d.meta.source_site) + '</small>' if d.meta.source_site else ''}</td>"
-        f"<td class='rq-num'>{d.n_chunks}</td>"
-        "</tr>"
-        for d in rows
-    )
+
+    def row(d: DocRow) -> str:
+        site = f"<br><small>{esc(d.meta.source_site)}</small>" if d.meta.source_site else ""
+        cells = (
+            f"<div class='rq-src-title'>{esc(d.meta.title)}</div><code class='rq-id'>{esc(d.doc_id)}</code>",
+            esc(places(d.meta.regions)),
+            esc(d.meta.year or "—"),
+            esc(KIND_LABELS.get(d.meta.kind, d.meta.kind or "—")),
+            esc(SCRIPT_LABELS.get(d.meta.script, d.meta.script or "—")),
+            f"{esc(d.rel)}{site}",
+            str(d.n_chunks),
+        )
+        num = " class='rq-num'"
+        tds = "".join(
+            f"<td data-label='{label}'{num if label == COLUMNS[-1] else ''}><div>{cell}</div></td>"
+            for label, cell in zip(COLUMNS, cells, strict=True)
+        )
+        return f"<tr>{tds}</tr>"
+
     total = sum(d.n_chunks for d in rows)
+    head = "".join(f"<th>{c}</th>" for c in COLUMNS)
     return (
         f"<p class='rq-count'>共 {len(rows)} 份报告，{total} 个段落</p>"
-        "<div class='rq-table-wrap'><table class='rq-table rq-library'><thead><tr><th>报告</th><th>地区</th>"
-        "<th>年份</th><th>类型</th><th>文字</th><th>文件 / 来源</th><th>段落数</th></tr></thead>"
-        f"<tbody>{body}</tbody></table></div>"
+        f"<div class='rq-table-wrap'><table class='rq-table rq-library'><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(row(d) for d in rows)}</tbody></table></div>"
     )
 
 
@@ -108,6 +119,20 @@ def failed_html(failed: Sequence[tuple[str, str]]) -> str:
 LIBRARY_CSS = """
 .rq-table-wrap { max-width: 100%; overflow-x: auto; -webkit-overflow-scrolling: touch; }
 .rq-table-wrap .rq-library { min-width: 640px; }
+@media (max-width: 640px) {
+  .rq-table-wrap .rq-library { min-width: 0; }
+  .rq-library, .rq-library tbody, .rq-library tr, .rq-library td { display: block; width: auto; }
+  .rq-library thead { display: none; }
+  .rq-library { border: 0 !important; }
+  .rq-library tr { border: 1px solid var(--border-color-primary); border-radius: 8px; margin: .5em 0; padding: .4em .6em; }
+  .rq-library td { border: none; padding: .12em 0; display: grid; grid-template-columns: 5.5em 1fr; gap: .5em;
+    text-align: left; overflow-wrap: anywhere; }
+  .rq-library td::before { content: attr(data-label); color: var(--body-text-color-subdued); font-size: .88em; }
+  .rq-library td:first-child { display: block; }
+  .rq-library td:first-child::before { content: none; }
+}
+#rq-signed-in { align-items: center; }
+#rq-signed-in .rq-who { margin: 0; }
 .rq-failed { border-left: 4px solid #d97706; padding: .4em .8em; margin: .4em 0;
   background: rgba(245, 158, 11, .10); border-radius: 6px; }
 .rq-failed ul { margin: .3em 0; padding-left: 1.2em; }
