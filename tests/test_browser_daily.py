@@ -177,8 +177,21 @@ def test_on_a_phone_a_new_answer_comes_into_view_under_a_pinned_input(phone: Pag
     assert pg.evaluate("document.documentElement.scrollWidth") <= 390
 
 
-def test_on_a_phone_the_library_shows_every_field_and_the_session(phone: Page) -> None:  # noqa: F811
+def test_on_a_phone_search_filters_and_the_library_show_every_field(phone: Page, tmp_path: Path) -> None:  # noqa: F811
     pg = phone.page
+    phone.tab("检索")
+    pg.fill("#rq-query textarea", "园区管理体制改革")
+    pg.click("#rq-search")
+    pg.wait_for_selector("#rq-results .rq-hit")
+    before = _results(phone)
+    phone.choose("rq-filter-regions", "四川省")  # searches again by itself
+    pg.wait_for_function("t => document.querySelector('#rq-results').innerText !== t", arg=before)
+    places = pg.locator("#rq-results .rq-hit-where").all_inner_texts()
+    assert places and all("四川" in t for t in places)
+    for loc in pg.locator("#rq-results .rq-loc").all():
+        box = loc.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390  # the location line wraps on the screen
+
     phone.tab("资料库")
     pg.wait_for_selector("#rq-library table")
     rows = pg.locator("#rq-library tbody tr")
@@ -198,6 +211,10 @@ def test_on_a_phone_the_library_shows_every_field_and_the_session(phone: Page) -
     _sign_in(phone)
     logout = _box(phone, "#rq-logout")
     assert logout["x"] + logout["width"] <= 390
+    program = tmp_path / "setup.exe"
+    program.write_bytes(b"MZ\x90\x00")
+    pg.set_input_files("#rq-upload input[type=file]", str(program))
+    pg.wait_for_selector("#rq-admin-status :text('不能上传 setup.exe')")
     pg.locator("#rq-logout").tap()
     pg.wait_for_selector("#rq-admin-status :text('已退出登录')")
 
@@ -259,6 +276,9 @@ def test_conversations_show_whole_titles_rename_and_delete_after_asking(
     pg.press("#rq-convs input.rq-conv-name", "Enter")
     pg.wait_for_selector("#rq-convs .rq-conv-open:text-is('我的改革笔记')")
     page.ask(QUESTION)  # a later question keeps the name given
+    asked = _box(page, "#rq-chatbot .rq-user >> nth=-1")
+    height = 844 if on_phone else 900
+    assert 0 <= asked["y"] <= height - 150, "the new question is not in view"
     pg.reload()
     page.wait_answer(QUESTION)
     assert pg.locator("#rq-convs .rq-conv-open").first.inner_text() == "我的改革笔记"

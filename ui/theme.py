@@ -158,7 +158,7 @@ mark.rq-term { background: #bfdbfe; color: #111827; padding: 0 .05em; border-rad
     background: var(--background-fill-primary); border-top: 1px solid var(--border-color-primary);
     box-shadow: 0 -4px 14px rgba(0,0,0,.10); }
   #rq-ask-row > * { min-width: 0 !important; }
-  #rq-ask-row > .form { background: transparent; border: none; box-shadow: none; }
+  #rq-ask-row > .form, #rq-ask-row .block { background: transparent; border: none; box-shadow: none; padding: 0; }
   #rq-ask-row #rq-send { flex: none; width: 4.5em; }
   #rq-tab-chat { padding-bottom: 5.5em; }
   .rq-comparison { border: 0 !important; }
