@@ -286,9 +286,8 @@ def test_library_handlers_need_a_session(tmp_path: Path) -> None:
         assert NOT_SIGNED_IN in status and len(a.docs()) == 5 and upload.exists()
 
         token = h.gate.issue()
-        status, notes, _files, timer, *form = h.upload(token, [str(upload)], "新区改革", "海南", "2023")
+        status, notes, _files, timer = h.upload(token, [str(upload)])
         assert "已保存 1 个文件" in notes and timer.active
-        assert form == ["", "", "", ""]  # the next file starts with a blank metadata form
         assert (a.settings.data_dir / "corpus" / "新报告.txt").is_file()  # the data dir, not the checkout  # the tab polls while the worker ingests
         assert h.worker.wait(120).summary is not None
         status, _timer, runs = h.poll(notes)

@@ -103,6 +103,22 @@ def test_a_program_is_refused_by_name_with_the_accepted_types(
     assert status == ""
 
 
+def test_the_upload_form_is_emptied_once_a_file_is_stored(
+    handlers: LibraryHandlers,
+    staged: Path,  # noqa: F811
+) -> None:
+    report = staged / "新区报告.txt"
+    report.write_text("新区改革报告\n一、做法\n某新区推行极简审批改革。\n", encoding="utf-8")
+    token = handlers.gate.issue()
+    status, _notes, _box, _timer, *form = handlers.upload_and_clear(
+        token, [str(report)], "新区", "海南", "二〇二三", ""
+    )
+    assert "年份" in status and all(f is not None and not isinstance(f, str) for f in form)  # kept, to correct
+    status, notes, _box, _timer, *form = handlers.upload_and_clear(token, [str(report)], "新区", "海南", "2023", "")
+    assert "已保存 1 个文件" in notes and form == ["", "", "", ""]
+    assert handlers.worker.wait(120).summary is not None
+
+
 def test_the_admin_view_follows_the_session(handlers: LibraryHandlers) -> None:
     def shown(updates: tuple[Any, ...]) -> list[bool]:
         return [u["visible"] for u in updates]

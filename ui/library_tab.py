@@ -26,12 +26,17 @@ from ui.guard import UploadCaps, is_uploaded_file
 from ui.html import notice
 from ui.ingest_jobs import IngestWorker, JobSnapshot
 from ui.library_session import session_token
-from ui.library_view import KIND_LABELS, access_notice, failed_html, library_table, reason_zh, summary_html
+from ui.library_view import (
+    KIND_LABELS,
+    TYPES_TEXT,
+    access_notice,
+    failed_html,
+    library_table,
+    reason_zh,
+    summary_html,
+)
 from ui.search_view import report_choices
 
-# The index's one list of what it reads (index.loaders): a type the loaders learn is offered here.
-UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
-TYPES_TEXT = "、".join(UPLOAD_TYPES)
 KIND_CHOICES = [("未填写", ""), *((zh, en) for en, zh in KIND_LABELS.items())]
 _REGION_SPLIT = re.compile(r"[、,，;；\s]+")
 
@@ -54,6 +59,18 @@ def meta_fields(title: str, regions: str, year: str, kind: str) -> dict[str, Any
             raise MetaError("请从列表中选择报告类型。")
         fields["kind"] = kind
     return fields
+
+
+def meta_fields_or_error(
+    title: str, regions: str, year: str, kind: str, files: list[str] | None
+) -> dict[str, Any] | str:
+    """The upload form as metadata, or what is wrong with it (in Chinese)."""
+    if title.strip() and files and len(files) > 1:
+        return "标题只能给一份报告：一次上传多个文件时请把标题留空。"
+    try:
+        return meta_fields(title, regions, year, kind)
+    except MetaError as exc:
+        return str(exc)
 
 
 def job_html(job: JobSnapshot, notes: str = "") -> str:
@@ -119,32 +136,39 @@ class LibraryHandlers:
         kind: str = "",
     ) -> tuple[Any, ...]:
         """Store the uploaded files with their metadata and start a background ingest.
-        Outputs: status, notes (kept for the poll), upload box, timer, then the four metadata
-        fields (emptied once the files are stored: the next file starts with a blank form)."""
-        keep = (gr.skip(),) * 4
+        Outputs: status, notes (kept for the poll), upload box, timer."""
+        return self._upload(token, files, meta_fields_or_error(title, regions, year, kind, files))[0]
+
+    def upload_and_clear(
+        self, token: str | None, files: list[str] | None, title: str, regions: str, year: str, kind: str
+    ) -> tuple[Any, ...]:
+        """`upload`'s outputs, then the four metadata fields: emptied once a file is stored, so
+        the next file starts with a blank form (kept when nothing was stored, to be corrected)."""
+        outputs, stored = self._upload(token, files, meta_fields_or_error(title, regions, year, kind, files))
+        return (*outputs, *(("", "", "", "") if stored else (gr.skip(),) * 4))
+
+    def _upload(
+        self, token: str | None, files: list[str] | None, meta: dict[str, Any] | str
+    ) -> tuple[tuple[Any, ...], bool]:
+        """`upload`'s outputs and whether any file was stored."""
         refusal = self._refusal(token)
         if refusal:
-            return refusal, "", gr.skip(), gr.skip(), *keep
+            return (refusal, "", gr.skip(), gr.skip()), False
         if not files:
-            return notice("warn", "请先选择要上传的报告文件。"), "", gr.skip(), gr.skip(), *keep
+            return (notice("warn", "请先选择要上传的报告文件。"), "", gr.skip(), gr.skip()), False
         caps = UploadCaps()
         if len(files) > caps.max_files:
-            return notice("error", f"一次最多上传 {caps.max_files} 个文件。"), "", gr.skip(), gr.skip(), *keep
-        if title.strip() and len(files) > 1:
-            why = "标题只能给一份报告：一次上传多个文件时请把标题留空。"
-            return notice("error", why), "", gr.skip(), gr.skip(), *keep
-        try:
-            meta = meta_fields(title, regions, year, kind)
-        except MetaError as exc:
-            return notice("error", str(exc)), "", gr.skip(), gr.skip(), *keep
+            return (notice("error", f"一次最多上传 {caps.max_files} 个文件。"), "", gr.skip(), gr.skip()), False
+        if isinstance(meta, str):
+            return (notice("error", meta), "", gr.skip(), gr.skip()), False
         stored, problems = self._store(files, meta)
         if not stored:
-            return notice("error", "没有可以保存的报告", "\n".join(problems)), "", None, gr.skip(), *keep
+            return (notice("error", "没有可以保存的报告", "\n".join(problems)), "", None, gr.skip()), False
         notes = notice("ok", f"已保存 {len(stored)} 个文件", "\n".join(stored))
         if problems:
             notes += notice("warn", "部分文件未保存", "\n".join(problems))
         self.worker.start()
-        return job_html(self.worker.snapshot(), notes), notes, None, gr.Timer(active=True), "", "", "", ""
+        return (job_html(self.worker.snapshot(), notes), notes, None, gr.Timer(active=True)), True
 
     def _store(self, files: list[str], meta: dict[str, Any]) -> tuple[list[str], list[str]]:
         """Copy each upload into the library with its metadata; a name that was taken is said so.
@@ -368,7 +392,7 @@ def build(assistant: Assistant, gate: AdminGate | None = None) -> LibraryTab:
     def upload_fn(
         paths: list[str] | None, title: str, regions: str, year: str, kind: str, request: gr.Request
     ) -> tuple[Any, ...]:
-        return h.upload(session_token(request), paths, title, regions, year, kind)
+        return h.upload_and_clear(session_token(request), paths, title, regions, year, kind)
 
     def reindex_fn(request: gr.Request) -> tuple[Any, ...]:
         return h.reindex(session_token(request))

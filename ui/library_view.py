@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from index.loaders import SUPPORTED_SUFFIXES
 from ui.html import empty, esc, notice, places
 
 if TYPE_CHECKING:
     from index.pipeline import IngestSummary
     from index.statedb import DocRow
 
+# The index's one list of what it reads (index.loaders): a type the loaders learn is offered
+# (and named in refusals) here without a change.
+UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
+TYPES_TEXT = "、".join(UPLOAD_TYPES)
 KIND_LABELS = {
     "research report": "研究报告",
     "survey": "调研报告",
@@ -91,8 +96,8 @@ _REASONS = (
     ("is empty", "文件是空的，没有文字。"),
     ("symbolic link", "是符号链接，出于安全考虑不读取。"),
     ("not a regular file", "不是普通文件（管道、设备等），不读取。"),
-    ("unsupported type", "不支持的文件类型；请转换为 txt、md、html、docx 或 pdf。"),
-    ("not a supported report type", "不支持的文件类型；请上传 txt、md、html、docx 或 pdf。"),
+    ("unsupported type", f"不支持的文件类型；请转换为这些类型之一：{TYPES_TEXT}。"),
+    ("not a supported report type", f"不支持的文件类型；只接受这些类型的报告文件：{TYPES_TEXT}。"),
     ("not valid UTF-8", "文件名编码无效；请重命名后再上传。"),
     ("same name as a file in the corpus", "与资料库中的文件同名；请重命名其中一个。"),
     ("gives", "分段过多，超过单份报告的段落上限。"),
