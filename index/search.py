@@ -52,6 +52,46 @@ class SearchFilter:
         return not (self.reports or self.regions or self.years)
 
 
+# A region that is a province (or a city directly under the state); the regions of a report
+# list a province before the places inside it (reports.toml).
+PROVINCE = re.compile(r".+(省|自治区|特别行政区)$|^(北京|天津|上海|重庆)市$")
+_ADMIN_SUFFIX = re.compile(r"(特别行政区|自治区|自治州|自治县|省|市|州|县|区)$")
+
+
+def _named_in(heading: str, region: str) -> bool:
+    """Whether a (normalized) heading names a region, with or without its admin suffix
+    (湖南省衡阳市:… names 衡阳市 and 湖南省; 衡阳园区… names 衡阳市)."""
+    stem = _ADMIN_SUFFIX.sub("", region)
+    return region in heading or (len(stem) >= 2 and stem in heading)
+
+
+def section_regions(regions: Sequence[str], section: Sequence[str]) -> tuple[str, ...]:
+    """The places an excerpt is about: the report's regions that its innermost place-naming
+    section heading names, with the province listed before a named place and the places
+    listed under a named province; the report's regions when no heading names one. A report
+    covering 衡阳 and 绵阳 under two headings has excerpts of 衡阳 (湖南省, 衡阳市) and excerpts
+    of 绵阳 (四川省, 绵阳市), not all four places each."""
+    norms = [normalize(r) for r in regions]
+    parent: list[int | None] = []
+    province: int | None = None
+    for i, region in enumerate(regions):
+        province = i if PROVINCE.match(region) else province
+        parent.append(None if province == i else province)
+    for heading in reversed(section):
+        h = normalize(heading)
+        named = {i for i, r in enumerate(norms) if _named_in(h, r)}
+        if named:
+            keep = named | {p for i in named if (p := parent[i]) is not None}
+            keep |= {i for i, p in enumerate(parent) if p in named}
+            return tuple(r for i, r in enumerate(regions) if i in keep)
+    return tuple(regions)
+
+
+def _in_regions(wanted: Sequence[str], regions: Sequence[str]) -> bool:
+    """Whether any wanted (normalized) region is part of one of the regions (衡阳 of 衡阳市)."""
+    return any(w in normalize(r) for w in wanted for r in regions)
+
+
 def _shingles(text: str) -> set[str]:
     compact = re.sub(r"\s+", "", text)
     return {compact[i : i + 2] for i in range(len(compact) - 1)}
@@ -123,7 +163,7 @@ class HybridSearcher:
             keep &= set(resolve_reports(docs, flt.reports))
         if flt.regions:
             wanted = [normalize(r) for r in flt.regions]
-            keep &= {d.doc_id for d in docs if any(w in normalize(reg) for w in wanted for reg in d.meta.regions)}
+            keep &= {d.doc_id for d in docs if _in_regions(wanted, d.meta.regions)}
         if flt.years:
             keep &= {d.doc_id for d in docs if d.meta.year in flt.years}
         return sorted(keep)
@@ -141,7 +181,19 @@ class HybridSearcher:
         tokens = tokenize(qnorm)
         fused = self.fuse(q, tokens, view, allowed)
         depth = max(4 * k, 20, self.settings.search.rerank_depth)
-        records = self.store.db.records([cid for cid, *_ in fused[:depth]])
+        if flt is not None and flt.regions:
+            # Per excerpt, not per report: a report about two places answers for one of them
+            # only in the sections about it (the reports' filter above is the coarse cut).
+            wanted = [normalize(r) for r in flt.regions]
+            records = self.store.db.records([cid for cid, *_ in fused])
+            fused = [
+                f
+                for f in fused
+                if f.chunk_id in records
+                and _in_regions(wanted, section_regions(records[f.chunk_id].regions, records[f.chunk_id].chunk.section))
+            ][:depth]
+        else:
+            records = self.store.db.records([cid for cid, *_ in fused[:depth]])
         hits = [
             Hit(
                 record=records[cid],

@@ -33,6 +33,7 @@ ARGS = [
     "--disable-sync",
 ]
 QUESTION = "天津高新区承接了多少项市级权力事项？"
+PASSWORD = "screenshot"
 SEARCH = "管委会 公司 市场化"
 
 
@@ -45,7 +46,7 @@ def start(root: Path, model: str) -> tuple[subprocess.Popen[bytes], str]:
     env = {
         **os.environ,
         "REFORMQA_EMBEDDING__MODEL": model,
-        "REFORMQA_ADMIN_PASSWORD": "screenshot",
+        "REFORMQA_ADMIN_PASSWORD": PASSWORD,
         "HF_HUB_OFFLINE": "1",
         "ANONYMIZED_TELEMETRY": "False",
     }
@@ -66,7 +67,7 @@ def start(root: Path, model: str) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the server did not start")
 
 
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 COMPARE = "各地开发区如何推行“管委会+公司”模式？"
 
 
@@ -102,13 +103,23 @@ def shoot(page: Page, url: str, out: Path, name: str, phone: bool) -> None:
     page.fill("#rq-query textarea", SEARCH)
     page.click("#rq-search")
     page.wait_for_selector("#rq-results .rq-hit")
-    page.wait_for_timeout(300)
+    page.click("#rq-filter-regions input")  # a filter searches again by itself
+    page.get_by_role("option", name="湖南省").first.click()
+    page.wait_for_selector("#rq-results .rq-hit:has-text('湖南')")
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(500)
     page.screenshot(path=str(out / f"search-{name}.png"))
 
     page.get_by_role("tab", name="资料库").click()
     page.wait_for_selector("#rq-library table")
-    page.wait_for_timeout(300)
+    page.fill("#rq-password input", PASSWORD)
+    page.click("#rq-login")
+    page.wait_for_selector("#rq-signed-in :text('退出登录')")
+    page.wait_for_selector("#rq-ed-title input")
+    page.wait_for_timeout(1500)
     page.screenshot(path=str(out / f"library-{name}.png"), full_page=not phone)
+    page.click("#rq-logout")
+    page.wait_for_selector("#rq-admin-status :text('已退出登录')")
 
 
 def main() -> None:

@@ -145,6 +145,7 @@ def test_a_conversation_survives_reload_and_can_be_deleted(desktop: Page) -> Non
     pg.click("#rq-convs .rq-conv-open")
     desktop.wait_answer(QUESTION)
     pg.click("#rq-convs .rq-conv-del")
+    pg.click("#rq-convs .rq-conv-confirm")  # deleting asks first
     pg.wait_for_selector("#rq-chatbot .rq-welcome")
     assert pg.locator("#rq-convs .rq-conv").count() == 0
     pg.reload()

@@ -6,12 +6,14 @@ import csv
 import io
 import json
 import re
+from datetime import datetime
 
 import pytest
 
 from assistant.answer_types import Answer, Citation, ComparisonRow
 from assistant.render import hit_json
-from index.types import Chunk, ChunkRecord, Hit
+from index.search import SearchFilter
+from index.types import Chunk, ChunkRecord, Hit, ReportMeta
 from ui.answer_view import (
     DECLINED_TITLE,
     answer_html,
@@ -23,6 +25,7 @@ from ui.answer_view import (
 from ui.conversations import Entry
 from ui.export import (
     CSV_FIELDS,
+    SearchRun,
     conversation_docx,
     conversation_markdown,
     hits_csv,
@@ -32,6 +35,7 @@ from ui.export import (
 )
 from ui.html import esc, highlight, md_escape, md_text, merge_spans, term_spans
 from ui.library_view import READ_ONLY_TITLE, access_notice, library_table, summary_html
+from ui.provenance import Provenance, location_line
 from ui.search_view import hits_html
 
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>[点我](javascript:alert(1))"
@@ -268,23 +272,63 @@ def test_conversation_docx_holds_questions_answers_and_sources(tmp_path: object)
     assert "[1] 《天津高新区管理体制改革的实践》" in text and "extractive" not in text
 
 
-def test_hits_csv_round_trips_with_spans_and_sections() -> None:
+AT = datetime(2026, 3, 4, 5, 6, 7)
+METAS = {"d1": ReportMeta("天津报告", ("天津市",), 2020, source_site="example.gov.cn")}
+
+
+def test_hits_csv_round_trips_with_spans_sections_and_what_was_searched() -> None:
     hits = [_hit("第一段", terms=("第一",)), _hit('=HYPERLINK("http://x")')]
-    rows = list(csv.DictReader(io.StringIO(hits_csv("查询", hits))))
+    run = SearchRun("查询", hits, SearchFilter(("d1",), ("天津市",), (2020,)), AT, METAS)
+    rows = list(csv.DictReader(io.StringIO(hits_csv(run))))
     assert tuple(rows[0]) == CSV_FIELDS
     assert rows[0]["section"] == "一、背景 › (一)小节" and rows[0]["start"] == "10" and rows[0]["end"] == "13"
     assert rows[0]["regions"] == "天津市" and rows[0]["query"] == "查询"
+    assert rows[0]["filters"] == "报告：《天津报告》；地区：天津市；年份：2020"
+    assert rows[0]["exported_at"] == "2026-03-04T05:06:07" and rows[0]["source_site"] == "example.gov.cn"
     assert rows[1]["text"].startswith("'=")  # a formula is neutralized for spreadsheets
 
 
-def test_hits_json_is_the_cli_shape() -> None:
+def test_hits_json_is_the_cli_shape_with_the_filters_and_time() -> None:
     hits = [_hit("第一段")]
-    assert json.loads(hits_json("q", hits)) == {"query": "q", "results": [hit_json(hits[0], 1)]}
+    body = json.loads(hits_json(SearchRun("q", hits, SearchFilter(regions=("天津",)), AT)))
+    assert body["query"] == "q" and body["results"] == [hit_json(hits[0], 1)]
+    assert body["filters"] == {"reports": [], "regions": ["天津"], "years": []}
+    assert body["exported_at"] == "2026-03-04T05:06:07"
 
 
-def test_hits_markdown_names_report_section_and_span() -> None:
-    md = hits_markdown("q", [_hit("第一段<b>")])
+def test_hits_markdown_names_report_section_span_filters_and_time() -> None:
+    md = hits_markdown(SearchRun("q", [_hit("第一段<b>")], at=AT, metas=METAS))
     assert "章节：一、背景 › (一)小节" in md and "清洗后文本第 10–16 字" in md and "\\<b\\>" in md
+    assert "筛选：无" in md and "导出时间：2026-03-04 05:06:07" in md and "来源：example.gov.cn" in md
+
+
+def test_location_line_has_optional_slots_for_what_the_index_learns() -> None:
+    base = Provenance("uploads/a.pdf", 10, 90)
+    assert location_line(base) == "uploads/a.pdf · 清洗后文本第 10–90 字"
+    full = Provenance(
+        "uploads/a.pdf", 10, 90, page=3, year=2020, date="2020-02-26", issuer="某市人民政府",
+        doc_no="某政发〔2020〕1号", author="张三", site="example.gov.cn",
+    )  # fmt: skip
+    assert location_line(full) == (
+        "2020-02-26 · 某市人民政府 · 某政发〔2020〕1号 · 作者：张三 · 来源：example.gov.cn · 第 3 页 · "
+        "uploads/a.pdf · 清洗后文本第 10–90 字"
+    )
+    assert location_line(Provenance("a.txt", 0, 5, year=2021), file=False) == "2021年"
+    card = hits_html("第一", [_hit("第一段", terms=("第一",))], metas=METAS)
+    assert "2020年 · 来源：example.gov.cn · d1.txt · 清洗后文本第 10–13 字" in card
+
+
+def test_the_word_export_lists_each_source_like_the_markdown() -> None:
+    import docx
+
+    entries = [Entry("e1", "天津承接了多少项？", _answer())]
+    md = conversation_markdown(entries)
+    word = docx.Document(io.BytesIO(conversation_docx(entries)))
+    paragraphs = [p.text for p in word.paragraphs]
+    c = _cite()
+    head = f"[1] 《{c.title}》 一、背景（天津市、滨海新区；002_tianjin.txt · 清洗后文本第 {c.start}–{c.end} 字）"
+    assert f"- {head}" in md.replace("\\", "") and head in paragraphs  # Markdown escapes the `_`
+    assert f"“{c.quote}”" in paragraphs
 
 
 def test_write_export_uses_a_bom_for_csv_only(tmp_path: object) -> None:

@@ -11,7 +11,11 @@ import re
 from collections.abc import Iterable, Sequence
 
 from assistant.answer_types import Answer, AnswerBlock, Citation
+from index.errors import UnknownReportError
+from index.types import ReportMeta
 from ui.html import empty, esc, highlight, notice, places
+from ui.locale import REPORT_GONE, user_error
+from ui.provenance import location_line, of_citation
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _CITED_RUN = re.compile(r"[^\n]*?(?:\[\d+\])+|[^\n]+")
@@ -184,16 +188,22 @@ def source_labels(refs: Sequence[Citation]) -> list[str]:
 
 
 def sources_html(answer: Answer, turn: int | None = None) -> str:
-    """The one list of sources of an answer."""
+    """The one list of sources of an answer, as a disclosure `参考来源 (n)`: the chat's script
+    opens it on a desktop and leaves it closed on a phone, where a long answer's sources
+    would be longer than the answer (the [n] markers in the text still show each quote)."""
     refs = references(answer)
     if not refs:
         return ""
-    head = "参考来源" if answer.grounded else RELATED_TITLE
+    head = f"参考来源 ({len(refs)})" if answer.grounded else f"{RELATED_TITLE} ({len(refs)})"
     items = "".join(
         f"<li class='rq-source-item'>{cite_button(c.n, turn)} <span class='rq-src-label'>{esc(label)}</span></li>"
         for c, label in zip(refs, source_labels(refs), strict=True)
     )
-    return f"<section class='rq-refs'><h5>{head}</h5><ol class='rq-sources'>{items}</ol></section>"
+    key = f" data-turn='{turn}'" if turn is not None else ""
+    return (
+        f"<details class='rq-refs'{key}><summary class='rq-refs-head'>{head}</summary>"
+        f"<ol class='rq-sources'>{items}</ol></details>"
+    )
 
 
 def answer_html(answer: Answer, turn: int | None = None) -> str:
@@ -244,20 +254,16 @@ def context_window(text: str, start: int, end: int, window: int) -> tuple[int, i
     return lo, hi
 
 
-def span_label(start: int, end: int) -> str:
-    """Which text a character span counts in: the cleaned text that `reformqa show` prints."""
-    return f"清洗后文本第 {start}–{end} 字"
-
-
-def source_view(c: Citation, text: str, *, window: int = 300) -> str:
-    """The report text around a citation, the quote marked; with title, section path and place."""
+def source_view(c: Citation, text: str, *, window: int = 300, meta: ReportMeta | None = None) -> str:
+    """The report text around a citation, the quote marked; with title, section path, place
+    and where to cite it from (`meta`, the report's metadata, adds its year and source site)."""
     head = (
         f"<div class='rq-source-head'><button type='button' class='rq-close' aria-label='关闭原文'>×</button>"
         f"<span class='rq-badge'>{c.n}</span> <strong>{esc(c.title)}</strong></div>"
         "<dl class='rq-meta'>"
         f"<dt>章节</dt><dd>{esc(section_path(c.section, c.title) or '—')}</dd>"
         f"<dt>地区</dt><dd>{esc(places(c.regions))}</dd>"
-        f"<dt>出处</dt><dd>{esc(c.source)}，{span_label(c.start, c.end)}</dd>"
+        f"<dt>出处</dt><dd>{esc(location_line(of_citation(c, meta)))}</dd>"
         "</dl>"
     )
     span = locate(c, text)
@@ -268,6 +274,14 @@ def source_view(c: Citation, text: str, *, window: int = 300) -> str:
         shown = highlight(text[lo:hi], [(span[0] - lo, span[1] - lo)], cls="rq-hl")
         body = f"<div class='rq-source-text'>{'…' if lo > 0 else ''}{shown}{'…' if hi < len(text) else ''}</div>"
     return f"<div class='rq-source' data-doc='{esc(c.doc_id)}' data-cite='{c.n}'>{head}{body}</div>"
+
+
+def source_missing(c: Citation, exc: Exception) -> str:
+    """The source view when the cited report cannot be opened (deleted since, or re-indexed)."""
+    if isinstance(exc, UnknownReportError):
+        body = f"引用 [{c.n}] 出自《{c.title}》（{c.source}），资料库中已经没有这份报告；可以重新提问，或在“资料库”中查看现有的报告。"
+        return notice("warn", REPORT_GONE, body)
+    return notice("error", "无法打开这份报告", user_error(exc))
 
 
 def source_placeholder() -> str:

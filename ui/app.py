@@ -5,19 +5,24 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
 
 from assistant.facade import Assistant
+from index.errors import ReformQAError
 from ui import chat_tab, library_tab, search_tab
 from ui.admin import AdminGate
 from ui.api import add_api
 from ui.guard import ApiBodyCap, GradioGuard, UploadCaps
 from ui.library_view import LIBRARY_CSS
-from ui.locale import ChineseInterface
-from ui.theme import CSS, theme
+from ui.locale import ChineseInterface, gradio_translations
+from ui.theme import CSS, HEAD, theme
+
+log = logging.getLogger("reformqa.app")
 
 TITLE = "ReformQA · 开发区改革报告问答"
 INTRO = (
@@ -50,6 +55,8 @@ def build_blocks(assistant: Assistant, gate: AdminGate | None = None) -> gr.Bloc
         demo.load(library.handlers.table, None, library.table, api_visibility="private")
         if library.remove_pick is not None:
             demo.load(library.handlers.choices, None, library.remove_pick, api_visibility="private")
+        if library.on_load is not None:
+            demo.load(*library.on_load, api_visibility="private")
     return demo
 
 
@@ -70,6 +77,8 @@ def create_app(assistant: Assistant) -> FastAPI:
         mcp_server=False,
         theme=theme(),
         css=CSS + LIBRARY_CSS,
+        i18n=gradio_translations(),
+        head=HEAD,
     )
     secure_mount(mounted, blocks, gate)
     mounted.add_middleware(ChineseInterface)  # Gradio's own strings in Chinese for any browser language
@@ -86,10 +95,28 @@ def secure_mount(app: FastAPI, blocks: gr.Blocks, gate: AdminGate) -> None:
     app.add_middleware(GradioGuard, gate=gate, created=blocks.upload_file_set, caps=caps)
 
 
+WARM_QUESTION = "开发区管理体制改革有哪些主要做法？"
+
+
+def warm_up(assistant: Assistant) -> float:
+    """Load the model and open the index (vectors, keywords, places, jieba) by answering one
+    question and its next-question check, so that the first visitor's question is as fast
+    as the rest (it took ~4 s behind a status line). Returns the seconds it took."""
+    started = time.perf_counter()
+    try:
+        # Never the LLM: a start must not wait on (or pay for) an endpoint.
+        assistant.suggest_questions(assistant.ask(WARM_QUESTION, use_llm=False))
+    except ReformQAError as exc:  # no index yet: the first question loads what it needs
+        log.warning("warm-up skipped: %s", exc)
+    return time.perf_counter() - started
+
+
 def serve(assistant: Assistant, *, host: str = "127.0.0.1", port: int = 7860, **uvicorn_options: Any) -> None:
-    """Run the app with uvicorn until interrupted (loopback unless `host` says otherwise)."""
+    """Run the app with uvicorn until interrupted (loopback unless `host` says otherwise).
+    The model and the index are loaded before the port opens (`warm_up`)."""
     import uvicorn
 
     app = create_app(assistant)
+    print(f"ReformQA: model and index loaded in {warm_up(assistant):.1f} s", flush=True)
     print(f"ReformQA: http://{host}:{port}/  (API: /api/ask, /api/search, /api/docs)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", **uvicorn_options)

@@ -17,11 +17,12 @@ from assistant.answer_types import Answer
 from assistant.facade import Assistant
 from index.errors import ReformQAError
 from ui import conversations as store_ops
-from ui.answer_view import citation, source_placeholder, source_view
+from ui.answer_view import citation, source_missing, source_placeholder, source_view
 from ui.chat_view import conversation_html, conversations_html, pending_html
 from ui.conversations import Entry, new_id, turns, with_entry
 from ui.export import conversation_docx, conversation_markdown, write_export
 from ui.html import notice
+from ui.locale import user_error
 from ui.theme import CHAT_JS, CONVERSATIONS_JS, SOURCE_JS
 
 STORAGE_KEY = "reformqa-conversations"
@@ -92,7 +93,7 @@ class ChatHandlers:
                 final = partial
                 yield conversation_html(entries, pending_html(question, partial)), *skip7[1:], gr.skip()
         except ReformQAError as exc:
-            yield conversation_html(entries, pending_html(question, error=str(exc))), *skip7[1:], gr.skip()
+            yield conversation_html(entries, pending_html(question, error=user_error(exc))), *skip7[1:], gr.skip()
             return
         if final is None:
             return
@@ -131,11 +132,17 @@ class ChatHandlers:
         return self._switch(store, new_id(), [])
 
     def conversation_action(self, evt: gr.EventData, store: Any, conv_id: str, entries: list[Entry]) -> tuple[Any, ...]:
-        """A click in the list: open a kept conversation or delete one."""
+        """A click in the list: open a kept conversation, rename one, or delete one (the list
+        asked for the confirmation)."""
         data = _data(evt)
-        target = data.get("open") or data.get("delete")
+        target = data.get("open") or data.get("delete") or data.get("rename")
         if not isinstance(target, str):
             return (gr.skip(),) * 8
+        if "rename" in data:
+            title = data.get("title")
+            if not isinstance(title, str):
+                return (gr.skip(),) * 8
+            return (*self._outputs(store_ops.rename(store, target, title), conv_id, entries), gr.skip())
         if "delete" not in data:
             return self._switch(store, target, store_ops.load(store, target))
         store = store_ops.delete(store, target)
@@ -153,10 +160,10 @@ class ChatHandlers:
         if cited is None:
             return notice("warn", f"没有编号为 [{n}] 的引用")
         try:
-            _row, text, _chunks = self.assistant.show(cited.doc_id)
+            row, text, _chunks = self.assistant.show(cited.doc_id)
         except ReformQAError as exc:
-            return notice("error", "无法打开这份报告", str(exc))
-        return source_view(cited, text)
+            return source_missing(cited, exc)
+        return source_view(cited, text, meta=row.meta)
 
     def feedback(self, evt: gr.EventData, entries: list[Entry], conv_id: str, store: Any) -> tuple[Any, ...]:
         """👍/👎 (and the optional comment) on one answer: stored, and shown as chosen."""
@@ -168,9 +175,10 @@ class ChatHandlers:
         try:
             self.assistant.record_feedback(entry.id, entry.answer, str(vote), comment)
         except ReformQAError as exc:
-            gr.Warning(f"反馈没有保存：{exc}", title="提示")
+            gr.Warning(f"反馈没有保存：{user_error(exc)}", title="提示")
             return (gr.skip(),) * 7
-        gr.Info("已记录反馈，谢谢！", title="提示")
+        # Said beside the buttons (`.rq-thanks`), not in a toast: toasts of several votes
+        # stacked over the source view.
         return self._view(with_entry(entries, entry.id, vote=vote, comment=comment.strip()), conv_id, store)
 
     @staticmethod
@@ -196,7 +204,7 @@ def build(assistant: Assistant) -> ChatTab:
     conv_id = gr.State("")
     store = gr.BrowserState(store_ops.empty_store(), storage_key=STORAGE_KEY, secret=STORAGE_SECRET)
     with gr.Row(equal_height=False, elem_id="rq-chat-row"):
-        with gr.Column(scale=1, min_width=180, elem_id="rq-side"):
+        with gr.Column(scale=1, min_width=230, elem_id="rq-side"):
             new = gr.Button("新对话", size="sm", elem_id="rq-new", variant="secondary")
             convs = gr.HTML(conversations_html([], ""), elem_id="rq-convs", js_on_load=CONVERSATIONS_JS)
         with gr.Column(scale=4, min_width=320):
@@ -231,8 +239,16 @@ def build(assistant: Assistant) -> ChatTab:
 
     view = [chat, entries, conv_id, store, convs, export_md, export_docx]
     hidden = {"api_visibility": "private", "show_progress": "hidden"}
+    # A question sent while the last answer's next questions are still being checked is
+    # asked right after, not dropped (Gradio's default ignores a trigger while its event runs).
     for trigger in (textbox.submit, send.click):
-        trigger(h.respond, [textbox, entries, conv_id, store], [*view, textbox], **hidden)  # type: ignore[arg-type]
+        trigger(
+            h.respond,
+            [textbox, entries, conv_id, store],
+            [*view, textbox],
+            trigger_mode="always_last",
+            **hidden,  # type: ignore[arg-type]
+        )
     chat.click(h.show, [entries], source, **hidden)  # type: ignore[arg-type]
     chat.select(h.suggestion, None, textbox, **hidden).then(  # type: ignore[arg-type]
         h.respond, [textbox, entries, conv_id, store], [*view, textbox], **hidden

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.answer_types import Answer
+from assistant.answer_types import Answer, Citation
 from ui.answer_view import DECLINED_TITLE, RELATED_TITLE, answer_html, blocks_of, is_follow_up, references
 from ui.conversations import Entry
 from ui.html import empty, esc, places
+from ui.provenance import location_line, of_citation
 
 # Material "thumb up" icon (Apache-2.0); 👎 is the same shape turned over. SVG, not emoji:
 # machines without an emoji font would show empty boxes.
@@ -47,15 +48,22 @@ def body_plain(answer: Answer) -> list[str]:
     return lines
 
 
+def reference(c: Citation) -> tuple[str, str]:
+    """A source of an answer as (head, quote), the same when copied and in every export:
+    `[n] 《title》 section（places；file · 清洗后文本第 a–b 字）` and the quote on one line."""
+    section = f" {c.section}" if c.section else ""
+    where = f"{places(c.regions)}；{location_line(of_citation(c))}"
+    return f"[{c.n}] 《{c.title}》{section}（{where}）", " ".join(c.quote.split())
+
+
 def source_lines(answer: Answer) -> list[str]:
     refs = references(answer)
     if not refs:
         return []
     out = ["参考来源：" if answer.grounded else f"{RELATED_TITLE}："]
     for c in refs:
-        section = f" {c.section}" if c.section else ""
-        out.append(f"[{c.n}] 《{c.title}》{section}（{places(c.regions)}）")
-        out.append(f"    “{' '.join(c.quote.split())}”")
+        head, quote = reference(c)
+        out += [head, f"    “{quote}”"]
     return out
 
 
@@ -80,7 +88,11 @@ def _actions(entry: Entry) -> str:
     down = " rq-on" if entry.vote == "down" else ""
     comment = ""
     if entry.vote:
-        sent = "<span class='rq-thanks'>已记录，谢谢反馈</span>" if entry.comment else ""
+        sent = (
+            "<span class='rq-thanks' role='status'>已记录，谢谢反馈</span>"
+            if entry.comment
+            else "<span class='rq-voted' role='status'>已记录</span>"
+        )
         comment = (
             "<span class='rq-comment'><input type='text' class='rq-comment-input' maxlength='500' "
             f"placeholder='补充说明（可选），例如哪里不对' value='{esc(entry.comment)}' aria-label='反馈说明'>"
@@ -145,15 +157,30 @@ def conversation_html(entries: Sequence[Entry], pending: str = "") -> str:
     return f"<div class='rq-chat'>{shown}{pending}</div>"
 
 
+# Material "edit" and "delete" icons (Apache-2.0), as SVG for the same reason as the thumbs.
+_ICON = "<svg viewBox='0 0 24 24' width='15' height='15' aria-hidden='true'><path fill='currentColor' d='{d}'/></svg>"
+PENCIL = _ICON.format(
+    d="M3 17.25V21h3.75L17.81 9.94l-3.75-3.75L3 17.25zM20.71 7.04a1 1 0 0 0 0-1.41l-2.34-2.34a1 1 0 0 0-1.41 0"
+    "l-1.83 1.83 3.75 3.75 1.83-1.83z"
+)
+TRASH = _ICON.format(d="M6 19c0 1.1.9 2 2 2h8c1.1 0 2-.9 2-2V7H6v12zM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4z")
+
+
 def conversations_html(stored: Sequence[dict[str, object]], current: str) -> str:
-    """The list of kept conversations, the current one marked; each can be opened or deleted."""
+    """The list of kept conversations, the current one marked. Each title is cut at the list's
+    width (whole in its tooltip); each can be opened, renamed, or deleted after a confirmation
+    (`CONVERSATIONS_JS` turns the buttons into the inline rename box and the confirmation)."""
     if not stored:
         return "<h4 class='rq-panel-title'>历史对话</h4>" + empty("还没有保存的对话。")
-    rows = "".join(
-        f"<li class='rq-conv{' rq-current' if c['id'] == current else ''}'>"
-        f"<button type='button' class='rq-conv-open' data-id='{esc(c['id'])}'>{esc(c.get('title', '对话'))}</button>"
-        f"<button type='button' class='rq-conv-del' data-id='{esc(c['id'])}' title='删除这个对话' "
-        f"aria-label='删除对话：{esc(c.get('title', ''))}'>删除</button></li>"
-        for c in stored
-    )
-    return f"<h4 class='rq-panel-title'>历史对话</h4><ul class='rq-convs'>{rows}</ul>"
+    rows = []
+    for c in stored:
+        cid, title = esc(c["id"]), esc(c.get("title", "对话"))
+        rows.append(
+            f"<li class='rq-conv{' rq-current' if c['id'] == current else ''}' data-id='{cid}' data-title='{title}'>"
+            f"<button type='button' class='rq-conv-open' data-id='{cid}' title='{title}'>{title}</button>"
+            f"<button type='button' class='rq-conv-rename rq-icon' data-id='{cid}' title='重命名' "
+            f"aria-label='重命名对话：{title}'>{PENCIL}</button>"
+            f"<button type='button' class='rq-conv-del rq-icon' data-id='{cid}' title='删除这个对话' "
+            f"aria-label='删除对话：{title}'>{TRASH}</button></li>"
+        )
+    return f"<h4 class='rq-panel-title'>历史对话</h4><ul class='rq-convs'>{''.join(rows)}</ul>"

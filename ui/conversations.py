@@ -18,7 +18,9 @@ from assistant.render import citation_json
 
 MAX_CONVERSATIONS = 30
 MAX_ENTRIES = 50
-TITLE_CHARS = 24
+TITLE_CHARS = 100
+"""A title is the first question (or the name given) up to this length; the list cuts it at
+its own width with an ellipsis and shows it whole in a tooltip."""
 Store = dict[str, Any]
 
 
@@ -108,8 +110,13 @@ def _citation_from(d: dict[str, Any]) -> Citation:
     return Citation(
         n=_int(d, "n"), doc_id=_str(d, "doc_id"), title=_str(d, "title"), source=_str(d, "source"),
         section=_str(d, "section"), quote=_str(d, "quote"), start=_int(d, "start"), end=_int(d, "end"),
-        regions=_strs(d.get("regions", [])),
+        regions=_strs(d.get("regions", [])), page=_page(d.get("page")),
     )  # fmt: skip
+
+
+def _page(v: object) -> int | None:
+    """A citation's page from a stored conversation (older ones have none)."""
+    return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else None
 
 
 def _block_from(d: dict[str, Any]) -> AnswerBlock:
@@ -179,23 +186,45 @@ def load(store: object, conv_id: str) -> list[Entry]:
     return [e for e in map(entry_from_json, conv["entries"][-MAX_ENTRIES:]) if e is not None]
 
 
+def clean_title(text: str) -> str:
+    """One line of at most TITLE_CHARS characters."""
+    t = " ".join(text.split())
+    return t if len(t) <= TITLE_CHARS else t[: TITLE_CHARS - 1] + "…"
+
+
 def title_of(entries: list[Entry]) -> str:
-    q = " ".join(entries[0].question.split()) if entries else "新对话"
-    return q if len(q) <= TITLE_CHARS else q[: TITLE_CHARS - 1] + "…"
+    return clean_title(entries[0].question) if entries else "新对话"
 
 
 def save(store: object, conv_id: str, entries: list[Entry]) -> Store:
-    """The store with this conversation written (first, as the newest) and marked current."""
+    """The store with this conversation written (first, as the newest) and marked current.
+    A name the user gave (`rename`) is kept; otherwise the title is the first question."""
+    before = next((c for c in items(store) if c["id"] == conv_id), None)
     others = [c for c in items(store) if c["id"] != conv_id]
     if entries:
+        named = before is not None and before.get("named") is True and isinstance(before.get("title"), str)
         conv = {
             "id": conv_id,
-            "title": title_of(entries),
+            "title": before["title"] if named and before else title_of(entries),
+            "named": named,
             "updated": datetime.now().isoformat(timespec="seconds"),
             "entries": [entry_to_json(e) for e in entries[-MAX_ENTRIES:]],
         }
         others = [conv, *others]
     return {"current": conv_id, "items": others[:MAX_CONVERSATIONS]}
+
+
+def rename(store: object, conv_id: str, title: str) -> Store:
+    """The store with a kept conversation renamed (an empty name gives back the first question)."""
+    current = store.get("current", "") if isinstance(store, dict) else ""
+    out = []
+    for c in items(store):
+        if c["id"] == conv_id:
+            entries = [e for e in map(entry_from_json, c["entries"]) if e is not None]
+            name = clean_title(title)
+            c = {**c, "title": name or title_of(entries), "named": bool(name)}
+        out.append(c)
+    return {"current": current, "items": out}
 
 
 def delete(store: object, conv_id: str) -> Store:

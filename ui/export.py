@@ -1,7 +1,9 @@
 """Downloads: a conversation with its references as Markdown and .docx; search results as CSV, Markdown, JSON.
 
-The JSON is exactly `reformqa search --json`; CSV and Markdown carry the same fields
-(report, section, character span) in forms a spreadsheet or a reader opens directly.
+The search JSON is `reformqa search --json` plus what was searched (`filters`) and when
+(`exported_at`); CSV and Markdown carry the same fields (query, filters, time, report,
+section, character span, source site) in forms a spreadsheet or a reader opens directly.
+A conversation's Markdown and .docx list each source with the same file and position.
 """
 
 from __future__ import annotations
@@ -14,20 +16,25 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from assistant.answer_types import Citation
 from assistant.render import hit_json
-from index.types import Hit
-from ui.answer_view import DECLINED_TITLE, RELATED_TITLE, is_follow_up, references, span_label
-from ui.chat_view import body_plain, source_lines
+from index.search import SearchFilter
+from index.types import Hit, ReportMeta
+from ui.answer_view import DECLINED_TITLE, RELATED_TITLE, is_follow_up, references
+from ui.chat_view import body_plain, reference
 from ui.conversations import Entry
 from ui.html import md_text, places
+from ui.provenance import location_line, of_hit
 
 CSV_FIELDS = (
     "query",
+    "filters",
+    "exported_at",
     "rank",
     "score",
     "doc_id",
@@ -38,6 +45,7 @@ CSV_FIELDS = (
     "end",
     "regions",
     "year",
+    "source_site",
     "matched_terms",
     "text",
 )
@@ -58,9 +66,8 @@ def _md(text: str) -> str:
 
 
 def _reference_lines(c: Citation) -> list[str]:
-    section = f" {_md(c.section)}" if c.section else ""
-    where = f"{_md(places(c.regions))}；{_md(c.source)}，{span_label(c.start, c.end)}"
-    return [f"- [{c.n}] 《{_md(c.title)}》{section}（{where}）", f"  > {_md(' '.join(c.quote.split()))}"]
+    head, quote = reference(c)
+    return [f"- {_md(head)}", f"  > {_md(quote)}"]
 
 
 def _entry_markdown(i: int, e: Entry) -> list[str]:
@@ -114,8 +121,13 @@ def conversation_docx(entries: Sequence[Entry]) -> bytes:
                     doc.add_paragraph(line[2:], style="List Bullet")
                 else:
                     doc.add_paragraph(line)
-        for line in source_lines(a):
-            doc.add_paragraph(line.strip(), style="Quote" if line.startswith("    ") else None)
+        refs = references(a)
+        if refs:
+            doc.add_paragraph("参考来源：" if a.grounded else f"{RELATED_TITLE}：")
+        for c in refs:
+            head, quote = reference(c)
+            doc.add_paragraph(head)
+            doc.add_paragraph(f"“{quote}”", style="Quote")
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -127,14 +139,47 @@ def _safe_csv(value: object) -> object:
     return value
 
 
-def hits_csv(query: str, hits: Sequence[Hit]) -> str:
-    """One row per result (UTF-8 with BOM when written, so Excel reads the Chinese)."""
+@dataclass(frozen=True)
+class SearchRun:
+    """One search as exported: the query, its filters, when, the results, the reports' metadata."""
+
+    query: str
+    hits: Sequence[Hit]
+    flt: SearchFilter = field(default_factory=SearchFilter)
+    at: datetime = field(default_factory=datetime.now)
+    metas: Mapping[str, ReportMeta] = field(default_factory=dict)
+    """Metadata by report id: titles for the report filter, source sites for the results."""
+
+    @property
+    def exported_at(self) -> str:
+        return self.at.isoformat(timespec="seconds")
+
+    def filters_text(self) -> str:
+        """`报告：《…》；地区：湖南省；年份：2020`, or `无` without filters."""
+        parts = []
+        if self.flt.reports:
+            titles = [f"《{m.title}》" if (m := self.metas.get(r)) else r for r in self.flt.reports]
+            parts.append("报告：" + "、".join(titles))
+        if self.flt.regions:
+            parts.append("地区：" + "、".join(self.flt.regions))
+        if self.flt.years:
+            parts.append("年份：" + "、".join(str(y) for y in self.flt.years))
+        return "；".join(parts) or "无"
+
+    def site(self, hit: Hit) -> str:
+        meta = self.metas.get(hit.chunk.doc_id)
+        return meta.source_site if meta else ""
+
+
+def hits_csv(run: SearchRun) -> str:
+    """One row per result, each with the query, filters and export time (UTF-8 with BOM when
+    written, so Excel reads the Chinese)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\r\n")
     writer.writeheader()
-    for i, h in enumerate(hits, 1):
+    for i, h in enumerate(run.hits, 1):
         row = hit_json(h, i)
-        row["query"] = query
+        row.update(query=run.query, filters=run.filters_text(), exported_at=run.exported_at, source_site=run.site(h))
         row["regions"] = "、".join(row["regions"])
         row["matched_terms"] = " ".join(row["matched_terms"])
         row["year"] = "" if row["year"] is None else row["year"]
@@ -142,26 +187,37 @@ def hits_csv(query: str, hits: Sequence[Hit]) -> str:
     return buf.getvalue()
 
 
-def hits_markdown(query: str, hits: Sequence[Hit]) -> str:
-    lines = [f"# 检索：{md_text(query)}", "", f"共 {len(hits)} 条结果", ""]
-    for i, h in enumerate(hits, 1):
+def hits_markdown(run: SearchRun) -> str:
+    lines = [
+        f"# 检索：{md_text(run.query)}",
+        "",
+        f"- 筛选：{md_text(run.filters_text())}",
+        f"- 导出时间：{run.at:%Y-%m-%d %H:%M:%S}",
+        f"- 共 {len(run.hits)} 条结果",
+        "",
+    ]
+    for i, h in enumerate(run.hits, 1):
         c, r = h.chunk, h.record
         lines.append(f"## {i}. 《{md_text(r.title)}》")
         lines.append("")
         if c.section_path:
             lines.append(f"- 章节：{md_text(c.section_path)}")
-        lines.append(f"- 报告：{md_text(c.doc_id)}（{md_text(r.rel)}），{span_label(c.start, c.end)}")
-        lines.append(f"- 地区：{md_text(places(r.regions))}；年份：{r.year or '—'}")
+        lines.append(f"- 地区：{md_text(places(r.regions))}")
+        lines.append(
+            f"- 出处：{md_text(location_line(of_hit(h, run.metas.get(c.doc_id))))}（报告 {md_text(c.doc_id)}）"
+        )
         if h.matched_terms:
             lines.append(f"- 命中词：{md_text('、'.join(h.matched_terms))}")
         lines += ["", "> " + md_text(c.text).replace("\n", "\n> "), ""]
     return "\n".join(lines)
 
 
-def hits_json(query: str, hits: Sequence[Hit]) -> str:
-    """Exactly what `reformqa search --json` prints."""
-    results = [hit_json(h, i) for i, h in enumerate(hits, 1)]
-    return json.dumps({"query": query, "results": results}, ensure_ascii=False, indent=2)
+def hits_json(run: SearchRun) -> str:
+    """`reformqa search --json` with the filters and the export time."""
+    results = [hit_json(h, i) for i, h in enumerate(run.hits, 1)]
+    flt = {"reports": list(run.flt.reports), "regions": list(run.flt.regions), "years": list(run.flt.years)}
+    body = {"query": run.query, "filters": flt, "exported_at": run.exported_at, "results": results}
+    return json.dumps(body, ensure_ascii=False, indent=2)
 
 
 EXPORT_MAX_AGE = 15 * 60

@@ -1,9 +1,10 @@
 """The 资料库 tab: the indexed reports; upload, re-index and remove for a signed-in admin.
 
 Without REFORMQA_ADMIN_PASSWORD the tab is read-only: the admin controls are not built at
-all. With it, the admin signs in first (the password goes to `/api/admin/login`, which sets
-a short-lived HttpOnly session cookie); only then can files be uploaded (`ui.guard` refuses
-Gradio uploads without that cookie), and every changing handler checks the cookie again.
+all. With it, the admin signs in first (`ui.library_session`: the password goes to
+`/api/admin/login`, which sets a short-lived HttpOnly session cookie); only then can files be
+uploaded (`ui.guard` refuses Gradio uploads without that cookie), and every changing handler
+checks the cookie again.
 Ingests run in a background worker (`ui.ingest_jobs`) that the tab polls on a timer.
 """
 
@@ -18,14 +19,24 @@ import gradio as gr
 
 from assistant.facade import Assistant
 from index.errors import ReformQAError
-from ui.admin import COOKIE, NOT_SIGNED_IN, WRONG_PASSWORD, AdminGate
+from index.loaders import SUPPORTED_SUFFIXES
+from ui import library_session as session
+from ui.admin import NOT_SIGNED_IN, WRONG_PASSWORD, AdminGate
 from ui.guard import UploadCaps, is_uploaded_file
 from ui.html import notice
 from ui.ingest_jobs import IngestWorker, JobSnapshot
-from ui.library_view import KIND_LABELS, access_notice, failed_html, library_table, reason_zh, summary_html
+from ui.library_session import session_token
+from ui.library_view import (
+    KIND_LABELS,
+    TYPES_TEXT,
+    access_notice,
+    failed_html,
+    library_table,
+    reason_zh,
+    summary_html,
+)
 from ui.search_view import report_choices
 
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".docx", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"]
 KIND_CHOICES = [("未填写", ""), *((zh, en) for en, zh in KIND_LABELS.items())]
 _REGION_SPLIT = re.compile(r"[、,，;；\s]+")
 
@@ -50,27 +61,16 @@ def meta_fields(title: str, regions: str, year: str, kind: str) -> dict[str, Any
     return fields
 
 
-# The password goes straight to the sign-in route (which sets the HttpOnly cookie); the
-# Python handler then only sees the route's message, never the password.
-LOGIN_JS = """
-async (password) => {
-  try {
-    const r = await fetch('api/admin/login', {method: 'POST', credentials: 'same-origin',
-      headers: {'content-type': 'application/json'}, body: JSON.stringify({password: password || ''})});
-    const body = await r.json();
-    return body.ok ? '' : (body.error || '登录失败。');
-  } catch (e) {
-    return '无法连接服务器，请稍后再试。';
-  }
-}
-"""
-
-
-def session_token(request: Any) -> str | None:
-    """The admin session cookie of a Gradio request (None outside a request, e.g. in tests)."""
-    cookies = getattr(request, "cookies", None) or {}
-    token = cookies.get(COOKIE)
-    return token if isinstance(token, str) else None
+def meta_fields_or_error(
+    title: str, regions: str, year: str, kind: str, files: list[str] | None
+) -> dict[str, Any] | str:
+    """The upload form as metadata, or what is wrong with it (in Chinese)."""
+    if title.strip() and files and len(files) > 1:
+        return "标题只能给一份报告：一次上传多个文件时请把标题留空。"
+    try:
+        return meta_fields(title, regions, year, kind)
+    except MetaError as exc:
+        return str(exc)
 
 
 def job_html(job: JobSnapshot, notes: str = "") -> str:
@@ -86,6 +86,7 @@ class LibraryHandlers:
     def __init__(self, assistant: Assistant, gate: AdminGate | None = None, worker: IngestWorker | None = None) -> None:
         self.assistant = assistant
         self.gate = gate or AdminGate(assistant)
+        self.session = session.SessionHandlers(self.gate)
         self.worker = worker or IngestWorker(assistant)
         self._gone: set[str] = set()  # failed files removed since the last ingest
         self._gone_run = 0
@@ -106,12 +107,20 @@ class LibraryHandlers:
     def refreshed(self) -> tuple[str, Any]:
         return self.table(), self.choices()
 
-    # -- sign-in ----------------------------------------------------------------------------
-    def after_login(self, message: str, token: str | None) -> tuple[Any, ...]:
-        """Outputs: status, admin panel, password box (the sign-in route already answered)."""
-        if self.gate.valid(token):
-            return notice("ok", "已登录", "30 分钟内有效；可以上传、重新索引和删除报告。"), gr.update(visible=True), ""
-        return notice("error", message or NOT_SIGNED_IN), gr.update(visible=False), gr.skip()
+    # -- upload checks ----------------------------------------------------------------------
+    def check_files(self, files: list[str] | None) -> tuple[Any, ...]:
+        """A file chosen or dropped on the upload box: any that is not a report type is refused
+        at once, by name, in Chinese (and its upload deleted). Outputs: status, upload box."""
+        refused = [f for f in files or [] if Path(f).suffix.lower() not in SUPPORTED_SUFFIXES]
+        if not refused:
+            return "", gr.skip()
+        for f in refused:
+            if is_uploaded_file(f):
+                Path(f).unlink(missing_ok=True)
+        names = "、".join(Path(f).name for f in refused)
+        kept = [f for f in files or [] if f not in refused]
+        message = notice("error", f"不能上传 {names}", f"只接受这些类型的报告文件：{TYPES_TEXT}。")
+        return message, (kept or None)
 
     def _refusal(self, token: str | None) -> str:
         return "" if self.gate.valid(token) else notice("error", NOT_SIGNED_IN)
@@ -128,28 +137,38 @@ class LibraryHandlers:
     ) -> tuple[Any, ...]:
         """Store the uploaded files with their metadata and start a background ingest.
         Outputs: status, notes (kept for the poll), upload box, timer."""
+        return self._upload(token, files, meta_fields_or_error(title, regions, year, kind, files))[0]
+
+    def upload_and_clear(
+        self, token: str | None, files: list[str] | None, title: str, regions: str, year: str, kind: str
+    ) -> tuple[Any, ...]:
+        """`upload`'s outputs, then the four metadata fields: emptied once a file is stored, so
+        the next file starts with a blank form (kept when nothing was stored, to be corrected)."""
+        outputs, stored = self._upload(token, files, meta_fields_or_error(title, regions, year, kind, files))
+        return (*outputs, *(("", "", "", "") if stored else (gr.skip(),) * 4))
+
+    def _upload(
+        self, token: str | None, files: list[str] | None, meta: dict[str, Any] | str
+    ) -> tuple[tuple[Any, ...], bool]:
+        """`upload`'s outputs and whether any file was stored."""
         refusal = self._refusal(token)
         if refusal:
-            return refusal, "", gr.skip(), gr.skip()
+            return (refusal, "", gr.skip(), gr.skip()), False
         if not files:
-            return notice("warn", "请先选择要上传的报告文件。"), "", gr.skip(), gr.skip()
+            return (notice("warn", "请先选择要上传的报告文件。"), "", gr.skip(), gr.skip()), False
         caps = UploadCaps()
         if len(files) > caps.max_files:
-            return notice("error", f"一次最多上传 {caps.max_files} 个文件。"), "", gr.skip(), gr.skip()
-        if title.strip() and len(files) > 1:
-            return notice("error", "标题只能给一份报告：一次上传多个文件时请把标题留空。"), "", gr.skip(), gr.skip()
-        try:
-            meta = meta_fields(title, regions, year, kind)
-        except MetaError as exc:
-            return notice("error", str(exc)), "", gr.skip(), gr.skip()
+            return (notice("error", f"一次最多上传 {caps.max_files} 个文件。"), "", gr.skip(), gr.skip()), False
+        if isinstance(meta, str):
+            return (notice("error", meta), "", gr.skip(), gr.skip()), False
         stored, problems = self._store(files, meta)
         if not stored:
-            return notice("error", "没有可以保存的报告", "\n".join(problems)), "", None, gr.skip()
+            return (notice("error", "没有可以保存的报告", "\n".join(problems)), "", None, gr.skip()), False
         notes = notice("ok", f"已保存 {len(stored)} 个文件", "\n".join(stored))
         if problems:
             notes += notice("warn", "部分文件未保存", "\n".join(problems))
         self.worker.start()
-        return job_html(self.worker.snapshot(), notes), notes, None, gr.Timer(active=True)
+        return (job_html(self.worker.snapshot(), notes), notes, None, gr.Timer(active=True)), True
 
     def _store(self, files: list[str], meta: dict[str, Any]) -> tuple[list[str], list[str]]:
         """Copy each upload into the library with its metadata; a name that was taken is said so.
@@ -311,11 +330,13 @@ class LibraryTab:
     remove_pick: gr.Dropdown | None
     changed: list[Any]
     """Events after which the search filters must be refreshed."""
+    on_load: tuple[Any, list[Any], list[Any]] | None = None
+    """(function, inputs, outputs) for `demo.load`: the sign-in state of this browser."""
 
 
 def build(assistant: Assistant, gate: AdminGate | None = None) -> LibraryTab:
     h = LibraryHandlers(assistant, gate)
-    gr.HTML(access_notice(assistant.admin_enabled), elem_id="rq-access", padding=False)
+    access = gr.HTML(access_notice(assistant.admin_enabled), elem_id="rq-access", padding=False)
     with gr.Row():
         gr.Markdown("#### 已索引的报告")
         refresh = gr.Button("刷新", size="sm", scale=0, min_width=80, elem_id="rq-refresh")
@@ -325,18 +346,17 @@ def build(assistant: Assistant, gate: AdminGate | None = None) -> LibraryTab:
         return LibraryTab(h, table, None, [])
 
     with gr.Accordion("管理资料库", open=True, elem_id="rq-admin"):
-        with gr.Row():
-            password = gr.Textbox(label="管理员密码", type="password", elem_id="rq-password", max_lines=1, scale=3)
-            login = gr.Button("登录", scale=0, min_width=100, elem_id="rq-login")
+        rows = session.build_rows()
         status = gr.HTML(elem_id="rq-admin-status", padding=True)
         with gr.Column(visible=False, elem_id="rq-admin-panel") as panel:
             with gr.Row():
                 with gr.Column(elem_id="rq-upload-form"):
                     gr.Markdown("##### 上传报告")
+                    # No `file_types`: Gradio would refuse other types itself, in English
+                    # (`check_files` refuses them in Chinese, naming the file).
                     files = gr.File(
-                        label="报告文件（txt、md、html、docx、pdf）",
+                        label=f"报告文件（{TYPES_TEXT}）",
                         file_count="multiple",
-                        file_types=UPLOAD_TYPES,
                         type="filepath",
                         elem_id="rq-upload",
                     )
@@ -369,13 +389,10 @@ def build(assistant: Assistant, gate: AdminGate | None = None) -> LibraryTab:
     runs = gr.State(0)
     timer = gr.Timer(1.0, active=False)
 
-    def login_fn(message: str, request: gr.Request) -> tuple[Any, ...]:
-        return h.after_login(message, session_token(request))
-
     def upload_fn(
         paths: list[str] | None, title: str, regions: str, year: str, kind: str, request: gr.Request
     ) -> tuple[Any, ...]:
-        return h.upload(session_token(request), paths, title, regions, year, kind)
+        return h.upload_and_clear(session_token(request), paths, title, regions, year, kind)
 
     def reindex_fn(request: gr.Request) -> tuple[Any, ...]:
         return h.reindex(session_token(request))
@@ -394,14 +411,14 @@ def build(assistant: Assistant, gate: AdminGate | None = None) -> LibraryTab:
     def remove_failed_fn(rel: str | None, request: gr.Request) -> tuple[Any, ...]:
         return h.remove_failed(session_token(request), rel)
 
-    login_io = ([password], [status, panel, password])
-    for signed in (
-        login.click(login_fn, *login_io, js=LOGIN_JS, api_visibility="private"),
-        password.submit(login_fn, *login_io, js=LOGIN_JS, api_visibility="private"),
-    ):
+    # A reload while signed in shows the signed-in view (the cookie outlives the page).
+    signed_in, on_load = session.wire(h.session, rows, status, access, panel)
+    for signed in signed_in:
         signed.then(h.pickers, None, [pick, edit_pick], api_visibility="private")
+    files.upload(h.check_files, [files], [status, files], api_visibility="private")
     upload_in = [files, up_title, up_regions, up_year, up_kind]
-    upload.click(upload_fn, upload_in, [status, notes, files, timer], api_visibility="private")
+    upload_out = [status, notes, files, timer, up_title, up_regions, up_year, up_kind]
+    upload.click(upload_fn, upload_in, upload_out, api_visibility="private")
     reindex.click(reindex_fn, None, [status, notes, timer], api_visibility="private")
     edit_pick.change(h.meta_form, [edit_pick], [ed_title, ed_regions, ed_year, ed_kind], api_visibility="private")
     save.click(
@@ -418,7 +435,7 @@ def build(assistant: Assistant, gate: AdminGate | None = None) -> LibraryTab:
         ),
         confirm.click(remove_fn, [pick], [status, table, pick, confirm_box], api_visibility="private"),
     ]
-    return LibraryTab(h, table, pick, changed)
+    return LibraryTab(h, table, pick, changed, on_load)
 
 
 __all__ = ["WRONG_PASSWORD", "LibraryHandlers", "LibraryTab", "build"]

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from index.loaders import SUPPORTED_SUFFIXES
 from ui.html import empty, esc, notice, places
 
 if TYPE_CHECKING:
     from index.pipeline import IngestSummary
     from index.statedb import DocRow
 
+# The index's one list of what it reads (index.loaders): a type the loaders learn is offered
+# (and named in refusals) here without a change.
+UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
+TYPES_TEXT = "、".join(UPLOAD_TYPES)
 KIND_LABELS = {
     "research report": "研究报告",
     "survey": "调研报告",
@@ -44,31 +49,42 @@ def _official(d: DocRow) -> str:
     return f"<div class='rq-official'><small>{'；'.join(parts)}</small></div>" if parts else ""
 
 
+COLUMNS = ("报告", "地区", "年份", "类型", "文字", "文件 / 来源", "段落数")
+
+
 def library_table(rows: Sequence[DocRow]) -> str:
-    """One row per indexed report: title (with issuer, 文号, date), regions, year, kind,
-    script, source, chunk count; fields read from the text are marked as detected."""
+    """One row per indexed report: title (with issuer, 文号, date), regions, year, kind, script,
+    source, chunk count; fields read from the text are marked as detected (自动识别).
+    A table on a desktop; on a phone each report is a card listing the same fields, labelled
+    (`data-label`), so no column is hidden off the screen."""
     if not rows:
         return empty("索引中还没有报告。")
-    # The wrapper scrolls sideways on a phone, so the page itself never overflows.
-    body = "".join(
-        "<tr>"
-        f"<td><div class='rq-src-title'>{esc(d.meta.title)}{_auto(d, 'title')}</div>{_official(d)}"
-        f"<code class='rq-id'>{esc(d.doc_id)}</code></td>"
-        f"<td>{esc(places(d.meta.regions))}{_auto(d, 'regions')}</td>"
-        f"<td>{esc(d.meta.year or '—')}{_auto(d, 'year')}</td>"
-        f"<td>{esc(KIND_LABELS.get(d.meta.kind, d.meta.kind or '—'))}</td>"
-        f"<td>{esc(SCRIPT_LABELS.get(d.meta.script, d.meta.script or '—'))}</td>"
-        f"<td>{esc(d.rel)}{'<br><small>' + esc(d.meta.source_site) + '</small>' if d.meta.source_site else ''}</td>"
-        f"<td class='rq-num'>{d.n_chunks}</td>"
-        "</tr>"
-        for d in rows
-    )
+
+    def row(d: DocRow) -> str:
+        site = f"<br><small>{esc(d.meta.source_site)}</small>" if d.meta.source_site else ""
+        cells = (
+            f"<div class='rq-src-title'>{esc(d.meta.title)}{_auto(d, 'title')}</div>{_official(d)}"
+            f"<code class='rq-id'>{esc(d.doc_id)}</code>",
+            esc(places(d.meta.regions)) + _auto(d, "regions"),
+            f"{esc(d.meta.year or '—')}{_auto(d, 'year')}",
+            esc(KIND_LABELS.get(d.meta.kind, d.meta.kind or "—")),
+            esc(SCRIPT_LABELS.get(d.meta.script, d.meta.script or "—")),
+            f"{esc(d.rel)}{site}",
+            str(d.n_chunks),
+        )
+        num = " class='rq-num'"
+        tds = "".join(
+            f"<td data-label='{label}'{num if label == COLUMNS[-1] else ''}><div>{cell}</div></td>"
+            for label, cell in zip(COLUMNS, cells, strict=True)
+        )
+        return f"<tr>{tds}</tr>"
+
     total = sum(d.n_chunks for d in rows)
+    head = "".join(f"<th>{c}</th>" for c in COLUMNS)
     return (
         f"<p class='rq-count'>共 {len(rows)} 份报告，{total} 个段落</p>"
-        "<div class='rq-table-wrap'><table class='rq-table rq-library'><thead><tr><th>报告</th><th>地区</th>"
-        "<th>年份</th><th>类型</th><th>文字</th><th>文件 / 来源</th><th>段落数</th></tr></thead>"
-        f"<tbody>{body}</tbody></table></div>"
+        f"<div class='rq-table-wrap'><table class='rq-table rq-library'><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(row(d) for d in rows)}</tbody></table></div>"
     )
 
 
@@ -104,8 +120,8 @@ _REASONS = (
     ("is empty", "文件是空的，没有文字。"),
     ("symbolic link", "是符号链接，出于安全考虑不读取。"),
     ("not a regular file", "不是普通文件（管道、设备等），不读取。"),
-    ("unsupported type", "不支持的文件类型；请转换为 txt、md、html、docx 或 pdf。"),
-    ("not a supported report type", "不支持的文件类型；请上传 txt、md、html、docx 或 pdf。"),
+    ("unsupported type", f"不支持的文件类型；请转换为这些类型之一：{TYPES_TEXT}。"),
+    ("not a supported report type", f"不支持的文件类型；只接受这些类型的报告文件：{TYPES_TEXT}。"),
     ("not valid UTF-8", "文件名编码无效；请重命名后再上传。"),
     ("same name as a file in the corpus", "与资料库中的文件同名；请重命名其中一个。"),
     ("gives", "分段过多，超过单份报告的段落上限。"),
@@ -132,6 +148,20 @@ def failed_html(failed: Sequence[tuple[str, str]]) -> str:
 LIBRARY_CSS = """
 .rq-table-wrap { max-width: 100%; overflow-x: auto; -webkit-overflow-scrolling: touch; }
 .rq-table-wrap .rq-library { min-width: 640px; }
+@media (max-width: 640px) {
+  .rq-table-wrap .rq-library { min-width: 0; }
+  .rq-library, .rq-library tbody, .rq-library tr, .rq-library td { display: block; width: auto; }
+  .rq-library thead { display: none; }
+  .rq-library { border: 0 !important; }
+  .rq-library tr { border: 1px solid var(--border-color-primary); border-radius: 8px; margin: .5em 0; padding: .4em .6em; }
+  .rq-library td { border: none; padding: .12em 0; display: grid; grid-template-columns: 5.5em 1fr; gap: .5em;
+    text-align: left; overflow-wrap: anywhere; }
+  .rq-library td::before { content: attr(data-label); color: var(--body-text-color-subdued); font-size: .88em; }
+  .rq-library td:first-child { display: block; }
+  .rq-library td:first-child::before { content: none; }
+}
+#rq-signed-in { align-items: center; }
+#rq-signed-in .rq-who { margin: 0; }
 .rq-failed { border-left: 4px solid #d97706; padding: .4em .8em; margin: .4em 0;
   background: rgba(245, 158, 11, .10); border-radius: 6px; }
 .rq-failed ul { margin: .3em 0; padding-left: 1.2em; }

@@ -1,4 +1,5 @@
-"""Gradio's own strings in Chinese whatever the browser's language.
+"""Chinese on every screen: Gradio's own strings whatever the browser's language, and our
+errors in words for the page (`user_error`).
 
 Gradio picks its interface language (upload areas, "Loading", tooltips) from
 `navigator.language` once, before any app code runs. This ASGI middleware puts a one-line
@@ -8,8 +9,20 @@ set to English still sees one language. Only the HTML page at the root is touche
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from index.errors import (
+    IndexMismatchError,
+    IndexMissingError,
+    IngestLockedError,
+    QueryError,
+    UnknownReportError,
+    VectorsMissingError,
+)
+
+log = logging.getLogger("reformqa.ui")
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -21,6 +34,18 @@ SCRIPT = (
     "<script>(() => { for (const k of ['language', 'languages']) { try { Object.defineProperty(navigator, k, "
     f"{{get: () => k === 'language' ? '{LOCALE}' : ['{LOCALE}', 'zh']}}); }} catch (e) {{}} }} }})();</script>"
 ).encode()
+
+
+# Keys Gradio's own zh-CN dictionary lacks, which its screen-reader status line announced
+# raw ("common.complete" after every event with a progress indicator).
+MISSING_KEYS = {"common.complete": "完成"}
+
+
+def gradio_translations() -> Any:
+    """Our additions to Gradio's interface dictionary (`mount_gradio_app(i18n=…)`)."""
+    import gradio as gr
+
+    return gr.I18n(**{LOCALE: MISSING_KEYS, "zh": MISSING_KEYS})
 
 
 class ChineseInterface:
@@ -55,3 +80,23 @@ class ChineseInterface:
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, capture)
+
+
+# -- our own errors, for a reader of the page -----------------------------------------------------
+# The project's errors speak to a developer (English, naming commands and settings); the CLI
+# and the API show them as they are. The page says in Chinese what happened and what to do.
+REPORT_GONE = "该报告已被删除或尚未索引"
+
+
+def user_error(exc: Exception) -> str:
+    """A project error as one Chinese sentence for the page (the English detail goes to the log)."""
+    log.info("shown to the user as a Chinese message: %s", exc)
+    if isinstance(exc, UnknownReportError):
+        return f"{REPORT_GONE}：可以在“资料库”中查看现有的报告。"
+    if isinstance(exc, IndexMissingError | IndexMismatchError | VectorsMissingError):
+        return "资料库还没有可用的索引：请管理员在“资料库”中重新索引后再试。"
+    if isinstance(exc, IngestLockedError):
+        return "资料库正在更新，请稍后再试。"
+    if isinstance(exc, QueryError):
+        return "无法处理这个问题：请输入一句完整的问题或几个关键词。"
+    return "处理时出了问题，请稍后再试；如果一再出现，请联系管理员查看服务器日志。"

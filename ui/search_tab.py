@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import gradio as gr
@@ -10,8 +11,7 @@ import gradio as gr
 from assistant.facade import Assistant
 from index.errors import ReformQAError
 from index.search import SearchFilter
-from index.types import Hit
-from ui.export import hits_csv, hits_json, hits_markdown, write_export
+from ui.export import SearchRun, hits_csv, hits_json, hits_markdown, write_export
 from ui.html import notice
 from ui.search_view import hits_html, region_choices, report_choices, year_choices
 
@@ -31,19 +31,21 @@ class SearchHandlers:
         flt = SearchFilter(tuple(reports or ()), tuple(regions or ()), tuple(int(y) for y in years or ()))
         try:
             hits = self.assistant.search(query, int(k), flt)
+            metas = {d.doc_id: d.meta for d in self.assistant.docs()}
         except ReformQAError as exc:
             return notice("error", "检索失败", str(exc)), off, off, off
-        return hits_html(query, hits, self.assistant.absent_terms(query, hits)), *self.exports(query, hits)
+        shown = hits_html(query, hits, self.assistant.absent_terms(query, hits), metas)
+        return shown, *self.exports(SearchRun(query, hits, flt, datetime.now(), metas))
 
     @staticmethod
-    def exports(query: str, hits: list[Hit]) -> tuple[Any, Any, Any]:
-        if not hits:
+    def exports(run: SearchRun) -> tuple[Any, Any, Any]:
+        if not run.hits:
             off = gr.update(value=None, interactive=False)
             return off, off, off
         files = (
-            write_export(hits_csv(query, hits), "reformqa-search", ".csv"),
-            write_export(hits_markdown(query, hits), "reformqa-search", ".md"),
-            write_export(hits_json(query, hits), "reformqa-search", ".json"),
+            write_export(hits_csv(run), "reformqa-search", ".csv"),
+            write_export(hits_markdown(run), "reformqa-search", ".md"),
+            write_export(hits_json(run), "reformqa-search", ".json"),
         )
         return tuple(gr.update(value=str(f), interactive=True) for f in files)  # type: ignore[return-value]
 
@@ -92,6 +94,7 @@ def build(assistant: Assistant) -> SearchTab:
 
     inputs = [query, reports, regions, years, k]
     outputs = [results, csv_btn, md_btn, json_btn]
-    for trigger in (query.submit, go.click):
+    # A changed filter or count searches again (with an empty query it only clears).
+    for trigger in (query.submit, go.click, reports.input, regions.input, years.input, k.input):
         trigger(h.run, inputs, outputs, api_visibility="private")
     return SearchTab(h, [reports, regions, years])

@@ -81,7 +81,9 @@ mark.rq-term { background: #bfdbfe; color: #111827; padding: 0 .05em; border-rad
   color: var(--body-text-color-subdued); }
 .rq-related strong { color: #b45309; display: block; }
 .rq-answer-notice { margin: .4em 0; }
-.rq-refs h5 { margin: .6em 0 .2em; font-size: .92em; color: var(--body-text-color-subdued); }
+.rq-refs { margin: .5em 0 .2em; }
+.rq-refs-head { cursor: pointer; font-size: .92em; font-weight: 600; color: var(--body-text-color-subdued); width: max-content; }
+.rq-refs-head:hover { color: var(--color-accent); }
 .rq-refs .rq-source-item { margin: .15em 0; font-size: .9em; }
 .rq-cite-wrap { position: relative; display: inline; }
 .rq-pop { display: none; position: absolute; left: 0; top: 1.7em; z-index: 50; width: min(24em, 80vw);
@@ -104,7 +106,7 @@ mark.rq-term { background: #bfdbfe; color: #111827; padding: 0 .05em; border-rad
 .rq-comment { display: inline-flex; gap: .3em; flex: 1 1 16em; }
 .rq-comment-input { flex: 1; min-width: 8em; border: 1px solid var(--border-color-primary); border-radius: 6px;
   padding: .1em .4em; background: var(--input-background-fill); color: var(--body-text-color); }
-.rq-thanks { color: #16a34a; font-size: .85em; align-self: center; }
+.rq-thanks, .rq-voted { color: #16a34a; font-size: .85em; align-self: center; }
 .rq-next { display: flex; flex-wrap: wrap; gap: .4em; align-items: center; margin-top: .5em; }
 .rq-next-head { color: var(--body-text-color-subdued); font-size: .85em; }
 .rq-suggest { text-align: left; }
@@ -126,16 +128,40 @@ mark.rq-term { background: #bfdbfe; color: #111827; padding: 0 .05em; border-rad
 }
 /* conversations */
 .rq-convs { list-style: none; padding: 0; margin: 0; max-height: 60vh; overflow-y: auto; }
-.rq-conv { display: flex; gap: .3em; margin: .25em 0; }
-.rq-conv .rq-conv-open { flex: 1; text-align: left; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.rq-conv { display: flex; gap: .25em; margin: .25em 0; align-items: center; }
+/* Up to two lines of the title, then an ellipsis (the whole title is the tooltip). */
+.rq-conv .rq-conv-open { flex: 1; min-width: 0; text-align: left; overflow: hidden; text-overflow: ellipsis;
+  display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow-wrap: anywhere;
+  padding: .2em .5em; line-height: 1.45; }
 .rq-conv.rq-current .rq-conv-open { border-color: var(--color-accent); font-weight: 600; }
-.rq-conv .rq-conv-del { color: #b91c1c; }
+.rq-conv button.rq-icon { display: inline-flex; align-items: center; padding: .25em .3em; flex: none;
+  color: var(--body-text-color-subdued); }
+.rq-conv button.rq-conv-del:hover, .rq-conv button.rq-conv-confirm { color: #b91c1c; border-color: #b91c1c; }
+.rq-conv .rq-conv-name { flex: 1; min-width: 0; border: 1px solid var(--color-accent); border-radius: 6px;
+  padding: .15em .4em; background: var(--input-background-fill); color: var(--body-text-color); }
+.rq-conv .rq-conv-ask { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+  font-size: .88em; }
+.rq-conv button.rq-conv-save, .rq-conv button.rq-conv-cancel, .rq-conv button.rq-conv-confirm { flex: none; }
 /* source view: beside the chat on a desktop, a drawer over the chat on a phone */
 .rq-close { display: none; float: right; border: none; background: transparent; font-size: 1.4em; line-height: 1;
   cursor: pointer; color: var(--body-text-color); }
+.rq-user { scroll-margin-top: 8px; }
+/* A new question moves to the top (of the chat box, or of a phone's screen): its answer gets
+   the room below it while it is written. */
+.rq-pending { min-height: 55vh; }
 @media (max-width: 820px) {
-  .rq-cite-wrap.rq-open .rq-pop { position: fixed; left: 8px; right: 8px; top: auto; bottom: 12px; width: auto;
+  .rq-cite-wrap.rq-open .rq-pop { position: fixed; left: 8px; right: 8px; top: auto; bottom: 5.2em; width: auto;
     z-index: 900; font-size: .95em; }
+  /* The question box stays at the bottom of the screen; the page keeps room for it. */
+  #rq-ask-row { position: fixed; left: 0; right: 0; bottom: 0; z-index: 800; margin: 0; gap: .5em;
+    flex-wrap: nowrap; padding: .5em .6em calc(.5em + env(safe-area-inset-bottom));
+    background: var(--background-fill-primary); border-top: 1px solid var(--border-color-primary);
+    box-shadow: 0 -4px 14px rgba(0,0,0,.10); }
+  #rq-ask-row > * { min-width: 0 !important; }
+  #rq-ask-row > .form, #rq-ask-row .block { background: transparent; border: none; box-shadow: none; padding: 0; }
+  #rq-ask-row #rq-send { flex: none; width: 4.5em; }
+  #rq-tab-chat { padding-bottom: 5.5em; }
+  .rq-comparison { border: 0 !important; }
   #rq-chatbot .rq-chat { max-height: none; }
   .rq-convs { max-height: 7.5em; }
   #rq-source-col { min-width: 0 !important; }
@@ -157,6 +183,19 @@ mark.rq-term { background: #bfdbfe; color: #111827; padding: 0 .05em; border-rad
 [data-testid="status-tracker"] span.error { font-size: 0 !important; visibility: hidden; }
 [data-testid="status-tracker"] span.error::after { font-size: var(--text-md); visibility: visible; content: "出错了"; }
 """
+
+# Gradio scopes the app's CSS to its content (`.gradio-container … .contain`); its toasts sit
+# outside, so their rules go into the page's <head> as they are.
+# One toast at a time (the newest kind), at the bottom left on a desktop: away from the source
+# view on the right, which a stack of toasts used to cover. At the top on a phone, where the
+# question box holds the bottom.
+HEAD = """<style>
+.toast-wrap .toast-item:not(:last-child) { display: none; }
+@media (min-width: 821px) {
+  .toast-wrap { top: auto !important; bottom: var(--size-4); left: var(--size-4) !important; right: auto !important;
+    align-items: start !important; }
+}
+</style>"""
 
 # The chat's interactive markup (ui/chat_view.py) as events, delegated from the component's
 # root so they survive every re-render: click {turn, cite} opens a source, select {question}
@@ -226,23 +265,94 @@ element.addEventListener('keydown', (event) => {
   const send = event.target.closest('.rq-comment').querySelector('button.rq-comment-send');
   if (send) { event.preventDefault(); feedback(send); }
 });
+// Each answer's sources (a <details>): open on a desktop, closed on a phone, unless the
+// reader opened or closed that one (remembered per answer across re-renders).
+const narrow = () => window.matchMedia('(max-width: 820px)').matches;
+const refsChoice = new Map();
+const refsKey = (d) => { const bot = d.closest('.rq-bot'); return bot && bot.dataset.entry ? bot.dataset.entry : ''; };
+element.addEventListener('click', (event) => {
+  const head = event.target.closest && event.target.closest('summary.rq-refs-head');
+  if (!head) return;
+  const key = refsKey(head.parentElement);
+  if (key) refsChoice.set(key, !head.parentElement.open);  // the click toggles it next
+}, true);
+const applyRefs = () => {
+  element.querySelectorAll('details.rq-refs').forEach((d) => {
+    const key = refsKey(d);
+    d.open = refsChoice.has(key) ? refsChoice.get(key) : !narrow();
+  });
+};
+// A new question (the pending answer appears) moves to the top: inside the chat box on a
+// desktop, the page itself on a phone; later re-renders (streaming, votes) leave the scroll.
+let questions = 0;
 watch('value', () => {
+  applyRefs();
   const box = element.querySelector('.rq-chat');
   const asked = element.querySelectorAll('.rq-user');
-  if (!box || !asked.length) return;
+  const grew = asked.length > questions;
+  questions = asked.length;
+  if (!box || !asked.length || !grew) return;
   const last = asked[asked.length - 1];
   if (box.scrollHeight > box.clientHeight) box.scrollTop = Math.max(0, last.offsetTop - 8);
-  else last.scrollIntoView({block: 'nearest'});
+  else last.scrollIntoView({block: narrow() ? 'start' : 'nearest'});
 });
+applyRefs();
 """
 
-# The list of kept conversations: click {open: id} or {delete: id}.
+# The list of kept conversations: click {open: id}, {rename: id, title} or {delete: id}.
+# Renaming edits the title in place (Enter saves, Esc cancels); deleting asks first, in
+# the row itself (no browser dialog).
 CONVERSATIONS_JS = """
+const restore = (li) => {
+  if (li.dataset.html === undefined) return;
+  li.innerHTML = li.dataset.html;
+  delete li.dataset.html;
+  li.classList.remove('rq-editing', 'rq-confirming');
+};
+const closeAll = () => element.querySelectorAll('li.rq-conv').forEach(restore);
+const swap = (li, cls, html) => {
+  closeAll();
+  li.dataset.html = li.innerHTML;
+  li.classList.add(cls);
+  li.innerHTML = html;
+};
+const startRename = (li) => {
+  swap(li, 'rq-editing', "<input type='text' class='rq-conv-name' maxlength='100' aria-label='对话名称'>" +
+    "<button type='button' class='rq-conv-save'>保存</button><button type='button' class='rq-conv-cancel'>取消</button>");
+  const input = li.querySelector('input.rq-conv-name');
+  input.value = li.dataset.title || '';
+  input.focus();
+  input.select();
+};
+const askDelete = (li) => {
+  swap(li, 'rq-confirming', "<span class='rq-conv-ask'></span>" +
+    "<button type='button' class='rq-conv-confirm'>删除</button><button type='button' class='rq-conv-cancel'>取消</button>");
+  li.querySelector('.rq-conv-ask').textContent = '删除“' + (li.dataset.title || '') + '”？';
+  li.querySelector('button.rq-conv-cancel').focus();
+};
+const saveRename = (li) => {
+  const input = li.querySelector('input.rq-conv-name');
+  trigger('click', {rename: li.dataset.id, title: input ? input.value : ''});
+};
 element.addEventListener('click', (event) => {
-  const open = event.target.closest('button.rq-conv-open');
-  if (open) { trigger('click', {open: open.dataset.id}); return; }
-  const del = event.target.closest('button.rq-conv-del');
-  if (del) trigger('click', {delete: del.dataset.id});
+  const t = event.target;
+  const li = t.closest('li.rq-conv');
+  if (!li) return;
+  if (t.closest('button.rq-conv-open')) trigger('click', {open: li.dataset.id});
+  else if (t.closest('button.rq-conv-rename')) startRename(li);
+  else if (t.closest('button.rq-conv-del')) askDelete(li);
+  else if (t.closest('button.rq-conv-confirm')) trigger('click', {delete: li.dataset.id});
+  else if (t.closest('button.rq-conv-save')) saveRename(li);
+  else if (t.closest('button.rq-conv-cancel')) restore(li);
+});
+element.addEventListener('keydown', (event) => {
+  const li = event.target.closest && event.target.closest('li.rq-conv');
+  if (!li) return;
+  if (event.key === 'Escape') { event.preventDefault(); restore(li); }
+  else if (event.key === 'Enter' && event.target.classList.contains('rq-conv-name')) {
+    event.preventDefault();
+    saveRename(li);
+  }
 });
 """
 
