@@ -13,7 +13,7 @@ import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from assistant.answer_types import Answer, Turn
 from assistant.conversation import resolve
@@ -43,6 +43,14 @@ class Answerer(Protocol):
     def answer(self, question: Question, hits: Sequence[Hit]) -> Answer: ...
 
     def stream(self, question: Question, hits: Sequence[Hit]) -> Iterable[Answer]: ...
+
+
+@runtime_checkable
+class PerQuestion(Protocol):
+    """An answerer with state for one question (the LLM's deadline, shared by its rewrite
+    and its answer): `begin` gives that question's copy."""
+
+    def begin(self) -> Answerer: ...
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,8 @@ class AnswerEngine:
         """The one retrieval path of streamed and final answers."""
         q = self._check(question)
         answerer = self.answerer(use_llm)
+        if isinstance(answerer, PerQuestion):
+            answerer = answerer.begin()
         resolved = self.resolve_question(q, history, answerer)
         analyzed = self.analyze(resolved)
         wide = analyzed.kind == "comparison" or analyzed.cross_place or is_cross_report(resolved)
