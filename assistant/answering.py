@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -48,9 +49,10 @@ class Answerer(Protocol):
 @runtime_checkable
 class PerQuestion(Protocol):
     """An answerer with state for one question (the LLM's deadline, shared by its rewrite
-    and its answer): `begin` gives that question's copy."""
+    and its answer): `begin` gives that question's copy, its clock started at `started`
+    (`time.monotonic()` when the question arrived)."""
 
-    def begin(self) -> Answerer: ...
+    def begin(self, started: float) -> Answerer: ...
 
 
 @dataclass(frozen=True)
@@ -156,10 +158,11 @@ class AnswerEngine:
         self, question: str, history: Sequence[Turn], use_llm: bool | None, flt: SearchFilter | None
     ) -> tuple[Answerer, Question, list[Hit]]:
         """The one retrieval path of streamed and final answers."""
+        started = time.monotonic()  # the question's time includes opening the index on first use
         q = self._check(question)
         answerer = self.answerer(use_llm)
         if isinstance(answerer, PerQuestion):
-            answerer = answerer.begin()
+            answerer = answerer.begin(started)
         resolved = self.resolve_question(q, history, answerer)
         analyzed = self.analyze(resolved)
         wide = analyzed.kind == "comparison" or analyzed.cross_place or is_cross_report(resolved)

@@ -457,12 +457,14 @@ class LLMAnswerer:
         """The LangChain model behind the client."""
         return self.client.chat
 
-    def begin(self) -> LLMAnswerer:
+    def begin(self, started: float | None = None) -> LLMAnswerer:
         """This answerer for one question: its rewrite and its answer share one deadline,
-        `llm.timeout` seconds from now (retries included)."""
+        `llm.timeout` seconds from `started` (`time.monotonic()`; now by default), retries
+        included."""
         _ = self.client  # built once, on the shared answerer, before the copy
         one = copy.copy(self)
-        one._deadline = Deadline.after(self.settings.llm.timeout)
+        timeout = self.settings.llm.timeout
+        one._deadline = Deadline((time.monotonic() if started is None else started) + timeout, timeout)
         return one
 
     def deadline(self) -> Deadline:

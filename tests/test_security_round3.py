@@ -8,13 +8,15 @@
   peer is a configured proxy, so the login back-off cannot be reset per try.
 - 5: changing requests from another origin (Origin, Referer, `null`, none at all with a
   session cookie) are refused; the read-only API stays open; Gradio's any-origin CORS is off.
-- 6: `/api/ask` refuses an unknown report id by name, as `/api/search` does.
+- 6: `/api/ask` refuses an unknown report id by name, as `/api/search` does; a file the
+  background ingest cannot index is logged with its reason, and named in Chinese.
 The browser side of 1 and 5 (the web chat, a page of another origin) is in
 tests/test_browser_security.py.
 """
 
 from __future__ import annotations
 
+import logging
 import statistics
 import threading
 import time
@@ -24,6 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 from served import call_event, dependency, in_thread, subprocess_serve
+from test_bounded_reads import BODY, _docx_with, _pdf_pages
 from test_llm import FakeOpenAI, Reply, fake_openai
 from test_ui_api import seed_copy_settings  # the seed corpus copied into a private root
 
@@ -31,6 +34,8 @@ from assistant.facade import Assistant
 from index.settings import LLMSettings, ServerSettings
 from ui.admin import COOKIE, CSRF_HEADER, NOT_SIGNED_IN
 from ui.app import uvicorn_options
+from ui.ingest_jobs import IngestWorker
+from ui.library_view import reason_zh
 
 PASSWORD = "round3-test-password"
 LLM_TIMEOUT = 5.0
@@ -303,3 +308,25 @@ def test_ask_refuses_an_unknown_report_like_search(admin_app: tuple[str, Assista
     search = httpx.post(f"{base}/api/search", json={"query": "天津", "reports": ["nope-404"]}, timeout=60)
     assert ask.status_code == search.status_code == 404
     assert "'nope-404'" in ask.json()["error"] and ask.json()["ok"] is False
+
+
+def test_failed_files_are_logged_by_name_and_named_in_chinese(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A .docx bomb said "详情见服务器日志" with nothing in the log; 10,000 PDF pages said "文件太大"."""
+    settings = seed_copy_settings(tmp_path)
+    bomb = _docx_with({"word/media/image1.png": bytes(140_000_000)})  # a 140 KB zip of 140 MB
+    (settings.corpus_dir / "bomb.docx").write_bytes(bomb)
+    (settings.corpus_dir / "pages.pdf").write_bytes(_pdf_pages(10_000))
+    worker = IngestWorker(Assistant(settings))
+    caplog.set_level(logging.WARNING, logger="reformqa.ingest_jobs")
+    worker.start()
+    summary = worker.wait(300).summary
+    assert summary is not None
+    reasons = dict(summary.failed)
+    logged = [r.getMessage() for r in caplog.records if r.name == "reformqa.ingest_jobs"]
+    assert any(m.startswith("could not index 'bomb.docx': ") and "unpacks to more than" in m for m in logged), logged
+    assert any("'pages.pdf'" in m and "10,000 pages" in m for m in logged), logged
+    assert not any(BODY[:12] in m for m in logged)  # the reason, never the content
+    assert reason_zh(reasons["bomb.docx"]).startswith("解压后的内容超过上限")
+    assert reason_zh(reasons["pages.pdf"]) == "页数太多（10,000 页，上限 5,000 页）；请拆分成较小的 PDF 再上传。"
