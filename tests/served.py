@@ -109,6 +109,15 @@ def dependency(base: str, elem_id: str) -> tuple[int, list[str]]:
     return dep["id"], [types.get(i, "") for i in dep["inputs"]]
 
 
+def filler(base: str, elem_id: str) -> int:
+    """The fn_index of the page-load event that fills the choices of the dropdown `elem_id`
+    (Gradio refuses a dropdown value not among a session's choices, so an attacker's session
+    runs this first)."""
+    config = httpx.get(f"{base}/config", timeout=30).json()
+    target = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id)
+    return int(next(d["id"] for d in config["dependencies"] if d["outputs"] == [target] and not d["inputs"]))
+
+
 def call_event(
     base: str,
     fn_index: int,
@@ -117,10 +126,11 @@ def call_event(
     cookies: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = 60,
+    session: str = "",
 ) -> tuple[httpx.Response, list[Any] | None]:
     """Gradio's own API: join the queue, then read the event's output from the queue's
     stream. The output is None when the join was refused."""
-    session = secrets.token_hex(6)
+    session = session or secrets.token_hex(6)
     body = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None}
     with httpx.Client(timeout=timeout, cookies=cookies, headers=headers) as c:
         joined = c.post(f"{base}/gradio_api/queue/join", json=body)

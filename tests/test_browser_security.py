@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from served import dependency, free_port, subprocess_serve
+from served import dependency, filler, free_port, subprocess_serve
 from test_browser import PASSWORD, QUESTION, Page, browser  # noqa: F401 (fixture)
 from test_llm import FakeOpenAI, Reply, fake_openai
 from test_ui_api import seed_copy_settings
@@ -75,16 +75,32 @@ class _AttackPage(SimpleHTTPRequestHandler):
         pass
 
 
-def _attack_html(app: str, fn_index: int, doc_id: str) -> str:
-    body = {"data": [doc_id], "fn_index": fn_index, "session_hash": "attacker01", "event_data": None}
+def _attack_html(app: str, fill_fn: int, delete_fn: int, doc_id: str) -> str:
+    """The attacker's page: in a Gradio session of its own, the event that fills the report
+    picker, then the deletion (each run once its session listens on the queue's stream)."""
+    session = "attacker01"
+    join = json.dumps(app + "/gradio_api/queue/join")
+    listen = json.dumps(f"{app}/gradio_api/queue/data?session_hash={session}")
+    fill = json.dumps({"data": [], "fn_index": fill_fn, "session_hash": session, "event_data": None})
+    delete = json.dumps({"data": [doc_id], "fn_index": delete_fn, "session_hash": session, "event_data": None})
     return f"""<!doctype html><meta charset="utf-8"><title>waiting</title>
 <p>猫咪图片</p>
 <script>
-fetch({json.dumps(app + "/gradio_api/queue/join")}, {{
-  method: "POST", credentials: "include", headers: {{"Content-Type": "application/json"}},
-  body: {json.dumps(json.dumps(body))}
-}}).then(r => {{ document.title = "sent " + r.status; }})
-  .catch(e => {{ document.title = "blocked"; }});
+const send = (body) => fetch({join}, {{
+  method: "POST", credentials: "include", headers: {{"Content-Type": "application/json"}}, body: body
+}});
+(async () => {{
+  try {{
+    await send({json.dumps(fill)});
+    fetch({listen}, {{credentials: "include"}});
+    await new Promise(ok => setTimeout(ok, 2000));
+    const r = await send({json.dumps(delete)});
+    fetch({listen}, {{credentials: "include"}});
+    document.title = "sent " + r.status;
+  }} catch (e) {{
+    document.title = "blocked";
+  }}
+}})();
 </script>"""
 
 
@@ -111,9 +127,10 @@ def test_a_page_of_another_port_cannot_delete_a_report_with_the_admins_cookie(
         page.sign_in()  # the admin is signed in: the browser holds the session cookie
         docs = httpx.get(f"{app}/api/docs", timeout=30).json()
         victim = docs[0]["doc_id"]
-        fn_index, _ = dependency(app, "rq-confirm-delete")
+        delete_fn, _ = dependency(app, "rq-confirm-delete")
         origin, folder = attacker
-        (folder / "cats.html").write_text(_attack_html(app, fn_index, victim), encoding="utf-8")
+        html = _attack_html(app, filler(app, "rq-remove-pick"), delete_fn, victim)
+        (folder / "cats.html").write_text(html, encoding="utf-8")
         evil = page.context.new_page()  # the admin opens a link, in the same browser
         evil.goto(f"{origin}/cats.html")
         evil.wait_for_function("document.title !== 'waiting'", timeout=30_000)

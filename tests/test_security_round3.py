@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from served import call_event, dependency, in_thread, subprocess_serve
+from served import call_event, dependency, filler, in_thread, subprocess_serve
 from test_bounded_reads import BODY, _docx_with, _pdf_pages
 from test_llm import FakeOpenAI, Reply, fake_openai
 from test_ui_api import seed_copy_settings  # the seed corpus copied into a private root
@@ -151,23 +151,29 @@ def test_logout_ends_the_session_on_the_server(admin_app: tuple[str, Assistant])
     browser = {"Origin": base}
     assert NOT_SIGNED_IN not in _reindex(base, cookies, browser)  # signed in: the re-index starts
     out = httpx.post(f"{base}/api/admin/logout", cookies=cookies, headers=browser, timeout=30)
-    assert out.status_code == 200 and out.json()["ended"] is True
-    assert COOKIE in out.headers.get("set-cookie", "")  # the browser is told to forget it, too
+    assert out.status_code == 200
     # The attacker kept a copy of the cookie.
     assert NOT_SIGNED_IN in _reindex(base, cookies, browser)
     up = httpx.post(
         f"{base}/gradio_api/upload", files={"files": ("x.txt", b"abc")}, cookies=cookies, headers=browser, timeout=30
     )
     assert up.status_code == 403
+    assert out.json()["ended"] is True
+    assert COOKIE in out.headers.get("set-cookie", "")  # the browser is told to forget it, too
     again = httpx.post(f"{base}/api/admin/logout", cookies=cookies, headers=browser, timeout=30)
     assert again.json()["ended"] is False
     assert assistant.docs()  # nothing was lost on the way
 
 
-def _remove_event(base: str) -> int:
+def _delete(base: str, doc_id: str, cookies: dict[str, str], headers: dict[str, str]) -> httpx.Response:
+    """The library's 确认删除 event through Gradio's API, as the issue's attacker sent it: first
+    the page-load event that fills the report picker in its session, then the deletion."""
+    session = "attacker-" + headers.get("Origin", "none")[-6:]
+    call_event(base, filler(base, "rq-remove-pick"), [], cookies=cookies, headers=headers, session=session)
     fn, inputs = dependency(base, "rq-confirm-delete")
     assert inputs == ["dropdown"]
-    return fn
+    joined, _output = call_event(base, fn, [doc_id], cookies=cookies, headers=headers, session=session)
+    return joined
 
 
 @pytest.mark.parametrize(
@@ -185,10 +191,9 @@ def test_a_page_of_another_origin_cannot_delete_a_report(
     base, assistant = admin_app
     cookies, _csrf = _login(base)
     victim = assistant.docs()[0].doc_id
-    joined, output = call_event(base, _remove_event(base), [victim], cookies=cookies, headers=headers)
-    assert joined.status_code == 403 and output is None, joined.text
-    assert "其他网站" in joined.json()["error"]
-    assert victim in {d.doc_id for d in assistant.docs()}
+    joined = _delete(base, victim, cookies, headers)
+    assert victim in {d.doc_id for d in assistant.docs()}  # before: deleted
+    assert joined.status_code == 403 and "其他网站" in joined.json()["error"], joined.text
 
 
 def test_a_script_with_the_cookie_but_no_origin_needs_the_csrf_token(admin_app: tuple[str, Assistant]) -> None:
@@ -207,11 +212,16 @@ def test_a_script_with_the_cookie_but_no_origin_needs_the_csrf_token(admin_app: 
     assert ok.status_code == 200, ok.text
 
 
-def test_the_apps_own_pages_may_change_things(admin_app: tuple[str, Assistant]) -> None:
-    base, _assistant = admin_app
-    cookies, _csrf = _login(base)
-    for headers in ({"Origin": base}, {"Referer": f"{base}/?tab=library"}):
-        assert NOT_SIGNED_IN not in _reindex(base, cookies, headers)
+def test_the_apps_own_pages_may_change_things(tmp_path: Path) -> None:
+    assistant = Assistant(seed_copy_settings(tmp_path, admin_password=PASSWORD))
+    assistant.ingest()
+    with in_thread(assistant) as base:
+        cookies, _csrf = _login(base)
+        for headers in ({"Origin": base}, {"Referer": f"{base}/?tab=library"}):
+            assert NOT_SIGNED_IN not in _reindex(base, cookies, headers)
+        victim = assistant.docs()[0].doc_id
+        assert _delete(base, victim, cookies, {"Origin": base}).status_code == 200
+        assert victim not in {d.doc_id for d in assistant.docs()}  # the same request, from the app, works
 
 
 def test_sign_in_and_out_only_from_the_apps_pages(admin_app: tuple[str, Assistant]) -> None:
