@@ -178,8 +178,9 @@ class ServerSettings(_Group):
     ask_threads: int = Field(
         16,
         ge=1,
-        description="Questions of the HTTP API answered at once (each waits for its LLM in a thread of its "
-        "own pool); more queue without holding a thread, so slow answers never starve /api/docs or search.",
+        description="Questions of the HTTP API answered at once, in a thread pool of their own; more queue "
+        "without holding a thread, so questions waiting on a slow LLM never starve /api/docs or search. "
+        "Higher answers a burst of slow questions sooner, but their fallbacks then compete for the CPU.",
     )
 
 

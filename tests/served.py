@@ -1,11 +1,11 @@
 """Serving the app for attack tests: uvicorn in a thread, `reformqa serve` in a subprocess,
-and Gradio's own HTTP API (an event called and its output read from the queue's stream)."""
+and Gradio's own HTTP API (from bench/attack_kit.py: an event called and its output read
+from the queue's stream)."""
 
 from __future__ import annotations
 
-import json
+import importlib.util
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -15,15 +15,31 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
-import httpx
 import uvicorn
 
 from assistant.facade import Assistant
 from ui.app import create_app, uvicorn_options
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _kit() -> ModuleType:
+    """bench/attack_kit.py: Gradio's HTTP API as the attack script drives it (one copy)."""
+    if "bench_attack_kit" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("bench_attack_kit", REPO / "bench" / "attack_kit.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench_attack_kit"] = module  # dataclasses look their module up here
+        spec.loader.exec_module(module)
+    return sys.modules["bench_attack_kit"]
+
+
+_KIT = _kit()
+dependency = _KIT.dependency
+filler = _KIT.filler
+call_event = _KIT.call_event
 
 
 def free_port() -> int:
@@ -98,50 +114,3 @@ def subprocess_serve(root: Path, corpus: Path, args: list[str], env: dict[str, s
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-def dependency(base: str, elem_id: str) -> tuple[int, list[str]]:
-    """The fn_index of the event a component with `elem_id` triggers, and its inputs' types."""
-    config = httpx.get(f"{base}/config", timeout=30).json()
-    types = {c["id"]: c.get("type", "") for c in config["components"]}
-    ids = {c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id}
-    dep = next(d for d in config["dependencies"] if any(t[0] in ids for t in d["targets"]))
-    return dep["id"], [types.get(i, "") for i in dep["inputs"]]
-
-
-def filler(base: str, elem_id: str) -> int:
-    """The fn_index of the page-load event that fills the choices of the dropdown `elem_id`
-    (Gradio refuses a dropdown value not among a session's choices, so an attacker's session
-    runs this first)."""
-    config = httpx.get(f"{base}/config", timeout=30).json()
-    target = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id)
-    return int(next(d["id"] for d in config["dependencies"] if d["outputs"] == [target] and not d["inputs"]))
-
-
-def call_event(
-    base: str,
-    fn_index: int,
-    data: list[Any],
-    *,
-    cookies: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-    timeout: float = 60,
-    session: str = "",
-) -> tuple[httpx.Response, list[Any] | None]:
-    """Gradio's own API: join the queue, then read the event's output from the queue's
-    stream. The output is None when the join was refused."""
-    session = session or secrets.token_hex(6)
-    body = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None}
-    with httpx.Client(timeout=timeout, cookies=cookies, headers=headers) as c:
-        joined = c.post(f"{base}/gradio_api/queue/join", json=body)
-        if joined.status_code != 200:
-            return joined, None
-        with c.stream("GET", f"{base}/gradio_api/queue/data", params={"session_hash": session}) as events:
-            for line in events.iter_lines():
-                if not line.startswith("data:"):
-                    continue
-                msg = json.loads(line[5:])
-                if msg.get("msg") == "process_completed":
-                    output = msg.get("output") or {}
-                    return joined, list(output.get("data") or [output.get("error")])
-    return joined, None
