@@ -356,7 +356,15 @@ class OriginGuard:
                 if refusal:
                     conn = HTTPConnection(scope)
                     client = conn.client.host if conn.client else "?"
-                    log.warning("refused %s %s from %s: %s", scope.get("method"), path, client, refusal)
+                    log.warning(
+                        "refused %s %s from %s: %s (own origin %s; behind a reverse proxy, set "
+                        "server.trusted_proxies or server.allowed_origins)",
+                        scope.get("method"),
+                        path,
+                        client,
+                        refusal,
+                        self.own_origin(conn),
+                    )
                     await _respond(send, 403, refusal)
                     return
         await self.app(scope, receive, send)
