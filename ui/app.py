@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import gradio as gr
@@ -107,5 +108,10 @@ def serve(assistant: Assistant, *, host: str = "127.0.0.1", port: int = 7860, **
     import uvicorn
 
     app = create_app(assistant)
+    if assistant.engine.llm_configured:
+        # The LLM client's imports (openai, langchain_openai) take about a second of CPU,
+        # holding every other request up: paid here, before the port opens, not by the
+        # first question.
+        importlib.import_module("assistant.llm")
     print(f"ReformQA: http://{host}:{port}/  (API: /api/ask, /api/search, /api/docs)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", **{**uvicorn_options(assistant), **options})
