@@ -886,7 +886,9 @@ def test_a_huge_reply_is_cut_off_on_the_wire(tmp_path: Path, server: FakeOpenAI,
     a = llm.answer(question_of(Q), HITS)
     assert a.mode == "extractive" and a.note.startswith("大模型服务不可用")
     assert _wait_until(lambda: server.active == 0, 5.0)
-    assert server.sent < 3 * MAX_REPLY_BYTES
+    # What the client read (4 MB) and what the kernel's socket buffers took on the way (a few
+    # MB on loopback); before, all 50 MB were read and parsed.
+    assert server.sent < 5 * MAX_REPLY_BYTES, server.sent
 
 
 # -- issue 20, finding 2: every sentence shown is in the source it cites, clause by clause -----
