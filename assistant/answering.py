@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from assistant.answer_types import Answer, Turn
 from assistant.conversation import resolve
@@ -43,6 +44,15 @@ class Answerer(Protocol):
     def answer(self, question: Question, hits: Sequence[Hit]) -> Answer: ...
 
     def stream(self, question: Question, hits: Sequence[Hit]) -> Iterable[Answer]: ...
+
+
+@runtime_checkable
+class PerQuestion(Protocol):
+    """An answerer with state for one question (the LLM's deadline, shared by its rewrite
+    and its answer): `begin` gives that question's copy, its clock started at `started`
+    (`time.monotonic()` when the question arrived)."""
+
+    def begin(self, started: float) -> Answerer: ...
 
 
 @dataclass(frozen=True)
@@ -96,14 +106,14 @@ class AnswerEngine:
                 docs = list(self._docs())
                 chunks = [r for d in docs for r in self._chunks_of(d.doc_id)]
                 gaz = Gazetteer.build(docs, chunks, vocabulary=kw)
-                extractive = ExtractiveAnswerer(
-                    self._embedder(), kw, self.config, places=gaz, chunks_of=self._chunks_of
-                )
+                embedder = self._embedder()
+                extractive = ExtractiveAnswerer(embedder, kw, self.config, places=gaz, chunks_of=self._chunks_of)
                 llm: Answerer | None = None
                 if self.llm_configured:
-                    from assistant.llm import LLMAnswerer
+                    from assistant.llm import GroundingParts, LLMAnswerer
 
-                    llm = LLMAnswerer(self.settings, extractive, self.config)
+                    parts = GroundingParts(embedder, kw, gaz)  # the LLM answerer is built from parts
+                    llm = LLMAnswerer(self.settings, extractive, parts, self.config)
                 declared = frozenset(canonical_place(r) for d in docs for r in d.meta.regions)
                 self._gen = _Generation(kw, gaz, extractive, llm, declared)
             return self._gen
@@ -148,8 +158,11 @@ class AnswerEngine:
         self, question: str, history: Sequence[Turn], use_llm: bool | None, flt: SearchFilter | None
     ) -> tuple[Answerer, Question, list[Hit]]:
         """The one retrieval path of streamed and final answers."""
+        started = time.monotonic()  # the question's time includes opening the index on first use
         q = self._check(question)
         answerer = self.answerer(use_llm)
+        if isinstance(answerer, PerQuestion):
+            answerer = answerer.begin(started)
         resolved = self.resolve_question(q, history, answerer)
         analyzed = self.analyze(resolved)
         wide = analyzed.kind == "comparison" or analyzed.cross_place or is_cross_report(resolved)

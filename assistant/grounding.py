@@ -92,8 +92,6 @@ class AnswerConfig:
     """Cited claims checked per LLM reply (each costs an embedding); markers beyond are dropped."""
     max_reply_chars: int = 8000
     """LLM replies are cut here: an answer over a few sources is never longer, a runaway is bounded."""
-    stream_deadline: float = 90.0
-    """Seconds a streamed LLM answer may take in total, however steadily it trickles."""
 
 
 UNPLACED = "未注明地区的报告"

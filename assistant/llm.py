@@ -22,12 +22,19 @@ Same interface as the extractive answerer, and it leans on it at every uncertain
   so it is not shown; the extractive answer is returned with a note saying why.
 - **Endpoint failure** (connection, HTTP error, timeout, malformed reply), before or
   during a stream: the extractive answer with a visible note (`NOTE_UNAVAILABLE`).
-- **Bounds**: a reply is cut at `AnswerConfig.max_reply_chars` and parsed in linear time;
-  a stream ends at `AnswerConfig.stream_deadline` seconds in total, however steadily it
-  trickles, with what is grounded so far (or the extractive answer) and a note.
-- **Unsupported claims**: a cited sentence whose source sentence shares too little with it
-  (`min_claim_support`), or fails the place/year check of `assistant.grounding`, is dropped;
-  when nothing supported remains the extractive answer is given with a note.
+- **Bounds**: one deadline per question (`llm.timeout`, `begin`) covers the follow-up
+  rewrite, the answer (streamed or not) and every retry, however the endpoint behaves
+  (`assistant.llm_client`); at the deadline the answer is what is grounded so far, or the
+  extractive answer, with a note. A reply is cut at `AnswerConfig.max_reply_chars` (and
+  on the wire at `MAX_REPLY_BYTES`) and parsed in linear time.
+- **Unsupported claims**: a cited sentence whose best source sentence shares too little
+  with it (`min_claim_support`), fails the place/year check of `assistant.grounding`, or has
+  a clause its cited sources do not hold (`assistant.claims`: numbers, names, content words)
+  is dropped; so is a sentence that cites nothing. The note of a grounded answer says how
+  many were left out (and repeats those saying what the sources lack); when nothing
+  supported remains the extractive answer is given with a note.
+- **Instructions inside reports** (`assistant.injection`) are marked in the prompt and
+  support no claim.
 
 `mode="llm"` exactly when the model's text is what the user sees. The API key is only
 handed to the client as a `SecretStr`; it is scrubbed from logged error messages, and
@@ -36,24 +43,23 @@ credentials in the endpoint URL (`http://user:pass@host`) are redacted wherever 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
-import queue
 import re
-import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import openai
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
-from pydantic import SecretStr
 
 from assistant.answer_types import Answer, AnswerBlock, Citation, ComparisonRow, Turn
-from assistant.extractive import ExtractiveAnswerer
+from assistant.claims import ClauseChecker
 from assistant.grounding import (
     AnswerConfig,
     PlaceIndex,
@@ -65,6 +71,7 @@ from assistant.grounding import (
     lead_sentences,
     sentences_of,
 )
+from assistant.llm_client import Deadline, DeadlineExceeded, LLMClient
 from assistant.prompts import (
     CANNOT_ANSWER,
     PackedSource,
@@ -76,7 +83,9 @@ from assistant.prompts import (
 )
 from assistant.question import Question
 from index.chunking import token_counter
+from index.embedders import Embedder
 from index.errors import ReformQAError
+from index.keyword import KeywordIndex
 from index.search import is_cross_report
 from index.settings import Settings
 from index.textnorm import char_bigrams, normalize
@@ -87,8 +96,9 @@ log = logging.getLogger(__name__)
 NOTE_UNAVAILABLE = "大模型服务不可用（{reason}），以下为抽取式答案。"
 NOTE_UNCITED = "大模型的回答没有标注可核对的来源，以下为抽取式答案。"
 NOTE_UNSUPPORTED = "大模型回答中的说法在所引来源中找不到依据，以下为抽取式答案。"
+NOTE_LEFT_OUT = "大模型回答中有 {n} 句没有标注来源或所引来源不支持，已略去。"
 NOTE_DEADLINE = "大模型在 {seconds:.0f} 秒内没有答完，以下为截至此时已核对的部分。"
-NOTE_DEADLINE_FALLBACK = "大模型在 {seconds:.0f} 秒内没有答完，以下为抽取式答案。"
+NOTE_DEADLINE_FALLBACK = "大模型在 {seconds:.0f} 秒内没有答完（请求超时），以下为抽取式答案。"
 
 _NUM = r"[0-9０-９]{1,3}"
 _MARKER = re.compile(rf"[\[［【]\s*(?:来源\s*)?({_NUM}(?:\s*(?:[,，、;；]|[-–—~～])\s*(?:来源\s*)?{_NUM})*)\s*[\]］】]")
@@ -226,7 +236,19 @@ class Grounded:
     dropped: int
     """Markers dropped: out of range, or standing behind a claim the source does not support."""
     unsupported: int = 0
-    """Sentences dropped because their cited source does not support them."""
+    """Sentences dropped because their cited sources do not support every clause of them."""
+    uncited: int = 0
+    """Sentences dropped because they cite no source."""
+    sentences: tuple[tuple[str, str], ...] = ()
+    """Every sentence of the reply without markers, with what became of it: "kept",
+    "unsupported" or "uncited"."""
+    offered: tuple[Citation, ...] = ()
+    """The source sentences that best match the cited sentences, kept or not (what a
+    declining answer offers to read)."""
+
+    def asides(self) -> list[str]:
+        """Uncited sentences that say what the sources lack: shown apart, never as the answer."""
+        return [t for t, st in self.sentences if st == "uncited" and _DECLINE.search(t)]
 
 
 @dataclass(frozen=True)
@@ -236,22 +258,39 @@ class _Support:
     """How much of the claim's content the sentence holds (0–1)."""
 
 
+@dataclass(frozen=True)
+class GroundingParts:
+    """What checking a model's citations needs of the index: the embedder (claim ↔ sentence
+    similarity), the keyword index (term weights) and the places of the reports."""
+
+    embedder: Embedder
+    keyword: KeywordIndex
+    places: PlaceIndex
+
+
+class Fallback(Protocol):
+    """The answerer that answers whenever the model cannot (the extractive one)."""
+
+    def answer(self, question: Question, hits: Sequence[Hit]) -> Answer: ...
+
+
 class Grounder:
     """Maps each cited claim to the best-supporting sentence of its source, and drops the
     claims no cited sentence supports (or that fail the place/year check)."""
 
     def __init__(
         self,
-        extractive: ExtractiveAnswerer,
+        parts: GroundingParts,
+        config: AnswerConfig,
         sources: Sequence[PackedSource],
         question: Question | None = None,
-        places: PlaceIndex | None = None,
     ) -> None:
-        self.extractive = extractive
+        self.parts = parts
         self.sources = sources
-        self.config = extractive.config
+        self.config = config
         self.question = question
-        self.places = places or extractive.places
+        self.places = parts.places
+        self.clauses = ClauseChecker(parts.keyword, self.places)
 
     def _sentences(self, hit: Hit) -> list[Sentence]:
         found = sentences_of([hit])
@@ -270,7 +309,7 @@ class Grounder:
             return []
         cfg = self.config
         cands = {n: self._sentences(self.sources[n - 1].hit) for n in sorted({n for _, n in refs})}
-        embedder = self.extractive.embedder
+        embedder = self.parts.embedder
         flat = embedder.embed_documents([s.text for n in cands for s in cands[n]])
         vecs, at = {}, 0
         for n, sents in cands.items():
@@ -279,7 +318,7 @@ class Grounder:
         qvecs = dict(zip(claims, embedder.embed_queries(claims), strict=True))
         out = []
         for claim, n in refs:
-            weights, grams = TermWeights(claim, self.extractive.keyword), char_bigrams(normalize(claim))
+            weights, grams = TermWeights(claim, self.parts.keyword), char_bigrams(normalize(claim))
             dense = vecs[n] @ qvecs[claim]
             scores = []
             for s, d in zip(cands[n], dense, strict=True):
@@ -304,8 +343,9 @@ class Grounder:
         return self.question is None or fits(sup.sentence, self.question, self.places)
 
     def ground(self, text: str) -> Grounded:
-        """Check, renumber and cite every marker run of `text`; drop the sentences whose
-        cited sources do not support them."""
+        """Check, renumber and cite every marker run of `text`. A sentence is kept only when
+        it cites a source and every clause of it is in the sources it cites (`assistant.claims`);
+        uncited sentences are left out too (those saying what the sources lack become asides)."""
         runs = parse_markers(text)
         spans = claim_spans(text)
         valid = [[n for n in run.numbers if 1 <= n <= len(self.sources)] for run in runs]
@@ -318,25 +358,46 @@ class Grounder:
         kept = [[sup for sup in (next(supports) for _ in ok) if self._ok(sup)] for ok in capped]
         where = _span_of_runs(spans, runs)
         citing = {where[i] for i, ok in enumerate(capped) if ok}
-        backed = {where[i] for i, k in enumerate(kept) if k}
-        drop = citing - backed
+        backed: dict[int, list[Hit]] = {}
+        for i, k in enumerate(kept):
+            if k:
+                backed.setdefault(where[i], []).extend(sup.sentence.hit for sup in k)
+        drop = citing - {si for si, hits in backed.items() if not self._gap(text, spans[si], hits)}
+        uncited = {si for si in range(len(spans)) if si not in citing}
+        gone = drop | uncited
+        status = ["unsupported" if si in drop else "uncited" if si in uncited else "kept" for si in range(len(spans))]
+        sentences = tuple((strip_markers(text[a:b]).strip(), st) for (a, b), st in zip(spans, status, strict=True))
+        offered: dict[tuple[str, int, int], Citation] = {}
+        for sup in (sup for k in kept for sup in k):
+            self._number(offered, sup.sentence)
         numbering: dict[tuple[str, int, int], Citation] = {}
         out, last, ri = [], 0, 0
         for si, (a, b) in enumerate(spans):
             piece, pos = [], a
             while ri < len(runs) and where[ri] == si:
                 run = runs[ri]
-                new = [] if si in drop else [self._number(numbering, sup.sentence) for sup in kept[ri]]
+                new = [] if si in gone else [self._number(numbering, sup.sentence) for sup in kept[ri]]
                 piece += [text[pos : run.start], "".join(f"[{k}]" for k in dict.fromkeys(new))]
                 pos, ri = run.end, ri + 1
             piece.append(text[pos:b])
             out.append(text[last:a])
-            if si not in drop:
+            if si not in gone:
                 out.append("".join(piece))
             last = b
-        used = sum(len(k) for i, k in enumerate(kept) if where[i] not in drop)
+        used = sum(len(k) for i, k in enumerate(kept) if where[i] not in gone)
         dropped = sum(len(run.numbers) for run in runs) - used
-        return Grounded("".join(out).strip(), tuple(numbering.values()), dropped, len(drop))
+        body = re.sub(r"\n{3,}", "\n\n", "".join(out)).strip()
+        return Grounded(
+            body, tuple(numbering.values()), dropped, len(drop), len(uncited), sentences, tuple(offered.values())
+        )
+
+    def _gap(self, text: str, span: tuple[int, int], hits: Sequence[Hit]) -> str:
+        """Why a clause of the sentence at `span` is not in `hits` ("" when all are)."""
+        sentence = strip_markers(text[span[0] : span[1]])
+        why = self.clauses.unsupported(sentence, list({h.chunk.id: h for h in hits}.values()))
+        if why:
+            log.info("LLM sentence dropped: %s", why)
+        return why
 
     @staticmethod
     def _number(numbering: dict[tuple[str, int, int], Citation], s: Sentence) -> int:
@@ -388,39 +449,52 @@ def declines(text: str, cited: bool) -> bool:
 class LLMAnswerer:
     """Answers from search hits with an OpenAI-compatible chat model (see the module docstring).
 
-    `fallback` is the extractive answerer of the same index: it answers whenever the model
-    fails, and its grounding (term weights, places, checks) backs the model's citations.
+    It is composed of the pipeline's parts: `fallback` answers whenever the model fails (the
+    extractive answerer of the same index), and `parts` (embedder, keyword index, places)
+    check the model's citations with the shared grounding of `assistant.grounding`.
     """
 
     mode = "llm"
 
-    def __init__(self, settings: Settings, fallback: ExtractiveAnswerer, config: AnswerConfig | None = None) -> None:
+    def __init__(self, settings: Settings, fallback: Fallback, parts: GroundingParts, config: AnswerConfig) -> None:
         self.settings = settings
         self.fallback = fallback
-        self.config = config or fallback.config
+        self.parts = parts
+        self.config = config
         self.prompts: Prompts = load_prompts(settings.prompts_dir)
         self._count = token_counter(settings.chunking.encoding)
-        self._chat: ChatOpenAI | None = None
+        self._client: LLMClient | None = None
+        self._deadline: Deadline | None = None
 
     def __repr__(self) -> str:
         return f"LLMAnswerer(base_url={redact(self.settings.llm.base_url)!r}, model={self.settings.llm.model!r})"
 
     @property
-    def chat(self) -> ChatOpenAI:
-        """The LangChain client, built on first use."""
-        if self._chat is None:
+    def client(self) -> LLMClient:
+        """The endpoint's client, built on first use (shared by the per-question copies)."""
+        if self._client is None:
             _redact_client_logs()
-            cfg = self.settings.llm
-            key = self.settings.llm_api_key.get_secret_value()
-            self._chat = ChatOpenAI(
-                model=cfg.model,
-                base_url=cfg.base_url,
-                api_key=SecretStr(key or "not-needed"),  # local servers take any key; the client wants one
-                timeout=cfg.timeout,
-                max_retries=cfg.max_retries,
-                temperature=cfg.temperature,
-            )
-        return self._chat
+            self._client = LLMClient(self.settings.llm, self.settings.llm_api_key.get_secret_value())
+        return self._client
+
+    @property
+    def chat(self) -> ChatOpenAI:
+        """The LangChain model behind the client."""
+        return self.client.chat
+
+    def begin(self, started: float | None = None) -> LLMAnswerer:
+        """This answerer for one question: its rewrite and its answer share one deadline,
+        `llm.timeout` seconds from `started` (`time.monotonic()`; now by default), retries
+        included."""
+        _ = self.client  # built once, on the shared answerer, before the copy
+        one = copy.copy(self)
+        timeout = self.settings.llm.timeout
+        one._deadline = Deadline((time.monotonic() if started is None else started) + timeout, timeout)
+        return one
+
+    def deadline(self) -> Deadline:
+        """The question's deadline (`begin`), or a fresh one for a direct call."""
+        return self._deadline or Deadline.after(self.settings.llm.timeout)
 
     # -- prompts --------------------------------------------------------------------------
     def messages(self, question: Question, sources: Sequence[PackedSource]) -> list[BaseMessage]:
@@ -436,12 +510,15 @@ class LLMAnswerer:
 
     # -- answers --------------------------------------------------------------------------
     def answer(self, question: Question, hits: Sequence[Hit]) -> Answer:
-        """The cited LLM answer, or the extractive one with a note when the LLM fails."""
+        """The cited LLM answer, or the extractive one with a note when the LLM fails or
+        the question's deadline passes."""
         if not hits:
             return self.fallback.answer(question, hits)
-        sources, started = self.pack(hits), time.perf_counter()
+        sources, started, deadline = self.pack(hits), time.perf_counter(), self.deadline()
         try:
-            reply = self.chat.invoke(self.messages(question, sources)).text
+            reply = self.client.invoke(self.messages(question, sources), deadline)
+        except DeadlineExceeded:
+            return self._late(question, hits, sources, "", deadline)
         except Exception as e:  # noqa: BLE001 - any endpoint failure falls back to extractive
             return self._fallback(e, question, hits)
         return self.finish(question, hits, sources, reply, time.perf_counter() - started)
@@ -449,75 +526,53 @@ class LLMAnswerer:
     def stream(self, question: Question, hits: Sequence[Hit]) -> Iterator[Answer]:
         """Partial answers as tokens arrive (no citations yet); the last one is final.
 
-        `llm.timeout` bounds each read; `AnswerConfig.stream_deadline` bounds the whole
-        answer: the stream is read on a worker thread and abandoned at the deadline.
+        The question's deadline (`llm.timeout`) bounds the whole answer, however steadily
+        the endpoint trickles: then the answer is what is checked so far, or the
+        extractive one, with a note.
         """
         if not hits:
             yield self.fallback.answer(question, hits)
             return
-        sources, started = self.pack(hits), time.perf_counter()
-        deadline = time.monotonic() + self.config.stream_deadline
-        pieces: queue.Queue[tuple[str, object]] = queue.Queue()
-        stop = threading.Event()
-        threading.Thread(target=self._read, args=(question, sources, pieces, stop), daemon=True).start()
+        sources, started, deadline = self.pack(hits), time.perf_counter(), self.deadline()
         raw, shown = "", ""
-        while True:
-            try:
-                kind, value = pieces.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                stop.set()
-                yield self._late(question, hits, sources, raw, time.perf_counter() - started)
-                return
-            if kind == "error":
-                yield self._fallback(value if isinstance(value, Exception) else LLMError(str(value)), question, hits)
-                return
-            if kind == "end":
-                break
-            raw += str(value)
-            if len(raw) >= self.config.max_reply_chars:
-                stop.set()
-                raw = raw[: self.config.max_reply_chars]
-                break
-            text = preview(raw, len(sources))
-            if text and text != shown:
-                shown = text
-                yield Answer(
-                    question.text, question.text, text, True, "llm", kind=question.kind, debug={"partial": 1.0}
-                )
+        pieces = self.client.stream(self.messages(question, sources), deadline)
+        try:
+            for piece in pieces:
+                raw += piece
+                if len(raw) >= self.config.max_reply_chars:
+                    raw = raw[: self.config.max_reply_chars]
+                    break
+                text = preview(raw, len(sources))
+                if text and text != shown:
+                    shown = text
+                    yield Answer(
+                        question.text, question.text, text, True, "llm", kind=question.kind, debug={"partial": 1.0}
+                    )
+        except DeadlineExceeded:
+            yield self._late(question, hits, sources, raw, deadline)
+            return
+        except Exception as e:  # noqa: BLE001 - any endpoint failure falls back to extractive
+            yield self._fallback(e, question, hits)
+            return
+        finally:
+            pieces.close()  # cancels the request when the reply was cut or the reader left
         yield self.finish(question, hits, sources, raw, time.perf_counter() - started)
 
-    def _read(
-        self,
-        question: Question,
-        sources: Sequence[PackedSource],
-        out: queue.Queue[tuple[str, object]],
-        stop: threading.Event,
-    ) -> None:
-        """Pump the model's stream into `out` until it ends, fails or the reader gives up."""
-        try:
-            for chunk in self.chat.stream(self.messages(question, sources)):
-                if stop.is_set():
-                    return
-                out.put(("text", chunk.text))
-            out.put(("end", None))
-        except Exception as e:  # noqa: BLE001 - handed to the reader, which falls back
-            out.put(("error", e))
-
     def _late(
-        self, question: Question, hits: Sequence[Hit], sources: Sequence[PackedSource], raw: str, seconds: float
+        self, question: Question, hits: Sequence[Hit], sources: Sequence[PackedSource], raw: str, deadline: Deadline
     ) -> Answer:
         """At the deadline: what the model said so far, if any of it is grounded (the last,
         unfinished sentence left out), else the extractive answer; a note either way."""
-        limit = self.config.stream_deadline
+        limit = deadline.seconds
         log.warning("LLM endpoint %s passed the %.0f s deadline; answer cut", redact(self.settings.llm.base_url), limit)
         done = clean_reply(raw)
         spans = claim_spans(done)
         if spans and not _CLAIM_END.search(done[spans[-1][0] : spans[-1][1]]):
             done = done[: spans[-1][0]]
         if done.strip():
-            partial = self.finish(question, hits, sources, done, seconds)
+            partial = self.finish(question, hits, sources, done, limit)
             if partial.mode == "llm" and partial.grounded:
-                return dataclasses.replace(partial, note=NOTE_DEADLINE.format(seconds=limit))
+                return dataclasses.replace(partial, note=NOTE_DEADLINE.format(seconds=limit) + partial.note)
         answer = self.fallback.answer(question, hits)
         return dataclasses.replace(answer, note=NOTE_DEADLINE_FALLBACK.format(seconds=limit))
 
@@ -525,20 +580,24 @@ class LLMAnswerer:
         self, question: Question, hits: Sequence[Hit], sources: Sequence[PackedSource], reply: str, seconds: float
     ) -> Answer:
         """Turn the model's complete reply into the final `Answer`."""
-        g = Grounder(self.fallback, sources, question).ground(clean_reply(reply[: self.config.max_reply_chars]))
+        text = clean_reply(_OPEN_MARKER_TAIL.sub("", reply[: self.config.max_reply_chars]))  # a cut "[1" goes
+        g = Grounder(self.parts, self.config, sources, question).ground(text)
         debug = {
             "sources": float(len(sources)),
             "context_tokens": float(sum(s.tokens for s in sources)),
             "dropped_markers": float(g.dropped),
             "unsupported_claims": float(g.unsupported),
+            "uncited_sentences": float(g.uncited),
             "llm_seconds": round(seconds, 3),
         }
-        if declines(g.text, bool(g.citations)):
-            related = g.citations or tuple(cite(i, s) for i, s in enumerate(lead_sentences(hits, 3), 1))
+        if declines(text, bool(g.citations)):
+            # Not grounded, so the model's own words are shown as a notice: its statements of
+            # what the sources lack, and the sentences that are not unsupported claims.
+            related = g.offered or tuple(cite(i, s) for i, s in enumerate(lead_sentences(hits, 3), 1))
+            shown = "".join(t for t, st in g.sentences if st != "unsupported" or _DECLINE.search(t)).strip()
             out = declined(question, "", [], "llm")
-            text = strip_markers(g.text)
             return dataclasses.replace(
-                out, text=text, blocks=(AnswerBlock("notice", (text,)),), related=related, debug=debug
+                out, text=shown, blocks=(AnswerBlock("notice", (shown,)),), related=related, debug=debug
             )
         if not g.citations:
             why = NOTE_UNSUPPORTED if g.unsupported else NOTE_UNCITED
@@ -549,7 +608,17 @@ class LLMAnswerer:
         rows = comparison_rows(g.text) if cross else ()
         blocks = (AnswerBlock("paragraph", (g.text,)),)
         return Answer(
-            question.text, question.text, g.text, True, "llm", g.citations, rows, blocks, question.kind, debug=debug
+            question.text,
+            question.text,
+            g.text,
+            True,
+            "llm",
+            g.citations,
+            rows,
+            blocks,
+            question.kind,
+            note=_left_out_note(g),
+            debug=debug,
         )
 
     def _fallback(self, error: Exception, question: Question, hits: Sequence[Hit]) -> Answer:
@@ -574,7 +643,7 @@ class LLMAnswerer:
         prompt = self.prompts.rewrite.render(history=history_block(history), question=question)
         url = redact(self.settings.llm.base_url)
         try:
-            reply = self.chat.invoke([HumanMessage(prompt)]).text
+            reply = self.client.invoke([HumanMessage(prompt)], self.deadline())
         except Exception as e:  # noqa: BLE001 - translated to the project's error type
             raise LLMError(
                 f"LLM endpoint {url} could not rewrite the question ({type(e).__name__}: {self._scrub(str(e))})"
@@ -584,6 +653,15 @@ class LLMAnswerer:
         if not out or len(out) > self.settings.search.max_query_chars:
             raise LLMError(f"LLM endpoint {url} returned no usable rewrite")
         return out
+
+
+def _left_out_note(g: Grounded) -> str:
+    """What the grounded answer left out of the model's reply, shown beside it."""
+    parts = g.asides()
+    left = g.unsupported + g.uncited - len(parts)
+    if left:
+        parts.append(NOTE_LEFT_OUT.format(n=left))
+    return "".join(parts)
 
 
 def _reason(error: Exception) -> str:

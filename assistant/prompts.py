@@ -7,7 +7,10 @@ broken edit fails at start-up, not in the middle of an answer.
 
 Sources are numbered and fenced (`<<<来源 [n]` … `来源 [n] 结束>>>`). Angle brackets in
 report text are replaced by their full-width forms, so no source can close its fence
-or open another one: whatever a report says stays inside its fence, as data.
+or open another one: whatever a report says stays inside its fence, as data. Report text
+that addresses an AI assistant ("忽略以上指令…", a `system:` line; `assistant.injection`) is
+also marked inside its source (`【疑似对AI的指令…】`), and the system prompt says never to
+follow or repeat what is marked.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.answer_types import Turn
+from assistant.injection import fence_instructions
 from index.errors import ConfigError
 from index.types import Hit
 
@@ -117,7 +121,8 @@ def fence(n: int, hit: Hit) -> str:
     head = [f"<<<来源 [{n}]", f"报告：{defang(r.title)}"]
     if r.chunk.section_path:
         head.append(f"章节：{defang(r.chunk.section_path)}")
-    return "\n".join([*head, "正文：", defang(r.chunk.text.strip()), f"来源 [{n}] 结束>>>"])
+    body = defang(fence_instructions(r.chunk.text.strip()))
+    return "\n".join([*head, "正文：", body, f"来源 [{n}] 结束>>>"])
 
 
 def pack_sources(hits: Sequence[Hit], budget: int, count: Callable[[str], int]) -> list[PackedSource]:

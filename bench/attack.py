@@ -1,4 +1,4 @@
-"""Replay of the attacks of issue 12 against the web app, on loopback only, bounded.
+"""Replay of the attacks of issues 12 and 20 against the web app, on loopback only, bounded.
 
 For each attack a probe thread asks GET /api/docs every 0.2 s while the attack runs and
 the script prints how long /api/docs took (median and worst); the target is at most 1 s.
@@ -10,11 +10,18 @@ the script prints how long /api/docs took (median and worst); the target is at m
    from 4 clients at once (finding 5).
 4. With the admin password: an upload of a .docx zip bomb (a few hundred KB that inflate to
    hundreds of MB) and a large GBK text, then the library's upload event (finding 6).
+Issue 20 (bench/attacks20.py): 20-1 an LLM endpoint dripping a byte a second (1 ask, then 45),
+20-3 a session cookie replayed after logout, 20-5 a deletion from another origin with the
+admin's cookie, 20-4 a new X-Forwarded-For per login try (last: it leaves a back-off).
 
 Usage:
     python bench/attack.py                         # starts its own app (seed corpus, fake embedder)
     python bench/attack.py --url http://127.0.0.1:7860 --password PW   # a running app
-Options: --max-seconds per attack (default 60), --real-model for the own app.
+Options: --max-seconds per attack (default 60), --real-model for the own app, --drip-port
+PORT to serve the dripping endpoint for a running app started with
+REFORMQA_LLM__BASE_URL=http://127.0.0.1:PORT/v1 REFORMQA_LLM__TIMEOUT=5 REFORMQA_LLM__MAX_RETRIES=0
+(without it, 20-1 is skipped against a running app). The own app uses that endpoint, which
+answers 503 at once outside 20-1.
 Exit status 1 when /api/docs took more than 1 s, failed, or an attack was not refused.
 """
 
@@ -27,54 +34,24 @@ import os
 import secrets
 import shutil
 import socket
-import statistics
 import sys
 import tempfile
 import threading
 import time
 import zipfile
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from attack_kit import COOKIE, CSRF_HEADER, Result, dependency, probe
+from attacks20 import DrippingLLM, cross_origin, dripping_llm, forwarded_for, login, logout_replay
 from load import environment, server  # the same private server as the load test
 
 REPO = Path(__file__).resolve().parent.parent
-TARGET = 1.0  # seconds for /api/docs during an attack
-COOKIE = "rq_admin"
-
-
-@dataclass
-class Result:
-    name: str
-    statuses: Counter[str] = field(default_factory=Counter)
-    latencies: list[float] = field(default_factory=list)
-    probe_failures: int = 0
-    expected: str = ""
-    refused_ok: bool = True
-
-    @property
-    def worst(self) -> float:
-        return max(self.latencies, default=float("nan"))
-
-    @property
-    def ok(self) -> bool:
-        return self.refused_ok and not self.probe_failures and bool(self.latencies) and self.worst <= TARGET
-
-    def line(self) -> str:
-        med = statistics.median(self.latencies) if self.latencies else float("nan")
-        codes = ", ".join(f"{k}×{v}" for k, v in sorted(self.statuses.items()))
-        verdict = "OK" if self.ok else "FAIL"
-        return (
-            f"{verdict:4} {self.name:44} /api/docs median {med:.3f} s, worst {self.worst:.3f} s "
-            f"({len(self.latencies)} probes, {self.probe_failures} failed); replies: {codes}; {self.expected}"
-        )
 
 
 def require_loopback(url: str) -> None:
@@ -87,48 +64,13 @@ def require_loopback(url: str) -> None:
         raise SystemExit(f"{url} is not a loopback address: this script only attacks 127.0.0.1/::1")
 
 
-@contextmanager
-def probe(base: str, result: Result, seconds: float) -> Iterator[None]:
-    """Time GET /api/docs every 0.2 s while the block runs (at most `seconds` more after it)."""
-    stop = threading.Event()
-
-    def run() -> None:
-        with httpx.Client(timeout=max(5.0, TARGET * 5)) as c:
-            while not stop.is_set():
-                t = time.perf_counter()
-                try:
-                    ok = c.get(f"{base}/api/docs").status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
-                    result.latencies.append(time.perf_counter() - t)
-                else:
-                    result.probe_failures += 1
-                stop.wait(0.2)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.wait(min(2.0, seconds))  # a few probes after the attack's requests went out
-        stop.set()
-        thread.join(seconds)
-
-
-def upload_event(base: str) -> tuple[int, list[str]]:
-    """fn_index and input types of the library's upload button event (from Gradio's /config)."""
-    config = httpx.get(f"{base}/config", timeout=30).json()
-    types = {c["id"]: c.get("type", "") for c in config["components"]}
-    ids = {c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "rq-upload-btn"}
-    dep = next((d for d in config["dependencies"] if any(t[0] in ids for t in d["targets"])), None)
-    if dep is None:
-        raise SystemExit("the app has no upload event (is REFORMQA_ADMIN_PASSWORD set on the server?)")
-    return dep["id"], [types.get(i, "") for i in dep["inputs"]]
-
-
 def join(
-    base: str, event: tuple[int, list[str]], paths: list[str], cookies: dict[str, str] | None, filler: str
+    base: str,
+    event: tuple[int, list[str]],
+    paths: list[str],
+    cookies: dict[str, str] | None,
+    filler: str,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     """The upload event with `paths` for its file input and `filler` for the others (a wrong
     password when replaying the attack; empty metadata fields for a real upload)."""
@@ -136,13 +78,13 @@ def join(
     files = [{"path": p, "orig_name": Path(p).name, "meta": {"_type": "gradio.FileData"}} for p in paths]
     data = [files if kind == "file" else filler for kind in inputs]
     body = {"data": data, "fn_index": fn_index, "session_hash": secrets.token_hex(5), "event_data": None}
-    return httpx.post(f"{base}/gradio_api/queue/join", json=body, cookies=cookies, timeout=30)
+    return httpx.post(f"{base}/gradio_api/queue/join", json=body, cookies=cookies, headers=headers, timeout=30)
 
 
 # -- the attacks ----------------------------------------------------------------------------
 def server_paths(base: str, seconds: float) -> Result:
     r = Result("1 upload event naming /dev/zero, /etc/passwd", expected="expected: every call refused (403)")
-    event = upload_event(base)
+    event = dependency(base, "rq-upload-btn")
     with probe(base, r, seconds):
         for cookies in (None, {COOKIE: "9999999999.00.forged"}):
             for path in ("/etc/passwd", "/dev/zero"):
@@ -217,18 +159,14 @@ def gbk_text(size: int) -> bytes:
 
 def heavy_uploads(base: str, seconds: float, password: str, gbk_bytes: int) -> Result:
     r = Result("6 admin upload: .docx bomb + large GBK text", expected="expected: uploads stored, chat stays up")
-    login = httpx.post(f"{base}/api/admin/login", json={"password": password}, timeout=30)
-    if login.status_code != 200:
-        r.statuses[f"login {login.status_code}"] += 1
-        r.refused_ok = False
-        return r
-    cookies = {COOKIE: login.cookies[COOKIE]}
+    cookies, csrf = login(base, password)
+    script = {CSRF_HEADER: csrf}  # an admin's script: the session's CSRF token instead of a page's Origin
     files = [("files", ("bomb.docx", docx_bomb())), ("files", ("大文本-gbk.txt", gbk_text(gbk_bytes)))]
     with probe(base, r, seconds):
-        up = httpx.post(f"{base}/gradio_api/upload", files=files, cookies=cookies, timeout=seconds)
+        up = httpx.post(f"{base}/gradio_api/upload", files=files, cookies=cookies, headers=script, timeout=seconds)
         r.statuses[f"upload {up.status_code}"] += 1
         if up.status_code == 200:
-            reply = join(base, upload_event(base), up.json(), cookies, "")
+            reply = join(base, dependency(base, "rq-upload-btn"), up.json(), cookies, "", script)
             r.statuses[f"event {reply.status_code}"] += 1
             # Keep probing while the background ingest reads the two files.
             time.sleep(min(seconds, 20))
@@ -238,25 +176,39 @@ def heavy_uploads(base: str, seconds: float, password: str, gbk_bytes: int) -> R
 
 # -- running --------------------------------------------------------------------------------
 @contextmanager
-def own_app(real_model: bool, password: str) -> Iterator[str]:
+def own_app(real_model: bool, password: str, llm: DrippingLLM) -> Iterator[str]:
     work = Path(tempfile.mkdtemp(prefix="reformqa-attack-"))
     try:
         shutil.copytree(REPO / "corpus", work / "corpus")
         env = environment(work, real_model)
-        env.update(REFORMQA_ADMIN_PASSWORD=password, PYTHONPATH=str(REPO), GRADIO_ANALYTICS_ENABLED="False")
+        env.update(
+            REFORMQA_ADMIN_PASSWORD=password,
+            PYTHONPATH=str(REPO),
+            GRADIO_ANALYTICS_ENABLED="False",
+            REFORMQA_LLM__BASE_URL=llm.url,
+            REFORMQA_LLM__MODEL="attack-drip",
+            REFORMQA_LLM__TIMEOUT="5",
+            REFORMQA_LLM__MAX_RETRIES="0",
+        )
         with server(work, env, startup_timeout=300) as base:
             yield base
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run(base: str, password: str, seconds: float, gbk_bytes: int) -> list[Result]:
+def run(base: str, password: str, seconds: float, gbk_bytes: int, llm: DrippingLLM | None) -> list[Result]:
     attacks: list[Callable[[], Result]] = [
         lambda: server_paths(base, seconds),
         lambda: anonymous_uploads(base, seconds),
         lambda: long_history(base, seconds),
         lambda: heavy_uploads(base, seconds, password, gbk_bytes),
+        *([lambda: dripping_llm(base, seconds, llm)] if llm is not None else []),
+        lambda: logout_replay(base, seconds, password),
+        lambda: cross_origin(base, seconds, password),
+        lambda: forwarded_for(base, seconds),  # last: it leaves a back-off on this address
     ]
+    if llm is None:
+        print("skip 20-1 (dripping LLM): pass --drip-port and point the app's LLM at it", flush=True)
     results = []
     for attack in attacks:
         result = attack()
@@ -272,18 +224,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-seconds", type=float, default=60.0, help="time bound per attack")
     ap.add_argument("--gbk-mb", type=float, default=19.0, help="size of the GBK text (under the upload limit)")
     ap.add_argument("--real-model", action="store_true", help="own app with the real embedding model")
+    ap.add_argument("--drip-port", type=int, help="serve the dripping LLM endpoint here (for --url)")
     args = ap.parse_args(argv)
     gbk_bytes = int(args.gbk_mb * 1_000_000)
-    if args.url:
-        require_loopback(args.url)
-        if not args.password:
-            raise SystemExit("--password (or REFORMQA_ADMIN_PASSWORD) is needed for attack 6")
-        results = run(args.url.rstrip("/"), args.password, args.max_seconds, gbk_bytes)
-    else:
-        password = secrets.token_urlsafe(16)
-        with own_app(args.real_model, password) as base:
-            print(f"app: {base} (temporary data dir, seed corpus)", flush=True)
-            results = run(base, password, args.max_seconds, gbk_bytes)
+    llm = DrippingLLM(args.drip_port or 0) if args.drip_port or not args.url else None
+    try:
+        if args.url:
+            require_loopback(args.url)
+            if not args.password:
+                raise SystemExit("--password (or REFORMQA_ADMIN_PASSWORD) is needed for the admin attacks")
+            results = run(args.url.rstrip("/"), args.password, args.max_seconds, gbk_bytes, llm)
+        else:
+            assert llm is not None
+            password = secrets.token_urlsafe(16)
+            with own_app(args.real_model, password, llm) as base:
+                print(f"app: {base} (temporary data dir, seed corpus)", flush=True)
+                results = run(base, password, args.max_seconds, gbk_bytes, llm)
+    finally:
+        if llm is not None:
+            llm.close()
     failed = [r.name for r in results if not r.ok]
     print("all attacks held (/api/docs ≤ 1 s throughout)" if not failed else f"FAILED: {', '.join(failed)}")
     return 1 if failed else 0

@@ -9,12 +9,14 @@ environment and are `SecretStr`, so they never print or serialize.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -165,12 +167,63 @@ class OcrSettings(_Group):
 class LLMSettings(_Group):
     base_url: str = Field("", description="OpenAI-compatible endpoint; empty = extractive only.")
     model: str = Field("", description="Model name sent to the endpoint (the endpoint may serve several).")
-    timeout: float = Field(60.0, gt=0, description="Seconds before falling back to extractive (an answer never hangs on the endpoint).")
+    timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds one question may spend on the LLM in all: the follow-up rewrite, the answer "
+        "(streamed or not) and every retry. Then the extractive answer (or what is checked so far) is "
+        "shown with a note saying why, however the endpoint behaves (silent, trickling, endless).",
+    )
     max_context_tokens: int = Field(
         3000, ge=256, description="Source budget in the prompt (leaves room for the answer in small models)."
     )
     temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature; low stays close to the sources.")
-    max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed request before the extractive fallback.")
+    max_retries: int = Field(
+        1, ge=0, le=5, description="Retries of a failed request (HTTP error, refused connection), within `timeout`."
+    )
+
+
+_ORIGIN = re.compile(r"https?://[^/\s:?#]+(:\d{1,5})?", re.I)
+
+
+class ServerSettings(_Group):
+    trusted_proxies: tuple[str, ...] = Field(
+        (),
+        description="Addresses or networks (10.0.0.5, 10.0.0.0/24) of reverse proxies whose X-Forwarded-For "
+        "and X-Forwarded-Proto are believed. Empty (the default): those headers are ignored and the login "
+        "back-off keys on the connecting peer, so a client cannot pose as a new one per try.",
+    )
+    allowed_origins: tuple[str, ...] = Field(
+        (),
+        description="Origins (https://reformqa.example.org) whose pages may make changing requests besides "
+        "the app's own scheme://host:port: a reverse proxy's public address when it rewrites Host.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for a in v:
+            try:
+                ipaddress.ip_network(a, strict=False)
+            except ValueError:
+                raise ValueError(f"{a!r} is not an IP address or network (10.0.0.5, 10.0.0.0/24)") from None
+        return v
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for o in v:
+            if not _ORIGIN.fullmatch(o):
+                raise ValueError(f"{o!r} is not an origin: write scheme://host[:port], e.g. https://qa.example.org")
+        return v
+
+    ask_threads: int = Field(
+        16,
+        ge=1,
+        description="Questions of the HTTP API answered at once, in a thread pool of their own; more queue "
+        "without holding a thread, so questions waiting on a slow LLM never starve /api/docs or search. "
+        "Higher answers a burst of slow questions sooner, but their fallbacks then compete for the CPU.",
+    )
 
 
 class Settings(BaseSettings):
@@ -202,6 +255,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     ocr: OcrSettings = OcrSettings()
     llm: LLMSettings = LLMSettings()
+    server: ServerSettings = ServerSettings()
 
     @property
     def uploads(self) -> Path:

@@ -23,7 +23,7 @@ from index.errors import ConfigError, ReformQAError
 from index.loaders import decode_bytes
 from index.pdf_reader import page_list
 from index.search import SearchFilter
-from index.settings import Settings
+from index.settings import ServerSettings, Settings
 from index.types import ReportMeta
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -407,19 +407,52 @@ def eval_cmd(
     help="Do not index the corpus before serving (by default it is indexed, and rebuilt if it was "
     "built with other settings).",
 )
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    help="Address or network of a reverse proxy whose X-Forwarded-For/-Proto are believed; repeatable "
+    "(env REFORMQA_SERVER__TRUSTED_PROXIES). None by default: those headers are ignored.",
+)
+@click.option(
+    "--allowed-origin",
+    "allowed_origins",
+    multiple=True,
+    help="Public origin of the app behind a proxy that rewrites Host (https://qa.example.org); "
+    "repeatable (env REFORMQA_SERVER__ALLOWED_ORIGINS).",
+)
 @click.pass_context
 @_edge
-def serve(ctx: click.Context, host: str, port: int, no_ingest: bool) -> None:
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    no_ingest: bool,
+    trusted_proxies: tuple[str, ...],
+    allowed_origins: tuple[str, ...],
+) -> None:
     """Start the web app (chat, excerpts, reports)."""
     # Imported here, not at the top: gradio takes seconds to import and only `serve` needs it.
     from ui.app import serve as serve_app
 
+    if trusted_proxies or allowed_origins:
+        ctx.obj["assistant"] = Assistant(_with_server(_settings(ctx), trusted_proxies, allowed_origins))
     assistant = _assistant(ctx)
     if not no_ingest:
         # An index built with other settings (say, before an upgrade changed a default) is
         # rebuilt beside the old one rather than refused: this is the one-command start.
         print_summary(assistant.ingest(rebuild_stale=True, wait=600))
     serve_app(assistant, host=host, port=port)
+
+
+def _with_server(settings: Settings, trusted: tuple[str, ...], origins: tuple[str, ...]) -> Settings:
+    """`settings` with the proxies and origins given on the command line (checked like the environment's)."""
+    update = {k: v for k, v in (("trusted_proxies", trusted), ("allowed_origins", origins)) if v}
+    try:
+        server = ServerSettings(**{**settings.server.model_dump(), **update})
+    except ValidationError as exc:
+        raise ConfigError(f"invalid serve option: {exc.errors()[0]['msg']}") from exc
+    return settings.model_copy(update={"server": server})
 
 
 if __name__ == "__main__":

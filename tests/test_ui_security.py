@@ -26,7 +26,7 @@ from test_ui_api import seed_copy_settings  # the seed corpus copied into a priv
 from assistant.facade import Assistant
 from index.uploads import store_upload
 from ui import export
-from ui.admin import COOKIE, SESSION_SECONDS, AdminGate, Outcome
+from ui.admin import COOKIE, CSRF_HEADER, SESSION_SECONDS, AdminGate, Outcome
 from ui.app import create_app
 from ui.guard import file_paths, upload_folder
 from ui.html import md_escape
@@ -87,13 +87,14 @@ def _join(
     paths: list[str],
     cookies: dict[str, str] | None = None,
     filler: str = "wrong password",
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     """Call the event as the attack did: the files for the file input, a wrong password for
     any text input (the old upload event took both)."""
     fn_index, inputs = event
     data = [[_file(p) for p in paths] if kind == "file" else filler for kind in inputs]
     body = {"data": data, "fn_index": fn_index, "session_hash": "attacker", "event_data": None}
-    return httpx.post(f"{base}/gradio_api/queue/join", json=body, cookies=cookies, timeout=30)
+    return httpx.post(f"{base}/gradio_api/queue/join", json=body, cookies=cookies, headers=headers, timeout=30)
 
 
 def _cached_copies(name: str, since: float) -> list[Path]:
@@ -105,10 +106,12 @@ def _cached_copies(name: str, since: float) -> list[Path]:
     return [p for p in root.glob(f"*/{name}") if p.stat().st_ctime >= since - 1]
 
 
-def _login(base: str) -> dict[str, str]:
+def _login(base: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The session cookie, and the CSRF header a script sends with it (a browser's page
+    sends its Origin instead)."""
     r = httpx.post(f"{base}/api/admin/login", json={"password": PASSWORD}, timeout=30)
     assert r.status_code == 200, r.text
-    return {COOKIE: r.cookies[COOKIE]}
+    return {COOKIE: r.cookies[COOKIE]}, {CSRF_HEADER: r.json()["csrf"]}
 
 
 # -- finding 1: server paths through Gradio's own HTTP API --------------------------------------
@@ -133,7 +136,8 @@ def test_event_naming_server_files_is_refused_and_the_app_stays_up(server: str) 
 
 def test_even_an_admin_cannot_name_a_server_file(server: str) -> None:
     started = time.time()
-    r = _join(server, _dependency(server, "rq-upload-btn"), ["/etc/passwd"], _login(server))
+    cookies, csrf = _login(server)
+    r = _join(server, _dependency(server, "rq-upload-btn"), ["/etc/passwd"], cookies, headers=csrf)
     assert r.status_code == 403 and "通过本页面上传的文件" in r.json()["error"]
     assert _cached_copies("passwd", started) == []
 
@@ -156,15 +160,15 @@ def test_uploads_are_refused_when_admin_is_off(tmp_path: Path) -> None:
 
 
 def test_admin_upload_is_capped_in_count_and_size(server: str) -> None:
-    cookies = _login(server)
+    cookies, csrf = _login(server)
     files = [("files", (f"f{i}.txt", b"x")) for i in range(21)]
-    r = httpx.post(f"{server}/gradio_api/upload", files=files, cookies=cookies, timeout=30)
+    r = httpx.post(f"{server}/gradio_api/upload", files=files, cookies=cookies, headers=csrf, timeout=30)
     assert r.status_code == 413 and "一次最多上传 20 个文件" in r.json()["error"]
     # A declared 10 GB body is refused from its headers alone (raw socket: clients will not lie).
     host, port = server.removeprefix("http://").split(":")
     head = (
         "POST /gradio_api/upload HTTP/1.1\r\n"
-        f"Host: {host}\r\nCookie: {COOKIE}={cookies[COOKIE]}\r\n"
+        f"Host: {host}\r\nCookie: {COOKIE}={cookies[COOKIE]}\r\nX-ReformQA-CSRF: {csrf[CSRF_HEADER]}\r\n"
         "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 10000000000\r\n\r\n"
     )
     with socket.create_connection((host, int(port)), timeout=30) as sock:
@@ -174,16 +178,17 @@ def test_admin_upload_is_capped_in_count_and_size(server: str) -> None:
 
 
 def test_admin_upload_then_event_indexes_in_the_background(server: str, assistant: Assistant) -> None:
-    cookies = _login(server)
+    cookies, csrf = _login(server)
     r = httpx.post(
         f"{server}/gradio_api/upload",
         files={"files": ("极简审批新区改革报告.txt", REPORT.encode())},
         cookies=cookies,
+        headers=csrf,
         timeout=30,
     )
     assert r.status_code == 200, r.text
     [uploaded] = r.json()
-    joined = _join(server, _dependency(server, "rq-upload-btn"), [uploaded], cookies, filler="")
+    joined = _join(server, _dependency(server, "rq-upload-btn"), [uploaded], cookies, filler="", headers=csrf)
     assert joined.status_code == 200 and "event_id" in joined.json()
     for _ in range(600):  # the event runs in the queue, the ingest in the worker thread
         if any("极简审批" in d["title"] for d in httpx.get(f"{server}/api/docs", timeout=30).json()):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -27,7 +28,7 @@ from index.errors import (
     UnknownReportError,
 )
 from index.search import SearchFilter
-from ui.admin import COOKIE, SESSION_SECONDS, AdminGate, Outcome
+from ui.admin import COOKIE, LOGGED_OUT, SESSION_SECONDS, AdminGate, Outcome
 
 log = logging.getLogger("reformqa.api")
 
@@ -116,24 +117,44 @@ LOGIN_STATUS = {Outcome.OK: 200, Outcome.EMPTY: 400, Outcome.WRONG: 401, Outcome
 
 
 def admin_router(gate: AdminGate) -> APIRouter:
-    """Sign-in for the library's admin actions: a short-lived HttpOnly session cookie."""
+    """Sign-in for the library's admin actions: a short-lived HttpOnly session cookie, ended
+    on the server by logout. Both routes only take requests from the app's own pages
+    (`ui.guard.OriginGuard`)."""
     r = APIRouter(prefix="/api/admin")
 
     @r.post("/login")
     async def login(body: LoginRequest, request: Request) -> JSONResponse:
+        # The connecting peer: forwarded headers count only from configured proxies
+        # (`server.trusted_proxies`, applied by uvicorn before this runs).
         verdict = gate.login(body.password, request.client.host if request.client else "?")
         status = LOGIN_STATUS[verdict.outcome]
         if verdict.outcome is not Outcome.OK:
             headers = {"Retry-After": str(max(1, round(verdict.retry_after)))} if verdict.retry_after else None
             return JSONResponse({"ok": False, "error": verdict.message}, status_code=status, headers=headers)
-        response = JSONResponse({"ok": True, "message": verdict.message, "expires_in": SESSION_SECONDS})
-        response.set_cookie(COOKIE, verdict.token, max_age=SESSION_SECONDS, httponly=True, samesite="strict", path="/")
+        body_out = {
+            "ok": True,
+            "message": verdict.message,
+            "expires_in": SESSION_SECONDS,
+            "csrf": gate.csrf(verdict.token),
+        }
+        response = JSONResponse(body_out)
+        response.set_cookie(
+            COOKIE,
+            verdict.token,
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
         return response
 
     @r.post("/logout")
-    async def logout() -> JSONResponse:
-        response = JSONResponse({"ok": True})
-        response.delete_cookie(COOKIE, path="/")
+    async def logout(request: Request) -> JSONResponse:
+        """Ends the session on the server (its cookie is refused from now on, even if kept)."""
+        ended = gate.logout(request.cookies.get(COOKIE))
+        response = JSONResponse({"ok": True, "ended": ended, "message": LOGGED_OUT})
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
         return response
 
     return r
@@ -146,11 +167,20 @@ def docs_json(assistant: Assistant) -> list[dict[str, Any]]:
 
 def router(assistant: Assistant) -> APIRouter:
     r = APIRouter(prefix="/api")
+    # Questions wait for their LLM in threads of their own pool: 45 questions on a slow
+    # endpoint used to hold all 40 threads of the shared pool, and /api/docs waited 37 s.
+    ask_threads = anyio.CapacityLimiter(assistant.settings.server.ask_threads)
 
     @r.post("/ask")
-    def ask(body: AskRequest) -> dict[str, Any]:
-        flt = SearchFilter(tuple(body.reports)) if body.reports else None
-        return answer_json(assistant.ask(body.question, to_turns(body.history), flt=flt))
+    async def ask(body: AskRequest) -> dict[str, Any]:
+        # Unknown ids are refused by name (404), as /api/search refuses them; place-aware
+        # retrieval would otherwise narrow them away and answer 200 "nothing found".
+        flt = SearchFilter(tuple(assistant.resolve_report(r) for r in body.reports)) if body.reports else None
+
+        def answer() -> dict[str, Any]:
+            return answer_json(assistant.ask(body.question, to_turns(body.history), flt=flt))
+
+        return await anyio.to_thread.run_sync(answer, limiter=ask_threads)
 
     @r.post("/search")
     def search(body: SearchRequest) -> dict[str, Any]:

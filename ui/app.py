@@ -5,19 +5,21 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from assistant.facade import Assistant
 from index.errors import ReformQAError
 from ui import chat_tab, library_tab, search_tab
 from ui.admin import AdminGate
 from ui.api import add_api
-from ui.guard import ApiBodyCap, GradioGuard, UploadCaps
+from ui.guard import ApiBodyCap, GradioGuard, OriginGuard, UploadCaps
 from ui.library_view import LIBRARY_CSS
 from ui.locale import ChineseInterface, gradio_translations
 from ui.theme import CSS, HEAD, theme
@@ -83,6 +85,11 @@ def create_app(assistant: Assistant) -> FastAPI:
     secure_mount(mounted, blocks, gate)
     mounted.add_middleware(ChineseInterface)  # Gradio's own strings in Chinese for any browser language
     mounted.add_middleware(ApiBodyCap)  # FastAPI reads a body whole before any field limit
+    allowed = assistant.settings.server.allowed_origins
+    # Replaces Gradio's CORS (which approves any origin under a real host name, with
+    # credentials): only the configured origins may read replies from another origin.
+    mounted.add_middleware(CORSMiddleware, allow_origins=list(allowed), allow_credentials=True)
+    mounted.add_middleware(OriginGuard, gate=gate, allowed=allowed)  # outermost: before any body is read
     return mounted
 
 
@@ -111,12 +118,27 @@ def warm_up(assistant: Assistant) -> float:
     return time.perf_counter() - started
 
 
-def serve(assistant: Assistant, *, host: str = "127.0.0.1", port: int = 7860, **uvicorn_options: Any) -> None:
+def uvicorn_options(assistant: Assistant) -> dict[str, Any]:
+    """How uvicorn treats X-Forwarded-For/-Proto: believed only from `server.trusted_proxies`.
+    (uvicorn's default believes them from 127.0.0.1, so any local client, or a proxy's
+    other users, could pose as a new address on every login try.)"""
+    trusted = assistant.settings.server.trusted_proxies
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(trusted)}
+
+
+def serve(assistant: Assistant, *, host: str = "127.0.0.1", port: int = 7860, **options: Any) -> None:
     """Run the app with uvicorn until interrupted (loopback unless `host` says otherwise).
     The model and the index are loaded before the port opens (`warm_up`)."""
     import uvicorn
 
     app = create_app(assistant)
     print(f"ReformQA: model and index loaded in {warm_up(assistant):.1f} s", flush=True)
+    if assistant.engine.llm_configured:
+        # The LLM client's imports (openai, langchain_openai) take about a second of CPU,
+        # holding every other request up: paid here, before the port opens, not by the
+        # first question (the warm-up never asks the LLM).
+        importlib.import_module("assistant.llm")
     print(f"ReformQA: http://{host}:{port}/  (API: /api/ask, /api/search, /api/docs)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", **uvicorn_options)
+    uvicorn.run(app, host=host, port=port, log_level="warning", **{**uvicorn_options(assistant), **options})

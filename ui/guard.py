@@ -19,10 +19,16 @@ middleware sees each request before Gradio does:
 `ApiBodyCap` bounds the bodies of the HTTP API (`/api/…`) the same way; its refusals are in
 English, like the API's other errors. Gradio's refusals are `{"ok": false, "error": …}` in
 Chinese: the browser shows them to the admin.
+
+`OriginGuard` refuses changing requests that come from another site's page (issue 20,
+finding 5): a page on another port of the same host deleted a report through `queue/join`
+with the admin's cookie (cookies are not kept per port, and SameSite counts such a page as
+the same site). See its docstring.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import os
@@ -32,10 +38,11 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
 
-from ui.admin import COOKIE, AdminGate
+from ui.admin import COOKIE, CSRF_HEADER, AdminGate
 
 log = logging.getLogger("reformqa.guard")
 
@@ -290,3 +297,96 @@ def _replay(chunks: Any, receive: Receive) -> Receive:
         return {"type": "http.request", "body": current, "more_body": not done}
 
     return replay
+
+
+# -- the origin of changing requests ---------------------------------------------------------
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+OPEN_ROUTES = ("/api/ask", "/api/search")
+"""POST routes that change nothing (answers and searches): any page or script may use them,
+like the GET routes (`/api/docs`, the page, Gradio's config and file routes)."""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str | None:
+    """`scheme://host[:port]` of a URL or Origin header, lower-case, default port left out;
+    None for `null` or anything that is not an http(s) origin."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"  # IPv6, as it is written in a URL
+    return f"{scheme}://{host}" + (f":{port}" if port and port != _DEFAULT_PORTS[scheme] else "")
+
+
+class OriginGuard:
+    """ASGI middleware: changing requests only from the app's own pages.
+
+    Every request that is not GET/HEAD/OPTIONS, except the read-only `OPEN_ROUTES`, must
+    show that a page of the app sent it: its `Origin` (or, when a browser sent none, its
+    `Referer`) must be the app's own `scheme://host:port`, as the browser addressed it (the
+    Host header and the request's scheme, which uvicorn takes from X-Forwarded-Proto only for
+    trusted proxies), or one of `allowed` (a reverse proxy's public origin). `Origin: null`
+    (a sandboxed frame, a local file) is refused.
+
+    A request with neither header is not from a modern browser's page (curl, scripts): it
+    passes, but if it carries an admin session cookie it must also carry the session's CSRF
+    token (`X-ReformQA-CSRF`, from the login reply) — an old browser that sends neither header
+    on a same-site form could otherwise ride the cookie. The cookie itself is SameSite=Strict.
+
+    Gradio's own CORS check (`CustomCORSMiddleware`) only decides who may *read* replies,
+    and under a real host name it approves any origin; the app sets Starlette's CORS
+    middleware instead (`ui.app`), which turns Gradio's off and allows `allowed` only.
+    """
+
+    def __init__(self, app: ASGIApp, gate: AdminGate, allowed: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.gate = gate
+        self.allowed = frozenset(o for o in (origin_of(a) for a in allowed) if o)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("method", "GET") not in SAFE_METHODS:
+            path = scope.get("path", "")
+            if path not in OPEN_ROUTES:
+                refusal = self.check(HTTPConnection(scope))
+                if refusal:
+                    conn = HTTPConnection(scope)
+                    client = conn.client.host if conn.client else "?"
+                    log.warning(
+                        "refused %s %s from %s: %s (own origin %s; behind a reverse proxy, set "
+                        "server.trusted_proxies or server.allowed_origins)",
+                        scope.get("method"),
+                        path,
+                        client,
+                        refusal,
+                        self.own_origin(conn),
+                    )
+                    await _respond(send, 403, refusal)
+                    return
+        await self.app(scope, receive, send)
+
+    def own_origin(self, conn: HTTPConnection) -> str | None:
+        host = conn.headers.get("host", "")
+        return origin_of(f"{conn.url.scheme}://{host}") if host else None
+
+    def check(self, conn: HTTPConnection) -> str:
+        """Why this changing request is refused ("" when it may go on)."""
+        origin = conn.headers.get("origin")
+        referer = conn.headers.get("referer")
+        if origin is None and not referer:
+            token = conn.cookies.get(COOKIE)
+            if token and self.gate.valid(token):
+                expected = self.gate.csrf(token)
+                sent = conn.headers.get(CSRF_HEADER, "")
+                if not hmac.compare_digest(sent.encode(), expected.encode()):
+                    return "带管理员会话的请求缺少 Origin/Referer 时，必须带 X-ReformQA-CSRF（登录时返回）"
+            return ""
+        source = origin_of(origin) if origin is not None else origin_of(referer or "")
+        if source is not None and (source == self.own_origin(conn) or source in self.allowed):
+            return ""
+        shown = origin if origin is not None else f"Referer {referer}"
+        return f"来自其他网站（{shown[:100]}）的修改请求被拒绝；请在本应用的页面中操作"

@@ -102,6 +102,8 @@ class IngestWorker:
             except Exception as exc:  # the worker must report, never die silently
                 log.exception("background ingest failed")
                 error = f"索引时出现内部错误（{type(exc).__name__}），详情见服务器日志。"
+            if summary is not None:
+                _log_failures(summary)
             with self._lock:
                 again, self._again = self._again, False
                 self._state = replace(
@@ -109,3 +111,10 @@ class IngestWorker:
                 )
                 if not again:
                     return
+
+
+def _log_failures(summary: IngestSummary) -> None:
+    """Each file the run could not index, with its reason (the library shows a short Chinese
+    form and points here): the name and the reason only, never the file's content."""
+    for rel, reason in summary.failed:
+        log.warning("could not index %r: %s", rel, reason[:500])

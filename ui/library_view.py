@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -115,6 +116,7 @@ _REASONS = (
     ("binary", "看起来不是文本文件（二进制内容）。"),
     ("no text left after cleaning", "清理网页模板后没有剩下正文。"),
     ("characters of text, over the limit", "文字太多，超过单份报告的字数上限。"),
+    ("unpacks to more than", "解压后的内容超过上限（可能是压缩炸弹，或含大量图片的文档）；请另存为较小的文件。"),
     ("over the limit", "文件太大，超过大小上限。"),
     ("over the upload limit", "文件太大，超过上传上限。"),
     ("is empty", "文件是空的，没有文字。"),
@@ -129,8 +131,14 @@ _REASONS = (
 )
 
 
+_PAGES = re.compile(r"has ([\d,]+) pages, over the limit of ([\d,]+)")
+
+
 def reason_zh(reason: str) -> str:
-    """A failure reason from ingest, in Chinese (a generic one for reasons not listed)."""
+    """A failure reason from ingest, in Chinese (a generic one for reasons not listed; the
+    worker logs every reason in full, `ui.ingest_jobs`)."""
+    if m := _PAGES.search(reason):  # before "over the limit": a page count, not a size
+        return f"页数太多（{m[1]} 页，上限 {m[2]} 页）；请拆分成较小的 PDF 再上传。"
     return next((zh for needle, zh in _REASONS if needle in reason), "无法索引这个文件；详情见服务器日志。")
 
 
