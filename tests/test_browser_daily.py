@@ -17,6 +17,8 @@ import pytest
 from test_browser import PASSWORD, QUESTION, Page, browser, server  # noqa: F401 (fixtures)
 from test_browser_chat import COMPARE, _english, _page, phone  # noqa: F401 (fixture)
 
+from index.loaders import SUPPORTED_SUFFIXES
+
 pytestmark = pytest.mark.browser
 
 DESKTOP: dict[str, Any] = {"width": 1366, "height": 900}
@@ -63,7 +65,8 @@ def test_library_refuses_a_program_in_chinese_shows_the_session_and_signs_out(de
     assert "setup.exe" not in pg.locator("#rq-upload").inner_text()  # refused, not kept for the upload
     assert pg.locator("[data-testid='toast-body'], .toast-title.error").count() == 0  # no English toast
     assert "Invalid" not in pg.evaluate("document.body.innerText")
-    assert _english(desktop) <= {"setup", "exe", "htm"}  # the file's name and the accepted types only
+    accepted = {suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES}
+    assert _english(desktop) <= {"setup", "exe"} | accepted  # the file's name and the accepted types only
 
     pg.reload()  # the session outlives the page: still signed in
     desktop.tab("资料库")
