@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from assistant.evaluation import percentile
+from evaluation.qa import percentile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import environment, machine, server  # bench/load.py: one way to start the app

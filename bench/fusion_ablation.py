@@ -14,8 +14,8 @@ import itertools
 import sys
 from pathlib import Path
 
-from assistant.evaluation import corpus_settings, gold_matches, read_questions
 from assistant.facade import Assistant
+from evaluation.qa import corpus_settings, gold_matches, read_questions
 from index.keyword import tokenize
 from index.segmentation import segment
 from index.settings import Settings

@@ -22,8 +22,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from assistant.evaluation import corpus_settings, read_questions
 from assistant.facade import Assistant
+from evaluation.qa import corpus_settings, read_questions
 from index.settings import Settings
 
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"

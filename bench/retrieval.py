@@ -32,8 +32,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import contextlib
 
-from assistant.evaluation import Question, corpus_settings, gold_matches, read_questions
 from assistant.facade import Assistant
+from evaluation.qa import Question, corpus_settings, gold_matches, read_questions
 from index.embedders import Embedder, make_embedder
 from index.keyword import tokenize
 from index.settings import Settings

@@ -384,8 +384,8 @@ def eval_cmd(
     """Retrieval and answer metrics on a QA set, or, for a dialogue file (records with `turns`),
     each conversation asked turn by turn and its last answer scored by kind (see
     ../shared/eval/README.md)."""
-    from assistant.dialogue_eval import evaluate_dialogue, format_dialogue_report, is_dialogue
-    from assistant.evaluation import evaluate, format_report
+    from evaluation.dialogue import evaluate_dialogue, format_dialogue_report, is_dialogue
+    from evaluation.qa import evaluate, format_report
 
     if is_dialogue(qa_file):
         if not answers:

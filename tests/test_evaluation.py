@@ -17,7 +17,8 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from assistant.answer_types import Answer, Turn
-from assistant.dialogue_eval import (
+from assistant.facade import Assistant
+from evaluation.dialogue import (
     Conversation,
     converse,
     evaluate_dialogue,
@@ -25,8 +26,7 @@ from assistant.dialogue_eval import (
     read_conversations,
     score,
 )
-from assistant.evaluation import evaluate
-from assistant.facade import Assistant
+from evaluation.qa import evaluate
 from index.errors import ConfigError
 from index.settings import Settings
 from index.textnorm import compact
