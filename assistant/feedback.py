@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from assistant.answer_json import citation_json
 from assistant.answer_types import Answer
-from assistant.render import citation_json
 from index.errors import ReformQAError
 
 Vote = Literal["up", "down"]

@@ -1,4 +1,5 @@
-"""Text and JSON shapes of results for the CLI and the HTTP API (one place for both)."""
+"""Text and JSON shapes of results for the CLI and the HTTP API (one place for both); an
+answer's JSON is `assistant.answer_json`'s."""
 
 from __future__ import annotations
 
@@ -53,40 +54,6 @@ def doc_json(d: DocRow) -> dict[str, Any]:
         "pages": len(d.page_starts) or None,
         "ocr_pages": list(d.ocr_pages),
     }
-
-
-def citation_json(c: Citation) -> dict[str, Any]:
-    return {
-        "n": c.n,
-        "doc_id": c.doc_id,
-        "title": c.title,
-        "source": c.source,
-        "section": c.section,
-        "quote": c.quote,
-        "start": c.start,
-        "end": c.end,
-        "page": c.page,
-    }
-
-
-def answer_json(a: Answer) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "question": a.question,
-        "resolved_question": a.resolved_question,
-        "answer": a.text,
-        "grounded": a.grounded,
-        "mode": a.mode,
-        "kind": a.kind,
-        "blocks": [{"kind": b.kind, "heading": b.heading, "items": list(b.items)} for b in a.blocks],
-        "citations": [citation_json(c) for c in a.citations],
-    }
-    if a.comparison:
-        out["comparison"] = [{"place": r.place, "text": r.text, "citations": list(r.citations)} for r in a.comparison]
-    if a.related:
-        out["related"] = [citation_json(c) for c in a.related]
-    if a.note:
-        out["note"] = a.note
-    return out
 
 
 def page_label(first: int | None, last: int | None = None) -> str:

@@ -21,8 +21,9 @@ from typing import Any
 
 import opencc
 
+from assistant.answer_json import answer_json
 from assistant.facade import Assistant
-from assistant.render import answer_json, turns_from_json
+from assistant.render import turns_from_json
 from evaluation.qa import corpus_settings, fmt, fmt_ms, percentile, share
 from index.errors import ConfigError, ReformQAError
 from index.settings import Settings

@@ -17,8 +17,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from assistant.answer_json import answer_json
 from assistant.facade import Assistant
-from assistant.render import answer_json, doc_json, hit_json, page_label, print_answer, print_hits, print_summary
+from assistant.render import doc_json, hit_json, page_label, print_answer, print_hits, print_summary
 from index.errors import ConfigError, ReformQAError
 from index.loaders import decode_bytes
 from index.pdf_reader import page_list

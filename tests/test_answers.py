@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from assistant.answer_json import answer_json
 from assistant.answer_types import Answer, Citation
 from assistant.conversation import short_place
 from assistant.facade import Assistant
 from assistant.grounding import UNPLACED
-from assistant.render import answer_json
 from index.errors import QueryError
 from index.search import SearchFilter
 from index.segmentation import segment
@@ -106,7 +106,7 @@ def test_answers_in_json_keep_the_contract(assistant: Assistant) -> None:
     assert {"question", "resolved_question", "answer", "grounded", "mode", "citations"} <= set(out)
     assert out["grounded"] is True
     for c in out["citations"]:
-        assert set(c) == {"n", "doc_id", "title", "source", "section", "quote", "start", "end", "page"}
+        assert set(c) == {"n", "doc_id", "title", "source", "section", "quote", "start", "end", "page", "regions"}
         assert c["page"] is None  # the seed reports are text files: no pages
     json.dumps(out, ensure_ascii=False)
 

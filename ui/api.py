@@ -17,9 +17,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.answer_json import answer_json
 from assistant.answer_types import Turn
 from assistant.facade import Assistant
-from assistant.render import answer_json, doc_json, hit_json, turns_from_json
+from assistant.render import doc_json, hit_json, turns_from_json
 from index.errors import (
     IndexMismatchError,
     IndexMissingError,

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from assistant.answer_types import Answer, AnswerBlock, Citation, ComparisonRow, Turn
-from assistant.render import citation_json
+from assistant.answer_json import answer_from_json, answer_json, strs
+from assistant.answer_types import Answer, Turn
 
 MAX_CONVERSATIONS = 30
 MAX_ENTRIES = 50
@@ -50,35 +50,11 @@ def with_entry(entries: list[Entry], entry_id: str, **changes: Any) -> list[Entr
 
 
 # -- to JSON ----------------------------------------------------------------------------------
-def _citation(c: Citation) -> dict[str, Any]:
-    return {**citation_json(c), "regions": list(c.regions)}
-
-
-def answer_to_json(a: Answer) -> dict[str, Any]:
-    return {
-        "question": a.question,
-        "resolved_question": a.resolved_question,
-        "text": a.text,
-        "grounded": a.grounded,
-        "mode": a.mode,
-        "kind": a.kind,
-        "note": a.note,
-        "citations": [_citation(c) for c in a.citations],
-        "related": [_citation(c) for c in a.related],
-        "comparison": [{"place": r.place, "text": r.text, "citations": list(r.citations)} for r in a.comparison],
-        "blocks": [
-            {"kind": b.kind, "items": list(b.items), "heading": b.heading}
-            for b in a.blocks
-            if isinstance(b, AnswerBlock)
-        ],
-    }
-
-
 def entry_to_json(e: Entry) -> dict[str, Any]:
     return {
         "id": e.id,
         "question": e.question,
-        "answer": answer_to_json(e.answer),
+        "answer": answer_json(e.answer),
         "suggestions": list(e.suggestions),
         "vote": e.vote,
         "comment": e.comment,
@@ -93,59 +69,6 @@ def _str(d: dict[str, Any], key: str) -> str:
     return v
 
 
-def _int(d: dict[str, Any], key: str) -> int:
-    v = d.get(key)
-    if not isinstance(v, int) or isinstance(v, bool):
-        raise ValueError(key)
-    return v
-
-
-def _strs(v: object) -> tuple[str, ...]:
-    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-        raise ValueError("list of strings")
-    return tuple(v)
-
-
-def _citation_from(d: dict[str, Any]) -> Citation:
-    return Citation(
-        n=_int(d, "n"), doc_id=_str(d, "doc_id"), title=_str(d, "title"), source=_str(d, "source"),
-        section=_str(d, "section"), quote=_str(d, "quote"), start=_int(d, "start"), end=_int(d, "end"),
-        regions=_strs(d.get("regions", [])), page=_page(d.get("page")),
-    )  # fmt: skip
-
-
-def _page(v: object) -> int | None:
-    """A citation's page from a stored conversation (older ones have none)."""
-    return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else None
-
-
-def _block_from(d: dict[str, Any]) -> AnswerBlock:
-    kind = _str(d, "kind")
-    if kind not in ("paragraph", "bullets", "place", "notice", "related"):
-        raise ValueError(kind)
-    return AnswerBlock(kind, _strs(d.get("items", [])), _str(d, "heading"))  # type: ignore[arg-type]
-
-
-def answer_from_json(d: dict[str, Any]) -> Answer:
-    mode = _str(d, "mode")
-    return Answer(
-        question=_str(d, "question"),
-        resolved_question=_str(d, "resolved_question"),
-        text=_str(d, "text"),
-        grounded=bool(d.get("grounded")),
-        mode="llm" if mode == "llm" else "extractive",
-        citations=tuple(_citation_from(c) for c in d.get("citations", [])),
-        related=tuple(_citation_from(c) for c in d.get("related", [])),
-        comparison=tuple(
-            ComparisonRow(_str(r, "place"), _str(r, "text"), tuple(int(n) for n in r.get("citations", [])))
-            for r in d.get("comparison", [])
-        ),
-        blocks=tuple(_block_from(b) for b in d.get("blocks", [])),
-        kind=_str(d, "kind") or "fact",
-        note=_str(d, "note"),
-    )
-
-
 def entry_from_json(d: object) -> Entry | None:
     """An entry from the browser, or None if anything in it is malformed."""
     try:
@@ -156,7 +79,7 @@ def entry_from_json(d: object) -> Entry | None:
             id=_str(d, "id") or new_id(),
             question=_str(d, "question"),
             answer=answer_from_json(d["answer"]),
-            suggestions=_strs(d.get("suggestions", []))[:3],
+            suggestions=strs(d.get("suggestions", []))[:3],
             vote=vote if vote in ("up", "down") else "",
             comment=_str(d, "comment"),
         )
