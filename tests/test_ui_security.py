@@ -10,7 +10,6 @@ import logging
 import os
 import shutil
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +18,8 @@ from unittest import mock
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
+from served import in_thread
 from test_ui_api import seed_copy_settings  # the seed corpus copied into a private root
 
 from assistant.facade import Assistant
@@ -36,12 +35,6 @@ PASSWORD = "security-test-password"
 REPORT = "极简审批新区改革报告\n一、做法\n某新区推行极简审批改革，企业开办审批时限压缩到一天。\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     a = Assistant(seed_copy_settings(tmp_path_factory.mktemp("security"), admin_password=PASSWORD))
@@ -52,20 +45,8 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
 @pytest.fixture(scope="module")
 def server(assistant: Assistant) -> Iterator[str]:
     """The real app under uvicorn on a free loopback port."""
-    config = uvicorn.Config(create_app(assistant), host="127.0.0.1", port=_free_port(), log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(600):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{config.port}"
-    finally:
-        srv.should_exit = True
-        thread.join(15)
+    with in_thread(assistant) as url:
+        yield url
 
 
 def _dependency(base: str, elem_id: str) -> tuple[int, list[str]]:
