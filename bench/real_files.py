@@ -180,8 +180,10 @@ def title_right(title: str, year: int | None, expected: Expected) -> bool:
 
 
 def judge(row: Row, expected: Expected) -> None:
-    """Mark the row's title, year and regions right or wrong against the key."""
-    row.title_ok = not row.error and title_right(row.title, row.year, expected)
+    """Mark the row's title, year and regions right or wrong against the key. A title that is
+    the file's name (what the ingest falls back to when the text shows none) counts as none."""
+    title = "" if row.title == Path(row.file).stem else row.title
+    row.title_ok = not row.error and title_right(title, row.year, expected)
     row.year_ok = not row.error and row.year == expected.year
     got = frozenset(r for r in row.regions.split("、") if r)
     row.regions_ok = not row.error and got == expected.regions

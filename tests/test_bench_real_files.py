@@ -46,6 +46,9 @@ def test_a_row_is_judged_field_by_field_against_the_key(tmp_path: Path) -> None:
     row = Row("b.html", title="山西品牌丝路行 （南美站）正式启动", regions="盐城市、江苏省", year=None)
     judge(row, key["b.html"])
     assert (row.title_ok, row.year_ok, row.regions_ok) == (True, False, True)  # whitespace and order aside
+    row = Row("c.png", title="c")
+    judge(row, key["c.png"])
+    assert (row.title_ok, row.year_ok, row.regions_ok) == (True, True, True)  # the file's name: no title found
     row = Row("c.png", title="", error="has no text")
     judge(row, key["c.png"])
     assert (row.title_ok, row.year_ok, row.regions_ok) == (False, False, False)  # a failed file is wrong
