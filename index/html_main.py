@@ -88,7 +88,8 @@ class _Line:
 
     @property
     def text(self) -> str:
-        return "".join(self.pieces).strip(" |")
+        text = "".join(self.pieces).strip(" |")
+        return text if text.strip() else ""  # a line of no-break spaces is an empty one
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,13 @@ def _lines(root: Tag) -> tuple[list[_Line], list[tuple[int, int]]]:
     return lines, spans
 
 
+_CRUMB_MARK = re.compile(r"[>»›＞→]")
+
+
 def _link_chars(line: _Line) -> int:
-    return max(line.link, sum(map(len, _URL.findall(line.text))))
+    """Link text, an address written out, and a breadcrumb's separators (its last step, the
+    page's own section, is often plain text: 首页 > 要闻 > 本省要闻)."""
+    return max(line.link, sum(map(len, _URL.findall(line.text)))) + len(_CRUMB_MARK.findall(line.text))
 
 
 def _weight(line: _Line) -> float:
@@ -210,10 +216,14 @@ def _main_span(lines: list[_Line], spans: list[tuple[int, int]]) -> tuple[int, i
     return head, end
 
 
+_CRUMB = re.compile(r"^\s*(?:>|»|›|＞|→)")
+"""A breadcrumb's last step, the page's own section, is often not a link: "> 山西要闻"."""
+
+
 def _linked(line: _Line) -> bool:
     """A line that is mostly links (a menu item, a breadcrumb); an empty line is not."""
     chars = _compact(line.text)
-    return chars > 0 and _link_chars(line) * 2 >= chars
+    return chars > 0 and (_link_chars(line) * 2 >= chars or bool(_CRUMB.match(line.text)))
 
 
 def _meta(soup: BeautifulSoup, names: tuple[str, ...]) -> list[str]:

@@ -18,7 +18,7 @@ HEAD = """<html><head><meta charset="utf-8"><title>{title} - 某省人民政府�
 <div class="top"><a href="/">中国政府网</a> <a href="/rd">省人大</a> <a href="/zx">省政协</a></div>
 <div class="logo"><h1><a href="/">某省人民政府网站</a></h1></div>
 <div class="menu"><ul>{menu}</ul></div>
-<div class="crumb"><a href="/">首页</a> &gt; <a href="/yw/">要闻</a> &gt; <a href="/yw/sx/">本省要闻</a></div>"""
+<div class="crumb"><a href="/">首页</a> &gt; <a href="/yw/">要闻</a> &gt; <span>本省要闻</span></div>"""
 FOOT = """<div class="related"><h3>相关新闻</h3><ul>{links}</ul></div>
 <div class="footer"><ul>{footer}</ul><p>主办：某省人民政府办公厅 版权所有 网站标识码1400000045</p></div>
 </body></html>"""
