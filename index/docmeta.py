@@ -7,22 +7,26 @@ field by field (`merge_meta`).
 
 The rules, in the order they are tried:
 - **title**: the first layout candidate that is a title (a meaningful PDF Title property, the
-  largest-font lines of page 1); else the 公文 title in the opening lines (关于…的通知/意见/
-  报告/决定/办法…, also wrapped over two lines); else the first title-like opening line; else
-  the report's opening words. Never a salutation (各位代表：, 尊敬的…), a running header
-  (请务必阅读…声明), a masthead (…文件, letter-spaced 税 务 总 局), a date line or a 文号 line.
-- **issuer** (发文机关): the organization lines above the signature date (a date line after
-  the body begins); else the masthead; else the title's office (X关于…, X公告).
+  largest-font lines of page 1, a web page's title meta/<title>/<h1>); a research report's
+  banner "公司（600398.SH）" takes the headline set large under it. Else the 公文 title in the
+  opening lines (关于…的通知/意见/报告/决定/办法…, also wrapped over two lines); else the first
+  title-like opening line that is no piece of a sentence (a standard's name without its number,
+  with its 第N部分, 编制说明 and （征求意见稿）). Else a government work report's name from its
+  opening (我代表北京市人民政府，向大会报告政府工作 → 2024年北京市政府工作报告); else the file's
+  name. Never a salutation (各位代表：, 尊敬的…), a running header (请务必阅读…声明), a masthead
+  (…文件, letter-spaced 税 务 总 局), a date line, a 文号 line or a section heading (一、…, 第七章…).
+- **issuer** (发文机关): a work report's "我代表X"; else the organization lines above the
+  signature date (a date line after the body begins); else the masthead; else the title's
+  office (X关于…, X公告).
 - **文号**: a 文号 (〔〕, [], （）) standing on its own line among the opening lines; a 文号 cited
   inside a sentence is another document's.
-- **date**: the signature date (a date line among the closing lines, also 二〇一九年六月十九日
-  and Taiwan's 中華民國112年10月3日);
-  else a date line among the opening lines (“——2024年1月21日在…”, a standard's 发布 date).
-  **year**: the date's year; else the year in the title (2024年政府工作报告); else the 文号's.
+- **date** and **year**: `index.docdates`; a work report's year is the later of the years its
+  top-level headings name (一、2023年工作回顾 … 二、2024年重点任务) and its date's.
 - **regions**: places in the issuer (北京市人民政府 → 北京市); a body that names no place is
-  national (国务院, 国家发展改革委) and then only the title can give places; without an issuer,
-  the title's places and the places the first page names at least twice (not a list of four
-  or more provinces, which is national scope).
+  national (国务院, 国家发展改革委) and then only the title can give places; a title that names
+  a place gives it. Without either, the places the first page names at least twice outside its
+  footnotes, in the one province most of its place names fall in (not a list of four or more
+  provinces, which is national scope).
 """
 
 from __future__ import annotations
@@ -35,6 +39,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from index.cleaning import guess_title
+from index.docdates import CJK as _CJK
+from index.docdates import CLOSING as _CLOSING
+from index.docdates import CN_DIGIT as _CN_DIGIT
+from index.docdates import OPENING as _OPENING
+from index.docdates import SENTENCE_END as _SENTENCE_END
+from index.docdates import despace as _despace
+from index.docdates import detect_date, detect_year
+from index.docdates import is_date_line as _is_date_line
 from index.gazetteer import Division, gazetteer
 from index.textnorm import normalize
 from index.types import ReportMeta
@@ -46,16 +58,6 @@ DOCMETA_VERSION = "2"
 name as the last resort, publication and cover dates, regions only from a dominant province;
 web pages read for their main content (index.html_main) with their title and date meta."""
 
-_CJK = r"\u3400-\u9fff"
-_CN_DIGIT = "〇零○Ｏ一二三四五六七八九"
-_DATE = re.compile(
-    r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日|((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})"
-    rf"|((?:中华民国|中華民國|民国|民國)\s*(?:\d{{2,3}}|[{_CN_DIGIT}十]{{2,4}})|[{_CN_DIGIT}]{{4}})\s*年"
-    r"\s*([一二三四五六七八九十\d]{1,2})\s*月\s*([一二三四五六七八九十\d]{1,3})\s*日"
-)
-_ROC = re.compile(r"^(?:中华民国|中華民國|民国|民國)\s*")
-_ROC_OFFSET = 1911
-"""A Republic-of-China year (Taiwan's official documents: 中華民國112年) plus this is the CE year."""
 _DOC_NUMBER = re.compile(
     rf"[{_CJK}]{{1,16}}\s*[〔\[［【（(]\s*((?:19|20)\d{{2}})\s*[〕\]］】）)]\s*第?\s*\d{{1,5}}\s*号"
 )
@@ -72,11 +74,6 @@ _HEADER = re.compile(r"请务必阅读|请仔细阅读|免责声明|免責聲明
 _CLASS_HEADER = re.compile(r"(?:国家|行业|地方|团体|企业)标准$|^中华人民共和国.{0,8}标准$")
 _FILENAME = re.compile(r"\.(?:docx?|pdf|wps|txt|html?)$|microsoft\s+word|^untitled$|^无标题", re.I)
 _LETTER_SPACED = re.compile(rf"(?:^|\s|[^{_CJK}\s])(?:[{_CJK}]\s+){{3,}}[{_CJK}](?:\s|$)")
-_SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])|(?<=\d)\s+(?=[{_CJK}])|(?<=[{_CJK}])\s+(?=\d)")
-_SENTENCE_END = re.compile(r"[。!?！？；;]")
-_TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_OPENING, _CLOSING = 30, 12
-"""Lines searched for the title, masthead and 文号 (the opening) and for the signature (the closing)."""
 _MAX_TITLE = 60
 _GENERIC_TITLE = 8
 """A title this short (纪律处分决定书, 通知, 公告) names a kind of document: its issuer goes before it."""
@@ -106,46 +103,6 @@ class DetectedMeta:
     """ISO `YYYY-MM-DD`."""
     year: int | None = None
     regions: tuple[str, ...] = ()
-
-
-def _despace(line: str) -> str:
-    """`税 务 总 局 办 公 厅` → `税务总局办公厅` (letter-spaced mastheads and titles; also
-    `2007 年` as a typesetter spaces digits from hanzi)."""
-    return _SPACE_IN_CJK.sub("", line.strip())
-
-
-def _cn_number(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    digits = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0}
-    if all(c in digits for c in text):
-        return int("".join(str(digits[c]) for c in text))
-    tens, _, ones = text.partition("十")
-    return (digits.get(tens, 1) if tens else 1) * 10 + (digits.get(ones, 0) if ones else 0)
-
-
-def parse_date(text: str) -> str:
-    """The first date in `text` as `YYYY-MM-DD` (2019年6月19日, 2019-06-19, 二〇一九年六月十九日)."""
-    m = _DATE.search(text)
-    if not m:
-        return ""
-    if m.group(1):
-        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    elif m.group(4):
-        y, mo, d = int(m.group(4)), int(m.group(5)), int(m.group(6))
-    else:
-        roc = _ROC.match(m.group(7))
-        y = _cn_number(m.group(7)[roc.end() :]) + _ROC_OFFSET if roc else _cn_number(m.group(7))
-        mo, d = _cn_number(m.group(8)), _cn_number(m.group(9))
-    if not (1 <= mo <= 12 and 1 <= d <= 31 and 1950 <= y <= 2100):
-        return ""
-    return f"{y:04d}-{mo:02d}-{d:02d}"
-
-
-def _is_date_line(line: str) -> bool:
-    """A line that is a date (and perhaps a verb or a place of delivery), not a sentence."""
-    m = _DATE.search(line)
-    return m is not None and not _SENTENCE_END.search(line) and len(line) - len(m.group(0)) <= 30
 
 
 def _is_doc_number_line(line: str) -> bool:
@@ -389,57 +346,6 @@ def detect_doc_number(lines: list[str]) -> str:
             assert m is not None
             return re.sub(r"\s+", "", m.group(0))
     return ""
-
-
-_PUBLISHED = re.compile(
-    r"(?:网络首发|首发|出版|发布|發布|印发|印發|公布|刊发|刊發|发表|發表)(?:时间|時間|日期)\s*[:：]\s*"
-)
-"""网络首发时间：2024-3-23 (a journal article's footnote), 发布日期：…: the date it was published."""
-
-
-def detect_date(lines: list[str], first_page: str = "", stated: str = "") -> str:
-    """The signature date; else a date line at the top; else a date labelled as the
-    publication's on the first page; else the date the file states outside its text."""
-    body = [n for n, line in enumerate(lines) if _SENTENCE_END.search(line)]
-    for line in reversed(lines[max(body[0] + 1, len(lines) - _CLOSING) :] if body else []):
-        if _is_date_line(_despace(line)):
-            return parse_date(_despace(line))
-    for line in lines[:_OPENING // 2]:
-        flat = _despace(line)
-        if _is_date_line(flat.lstrip("—-")) or (flat.startswith(("——", "--")) and _DATE.search(flat)):
-            return parse_date(flat)
-    for label in _PUBLISHED.finditer(first_page):
-        date = parse_date(first_page[label.end() : label.end() + 20])
-        if date and _DATE.match(first_page, label.end()):
-            return date
-    return parse_date(stated)
-
-
-_COVER_MONTH = re.compile(
-    rf"^[（(]?\s*((?:19|20)\d{{2}}|[{_CN_DIGIT}]{{4}})\s*年\s*(?:\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月\s*[）)]?$"
-)
-"""（2023年3月）, 二〇二三年三月 alone on a line of a cover: when the paper was written."""
-
-
-def _cover_year(lines: list[str]) -> int | None:
-    for line in lines[: _OPENING // 2]:
-        m = _COVER_MONTH.match(_despace(line))
-        if m:
-            year = _cn_number(m.group(1))
-            return year if 1950 <= year <= 2100 else None
-    return None
-
-
-def detect_year(date: str, title: str, doc_number: str, lines: list[str] | None = None) -> int | None:
-    """The date's year; else the title's (2024年政府工作报告); else the 文号's; else a cover's
-    month line (（2023年3月）)."""
-    if date:
-        return int(date[:4])
-    for source in (title, doc_number):
-        m = _TITLE_YEAR.search(source) or re.search(r"[〔\[［【（(]((?:19|20)\d{2})[〕\]］】）)]", source)
-        if m:
-            return int(m.group(1))
-    return _cover_year(lines or [])
 
 
 def detect_regions(issuer: str, title: str, first_page: str) -> tuple[str, ...]:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant.facade import Assistant
-from index.docmeta import DetectedMeta, detect_meta, is_title_like, merge_meta, parse_date
+from index.docdates import parse_date
+from index.docmeta import DetectedMeta, detect_meta, is_title_like, merge_meta
 from index.gazetteer import gazetteer
 from index.metadata import load_metadata
 from index.settings import EmbeddingSettings, Settings
