@@ -1,11 +1,19 @@
 """Real report files read as the ingest reads them: what comes out, per file, and how fast.
 
-For every report file of FOLDER (not recursive; `X_groundtruth.txt` files are references,
-not reports) this prints: the title, regions and year the ingest gives it, pages, the
-hard-wrapped line breaks left inside sentences, the character error rate against a
-reference text where one exists, OCR pages and their speed, chunks, and seconds spent
-reading (PDF layout, OCR) and cleaning. `--embed` also indexes the folder with the real
-model into a temporary data dir and reports the embedding time separately.
+For every report file of FOLDER (not recursive) this prints: the title, regions and year
+the ingest gives it, pages, the hard-wrapped line breaks left inside sentences, the
+character error rate against a reference text where one exists, OCR pages and their speed,
+chunks, and seconds spent reading (PDF layout, OCR) and cleaning. `--embed` also indexes
+the folder with the real model into a temporary data dir and reports the embedding time
+separately.
+
+Which files are reports: those of a type the ingest reads, except references
+(`X_groundtruth.txt`: the whole text of the report whose name starts with X;
+`X_page1_reference.txt`: page 1 of report X, beside it or in bench/data/) and the folder's
+own papers (README, LICENSE, SOURCES, EXPECTED…); when the folder has a SOURCES.tsv or
+EXPECTED.tsv, only the files it lists. An `EXPECTED.tsv` (columns filename, title, year,
+regions: what a careful reader takes from page 1; empty = not stated) is a key: each file's
+title, year and regions are marked right (+) or wrong (-) and a total is printed.
 
     python bench/real_files.py FOLDER [--embed] [--json out.json] [--show DIR]
 
@@ -27,6 +35,7 @@ Definitions (docs/BENCHMARKS.md, "Real files"):
 from __future__ import annotations
 
 import argparse
+import csv
 import itertools
 import json
 import re
@@ -42,10 +51,12 @@ sys.path.insert(0, str(REPO))
 
 from bench.cer import cer  # noqa: E402
 from index.chunking import chunk_document  # noqa: E402
+from index.gazetteer import gazetteer  # noqa: E402
 from index.loaders import SUPPORTED_SUFFIXES, ReadLimits, load_file  # noqa: E402
 from index.pipeline import clean_document, ocr_options  # noqa: E402
 from index.scanning import SourceFile  # noqa: E402
 from index.settings import Settings  # noqa: E402
+from index.textnorm import normalize  # noqa: E402
 from index.wrapping import ends_sentence, starts_block  # noqa: E402
 
 _CLAUSE = re.compile(r"[，,、（(“《]$")
@@ -56,7 +67,11 @@ _HEADING_MAX = 40
 _REFERENCE = "_groundtruth.txt"
 _PAGE1_REFERENCE = "_page1_reference.txt"
 _DATA = Path(__file__).parent / "data"
-"""Hand transcriptions of page 1 of scans: `bench/data/<stem>_page1_reference.txt`."""
+"""Hand transcriptions of page 1 of scans: `bench/data/<stem>_page1_reference.txt` (or beside the file)."""
+_PAPERS = re.compile(r"^(?:readme|licen[cs]e|copying|notice|changelog|sources|expected)\b", re.I)
+"""A folder's own papers, not reports."""
+_MANIFESTS = ("SOURCES.tsv", "EXPECTED.tsv")
+_EXPECTED = "EXPECTED.tsv"
 
 
 def wrapped_breaks(text: str) -> list[int]:
@@ -85,6 +100,99 @@ def reference_for(stem: str, refs: dict[str, Path]) -> Path | None:
     return refs[keys[0]] if keys else None
 
 
+def page1_reference(path: Path) -> Path | None:
+    """`<stem>_page1_reference.txt` beside the file, else in bench/data/."""
+    for folder in (path.parent, _DATA):
+        ref = folder / f"{path.stem}{_PAGE1_REFERENCE}"
+        if ref.is_file():
+            return ref
+    return None
+
+
+def _tsv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [{k: (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(fh, delimiter="\t")]
+
+
+def report_files(folder: Path) -> list[Path]:
+    """The reports of `folder` (module docstring): no references, no papers, and only the
+    files a SOURCES.tsv or EXPECTED.tsv lists when there is one."""
+    manifests = [folder / m for m in _MANIFESTS if (folder / m).is_file()]
+    listed = {row.get("filename", "") for m in manifests for row in _tsv(m)} if manifests else None
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and p.suffix.lower() in SUPPORTED_SUFFIXES
+        and not p.name.endswith((_REFERENCE, _PAGE1_REFERENCE))
+        and not _PAPERS.match(p.name)
+        and (listed is None or p.name in listed)
+    )
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a careful reader takes from a file's first page (a row of EXPECTED.tsv)."""
+
+    title: str
+    year: int | None
+    regions: frozenset[str]
+
+
+def _places(text: str) -> frozenset[str]:
+    """江苏省盐城市, 北京市、雄安新区 → the official names (unknown names as written)."""
+    g = gazetteer()
+    out: set[str] = set()
+    for piece in re.split(r"[、,，;；\s]+", text.strip()):
+        if piece:
+            found = g.regions([m.division for m in g.find(piece)])
+            out.update(found or (piece,))
+    return frozenset(out)
+
+
+def read_expected(folder: Path) -> dict[str, Expected]:
+    path = folder / _EXPECTED
+    if not path.is_file():
+        return {}
+    return {
+        row["filename"]: Expected(
+            row.get("title", ""),
+            int(row["year"]) if row.get("year", "").isdigit() else None,
+            _places(row.get("regions", "")),
+        )
+        for row in _tsv(path)
+        if row.get("filename")
+    }
+
+
+def _flat(title: str) -> str:
+    return normalize(re.sub(r"\s+", "", title))
+
+
+def title_right(title: str, year: int | None, expected: Expected) -> bool:
+    """The printed title, whitespace and script aside; a title that differs only by its year
+    prefix (2024年北京市政府工作报告 / 北京市政府工作报告) is right when the year is."""
+    got, want = _flat(title), _flat(expected.title)
+    if got == want:
+        return True
+    prefix = f"{expected.year}年"
+    return (expected.year is not None and year == expected.year and prefix + got == want) or got == prefix + want
+
+
+def judge(row: Row, expected: Expected) -> None:
+    """Mark the row's title, year and regions right or wrong against the key. A title that is
+    the file's name (what the ingest falls back to when the text shows none) counts as none."""
+    title = "" if row.title == Path(row.file).stem else row.title
+    row.title_ok = not row.error and title_right(title, row.year, expected)
+    row.year_ok = not row.error and row.year == expected.year
+    got = frozenset(r for r in row.regions.split("、") if r)
+    row.regions_ok = not row.error and got == expected.regions
+
+
+def _mark(ok: bool | None) -> str:
+    return "+" if ok else "-"
+
+
 @dataclass
 class Row:
     file: str
@@ -99,6 +207,10 @@ class Row:
     ocr_pages: int = 0
     ocr_pages_per_s: float | None = None
     chunks: int = 0
+    title_ok: bool | None = None
+    year_ok: bool | None = None
+    regions_ok: bool | None = None
+    """Against the folder's EXPECTED.tsv (None: no row for the file)."""
     read_s: float = 0.0
     clean_s: float = 0.0
     error: str = ""
@@ -137,8 +249,8 @@ def measure(path: Path, settings: Settings, refs: dict[str, Path], show: Path | 
         compact = re.sub(r"\s+", "", doc.text)
         kept = [r for r in ranges if re.sub(r"\s+", "", r) in compact]
         row.ranges_kept = f"{len(kept)}/{len(ranges)}"
-    page1 = _DATA / f"{path.stem}{_PAGE1_REFERENCE}"
-    if page1.is_file():  # a hand transcription of page 1 (a scan)
+    page1 = page1_reference(path)
+    if page1 is not None:  # a transcription of page 1 (a scan, or a page in reading order)
         end = doc.page_starts[1] if len(doc.page_starts) > 1 else len(doc.text)
         row.page1_cer = round(cer(doc.text[:end], page1.read_text(encoding="utf-8")), 4)
     if show is not None:
@@ -170,20 +282,22 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     refs = references(args.folder)
-    files = sorted(
-        p
-        for p in args.folder.iterdir()
-        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.endswith(_REFERENCE)
-    )
+    files = report_files(args.folder)
+    key = read_expected(args.folder)
     if args.show:
         args.show.mkdir(parents=True, exist_ok=True)
     rows = [measure(p, settings, refs, args.show) for p in files]
+    for r in rows:
+        if r.file in key:
+            judge(r, key[r.file])
     for r in rows:
         print(f"\n{r.file}")
         if r.error:
             print(f"  failed: {r.error}")
             continue
         print(f"  title: {r.title} | regions: {r.regions or '-'} | year: {r.year or '-'}")
+        if r.title_ok is not None:
+            print(f"  {_EXPECTED}: title {_mark(r.title_ok)} year {_mark(r.year_ok)} regions {_mark(r.regions_ok)}")
         ocr = f"{r.ocr_pages} ({r.ocr_pages_per_s} pages/s)" if r.ocr_pages else "0"
         quality = f"CER {r.cer:.2%} (ranges kept {r.ranges_kept})" if r.cer is not None else "CER -"
         if r.page1_cer is not None:
@@ -196,6 +310,15 @@ def main() -> None:
     if text_pages:
         print(
             f"\ntext PDFs (no OCR): {text_pages} pages read and cleaned in {text_s:.2f} s = {text_pages / text_s:.1f} pages/s"
+        )
+    judged = [r for r in rows if r.title_ok is not None]
+    if judged:
+        n = len(judged)
+        counts = {f: sum(bool(getattr(r, f"{f}_ok")) for r in judged) for f in ("title", "year", "regions")}
+        whole = sum(bool(r.title_ok and r.year_ok and r.regions_ok) for r in judged)
+        print(
+            f"\n{_EXPECTED}: title {counts['title']}/{n}, year {counts['year']}/{n}, regions {counts['regions']}/{n}; "
+            f"all three right {whole}/{n}; fields right {sum(counts.values())}/{3 * n}"
         )
     if args.embed:
         total = embed_folder(args.folder, files)

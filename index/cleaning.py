@@ -29,7 +29,8 @@ from index.textnorm import GAP
 # beside them); a footer sharing a news item's line loses only the footer; follow-the-account
 # invitations go only as a tail or at the page edge; repeated copies only as a whole article
 # (consecutive lines, a quarter of the text), never repeated clauses or rows; never emptied.
-CLEANER_VERSION = "4"
+# 5: a font-size widget line (字体： 放大 正常 缩小) goes as the other page-tool lines do.
+CLEANER_VERSION = "5"
 
 
 @dataclass(frozen=True)

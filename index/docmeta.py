@@ -7,22 +7,26 @@ field by field (`merge_meta`).
 
 The rules, in the order they are tried:
 - **title**: the first layout candidate that is a title (a meaningful PDF Title property, the
-  largest-font lines of page 1); else the 公文 title in the opening lines (关于…的通知/意见/
-  报告/决定/办法…, also wrapped over two lines); else the first title-like opening line; else
-  the report's opening words. Never a salutation (各位代表：, 尊敬的…), a running header
-  (请务必阅读…声明), a masthead (…文件, letter-spaced 税 务 总 局), a date line or a 文号 line.
-- **issuer** (发文机关): the organization lines above the signature date (a date line after
-  the body begins); else the masthead; else the title's office (X关于…, X公告).
+  largest-font lines of page 1, a web page's title meta/<title>/<h1>); a research report's
+  banner "公司（600398.SH）" takes the headline set large under it. Else the 公文 title in the
+  opening lines (关于…的通知/意见/报告/决定/办法…, also wrapped over two lines); else the first
+  title-like opening line that is no piece of a sentence (a standard's name without its number,
+  with its 第N部分, 编制说明 and （征求意见稿）). Else a government work report's name from its
+  opening (我代表北京市人民政府，向大会报告政府工作 → 2024年北京市政府工作报告); else the file's
+  name. Never a salutation (各位代表：, 尊敬的…), a running header (请务必阅读…声明), a masthead
+  (…文件, letter-spaced 税 务 总 局), a date line, a 文号 line or a section heading (一、…, 第七章…).
+- **issuer** (发文机关): a work report's "我代表X"; else the organization lines above the
+  signature date (a date line after the body begins); else the masthead; else the title's
+  office (X关于…, X公告).
 - **文号**: a 文号 (〔〕, [], （）) standing on its own line among the opening lines; a 文号 cited
   inside a sentence is another document's.
-- **date**: the signature date (a date line among the closing lines, also 二〇一九年六月十九日
-  and Taiwan's 中華民國112年10月3日);
-  else a date line among the opening lines (“——2024年1月21日在…”, a standard's 发布 date).
-  **year**: the date's year; else the year in the title (2024年政府工作报告); else the 文号's.
+- **date** and **year**: `index.docdates`; a work report's year is the later of the years its
+  top-level headings name (一、2023年工作回顾 … 二、2024年重点任务) and its date's.
 - **regions**: places in the issuer (北京市人民政府 → 北京市); a body that names no place is
-  national (国务院, 国家发展改革委) and then only the title can give places; without an issuer,
-  the title's places and the places the first page names at least twice (not a list of four
-  or more provinces, which is national scope).
+  national (国务院, 国家发展改革委) and then only the title can give places; a title that names
+  a place gives it. Without either, the places the first page names at least twice outside its
+  footnotes, in the one province most of its place names fall in (not a list of four or more
+  provinces, which is national scope).
 """
 
 from __future__ import annotations
@@ -32,25 +36,28 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from index.cleaning import guess_title
+from index.docdates import CJK as _CJK
+from index.docdates import CLOSING as _CLOSING
+from index.docdates import CN_DIGIT as _CN_DIGIT
+from index.docdates import OPENING as _OPENING
+from index.docdates import SENTENCE_END as _SENTENCE_END
+from index.docdates import despace as _despace
+from index.docdates import detect_date, detect_year
+from index.docdates import is_date_line as _is_date_line
 from index.gazetteer import Division, gazetteer
 from index.textnorm import normalize
 from index.types import ReportMeta
+from index.wrapping import starts_block
 
-DOCMETA_VERSION = "1"
-"""Part of each report's content hash: a change here re-reads every report's metadata."""
+DOCMETA_VERSION = "2"
+"""Part of each report's content hash: a change here re-reads every report (and its metadata).
+2: work reports named from their opening, headings and fragments never titles, the file's
+name as the last resort, publication and cover dates, regions only from a dominant province;
+web pages read for their main content (index.html_main) with their title and date meta."""
 
-_CJK = r"\u3400-\u9fff"
-_CN_DIGIT = "〇零○Ｏ一二三四五六七八九"
-_DATE = re.compile(
-    r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日|((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})"
-    rf"|((?:中华民国|中華民國|民国|民國)\s*(?:\d{{2,3}}|[{_CN_DIGIT}十]{{2,4}})|[{_CN_DIGIT}]{{4}})\s*年"
-    r"\s*([一二三四五六七八九十\d]{1,2})\s*月\s*([一二三四五六七八九十\d]{1,3})\s*日"
-)
-_ROC = re.compile(r"^(?:中华民国|中華民國|民国|民國)\s*")
-_ROC_OFFSET = 1911
-"""A Republic-of-China year (Taiwan's official documents: 中華民國112年) plus this is the CE year."""
 _DOC_NUMBER = re.compile(
     rf"[{_CJK}]{{1,16}}\s*[〔\[［【（(]\s*((?:19|20)\d{{2}})\s*[〕\]］】）)]\s*第?\s*\d{{1,5}}\s*号"
 )
@@ -67,11 +74,6 @@ _HEADER = re.compile(r"请务必阅读|请仔细阅读|免责声明|免責聲明
 _CLASS_HEADER = re.compile(r"(?:国家|行业|地方|团体|企业)标准$|^中华人民共和国.{0,8}标准$")
 _FILENAME = re.compile(r"\.(?:docx?|pdf|wps|txt|html?)$|microsoft\s+word|^untitled$|^无标题", re.I)
 _LETTER_SPACED = re.compile(rf"(?:^|\s|[^{_CJK}\s])(?:[{_CJK}]\s+){{3,}}[{_CJK}](?:\s|$)")
-_SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
-_SENTENCE_END = re.compile(r"[。!?！？；;]")
-_TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_OPENING, _CLOSING = 30, 12
-"""Lines searched for the title, masthead and 文号 (the opening) and for the signature (the closing)."""
 _MAX_TITLE = 60
 _GENERIC_TITLE = 8
 """A title this short (纪律处分决定书, 通知, 公告) names a kind of document: its issuer goes before it."""
@@ -79,6 +81,15 @@ _FIRST_PAGE = 1200
 """Characters taken as the first page when the text has no page offsets."""
 _NATIONAL_SCOPE = 4
 """A first page naming this many provinces lists the country's, it is about none of them."""
+_DOMINANT = 2 / 3
+"""Share of a first page's place mentions that must fall in one province for it to be the page's."""
+_PARATEXT = re.compile(
+    r"^[*＊]|基金|资助|收稿|录用日期|首发时间|作者简介|作者单位|通讯作者|通信作者|e-?mail|"
+    r"(?:大学|学院|研究所|研究院|研究中心|实验室|编辑部).{0,20}(?<!\d)\d{6}(?!\d)",
+    re.I,
+)
+"""A footnote about the paper, not its subject: funding, dates received, the authors'
+affiliations with their postcodes (北京 100190 is where the authors work)."""
 
 
 @dataclass(frozen=True)
@@ -92,45 +103,6 @@ class DetectedMeta:
     """ISO `YYYY-MM-DD`."""
     year: int | None = None
     regions: tuple[str, ...] = ()
-
-
-def _despace(line: str) -> str:
-    """`税 务 总 局 办 公 厅` → `税务总局办公厅` (letter-spaced mastheads and titles)."""
-    return _SPACE_IN_CJK.sub("", line.strip())
-
-
-def _cn_number(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    digits = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0}
-    if all(c in digits for c in text):
-        return int("".join(str(digits[c]) for c in text))
-    tens, _, ones = text.partition("十")
-    return (digits.get(tens, 1) if tens else 1) * 10 + (digits.get(ones, 0) if ones else 0)
-
-
-def parse_date(text: str) -> str:
-    """The first date in `text` as `YYYY-MM-DD` (2019年6月19日, 2019-06-19, 二〇一九年六月十九日)."""
-    m = _DATE.search(text)
-    if not m:
-        return ""
-    if m.group(1):
-        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    elif m.group(4):
-        y, mo, d = int(m.group(4)), int(m.group(5)), int(m.group(6))
-    else:
-        roc = _ROC.match(m.group(7))
-        y = _cn_number(m.group(7)[roc.end() :]) + _ROC_OFFSET if roc else _cn_number(m.group(7))
-        mo, d = _cn_number(m.group(8)), _cn_number(m.group(9))
-    if not (1 <= mo <= 12 and 1 <= d <= 31 and 1950 <= y <= 2100):
-        return ""
-    return f"{y:04d}-{mo:02d}-{d:02d}"
-
-
-def _is_date_line(line: str) -> bool:
-    """A line that is a date (and perhaps a verb or a place of delivery), not a sentence."""
-    m = _DATE.search(line)
-    return m is not None and not _SENTENCE_END.search(line) and len(line) - len(m.group(0)) <= 30
 
 
 def _is_doc_number_line(line: str) -> bool:
@@ -171,7 +143,48 @@ def is_title_like(line: str) -> bool:
         or _is_doc_number_line(flat)
         or _SENTENCE_END.search(flat)
         or flat.startswith(("——", "--", "（", "("))
+        or is_heading(flat)
     )
+
+
+_NUMBERED = re.compile(rf"^\d{{1,2}}(?:\.\d{{1,2}})*\s*[{_CJK}]")
+"""1 准备稿件, 1.2 中文支持: a numbered section heading (a year has four digits)."""
+_CLAUSE_MARK = re.compile(r"[，,]")
+
+
+def is_heading(line: str) -> bool:
+    """一、…, （一）…, 第七章…, 1.2 …, a list item: a section's heading names a part of the
+    report, never the report (a prospectus page shows 第七章 in its largest font)."""
+    flat = line.strip()
+    return starts_block(flat) or bool(_NUMBERED.match(flat))
+
+
+def is_fragment(line: str) -> bool:
+    """A piece of a sentence, not a title: two clause marks (，、；), one of them a comma (a
+    list of places joined by 、 is a title's). Judged on plain opening lines only: a headline
+    set in a large font may well carry two commas."""
+    commas = len(_CLAUSE_MARK.findall(line))
+    return commas >= 1 and commas + line.count("、") >= 2
+
+
+_FOOTNOTE_MARK = re.compile(r"[*＊†‡¹²³⁴⁵⁶⁷⁸⁹]+$")
+
+
+_STANDARD_CODE = re.compile(
+    r"^[A-Z]{1,4}(?:/[A-Z])?\s*[\dX]+(?:\.[\dX]+)*\s*[—–－-]\s*(?:\d{4}|\d{2}|[\dXY]{2,4})\s+(?=\S)"
+)
+"""NB/T XXXX－20YY, GB/T 3620.1—2016 before a standard's name: its number, not its title."""
+_PART_INSIDE = re.compile(r"(?<=\S)(?=第\s*[0-9一二三四五六七八九十]+\s*部分)")
+
+
+def _clean_title(line: str) -> str:
+    """A title as shown: spacing closed up (a space kept before 第N部分), a standard's number
+    before it and a footnote mark after it (…的共演*) gone."""
+    flat = line.strip()
+    rest = _STANDARD_CODE.sub("", flat)
+    if len(re.findall(rf"[{_CJK}]", rest)) >= 4:
+        flat = rest
+    return _PART_INSIDE.sub(" ", _FOOTNOTE_MARK.sub("", _despace(flat)).strip())
 
 
 def _gongwen_title(lines: list[str]) -> str:
@@ -188,32 +201,104 @@ def _gongwen_title(lines: list[str]) -> str:
 
 
 _PART = re.compile(r"^第\s*[0-9一二三四五六七八九十]+\s*部分")
+_DOC_KIND = re.compile(r"^(?:编制说明|编写说明|起草说明|修订说明)$")
+_DRAFT_STAGE = re.compile(r"^[（(](?:征求意见稿|送审稿|报批稿|讨论稿|草案|试行)[）)]")
 
 
-def _with_part(title: str, following: str) -> str:
-    """核电厂定期安全评价 + 第1部分：通用要求: a standard's part belongs to its title."""
-    return f"{title} {_despace(following)}" if _PART.match(following.strip()) else title
+def _with_following(title: str, following: Sequence[str]) -> str:
+    """The lines under a standard's name that belong to its title: its part (第1部分：通用
+    要求), the kind of paper (编制说明) and the draft's stage (（征求意见稿）)."""
+    for line in following[:3]:
+        flat = _despace(line)
+        if _PART.match(flat) or _DOC_KIND.match(flat):
+            title = f"{title} {flat}"
+            continue
+        stage = _DRAFT_STAGE.match(flat)
+        if stage:
+            title += stage.group(0)
+        break
+    return title
 
 
 def _opening_title(lines: list[str]) -> str:
     """The first title-like line before the first paragraph (a text that opens with its body
     has no title line: a heading further down names a section, not the report)."""
     for n, line in enumerate(lines[:_OPENING]):
-        if is_title_like(line):
-            return _with_part(_despace(line), lines[n + 1] if n + 1 < len(lines) else "")
+        if is_title_like(line) and not is_fragment(line):
+            return _with_following(_clean_title(line), lines[n + 1 : n + 4])
         if _SENTENCE_END.search(line) and len(line) > _MAX_TITLE:
             break
     return ""
 
 
+_TICKER = re.compile(r"[（(]\s*\d{4,6}(?:\s*\.\s*[A-Z]{2})?\s*[)）]$")
+"""某服装企业（600398.SH）: a listed company's name with its code, as a research report's
+banner names the company above the report's headline."""
+
+
+def _with_headline(title: str, lines: list[str], title_lines: Sequence[str]) -> str:
+    """A company's name and code alone is the subject, not the title: the headline set large
+    right under it completes it (某服装企业（600398.SH）第三季度收入下滑11%…)."""
+    if not _TICKER.search(title):
+        return title
+    large = {_despace(t) for t in title_lines}
+    for n, line in enumerate(lines[: _OPENING - 1]):
+        if _clean_title(line) == title:
+            following = _despace(lines[n + 1])
+            if following in large and is_title_like(following) and not _TICKER.search(following):
+                return title + following
+            break
+    return title
+
+
 def detect_title(lines: list[str], title_lines: Sequence[str]) -> str:
+    """The title the text shows, or "" (then `detect_meta` names the report otherwise)."""
     for candidate in title_lines:
         if is_title_like(candidate):
-            return _despace(candidate)
-    title = _gongwen_title(lines) or _opening_title(lines)
-    if title:
-        return title
-    return guess_title("\n".join(line for line in lines if not _SALUTATION.search(normalize(line))))
+            return _with_headline(_clean_title(candidate), lines, title_lines)
+    return _gongwen_title(lines) or _opening_title(lines)
+
+
+# A government work report opens "现在，我代表北京市人民政府，向大会报告政府工作": its issuer.
+_WORK_REPORT = re.compile(
+    r"我代表\s*([^，,。：:、\s]{2,30}?)\s*[，,]?\s*向(?:大会|全会|会议|本次会议)(?:作|做|报告)"
+)
+_CONGRESS = re.compile(rf"在([{_CJK}]{{2,12}}?[省市区县州旗盟])第[{_CN_DIGIT}十\d]{{1,4}}届人民代表大会")
+_PLAN_HEADING = re.compile(r"^[一二三四五六七八九十]{1,3}、\s*((?:19|20)\d{2})\s*年")
+"""一、2023年工作回顾 … 二、2024年工作安排: a work report's top-level headings name its years."""
+
+
+@dataclass(frozen=True)
+class _WorkReport:
+    issuer: str
+    year: int | None
+
+    @property
+    def title(self) -> str:
+        """北京市人民政府 → (2024年)北京市政府工作报告; 国务院 → 政府工作报告."""
+        if self.issuer == "国务院":
+            name = "政府工作报告"
+        elif self.issuer.endswith("政府"):
+            name = self.issuer.removesuffix("政府").removesuffix("人民") + "政府工作报告"
+        else:
+            name = self.issuer + "工作报告"
+        return f"{self.year}年{name}" if self.year else name
+
+
+def _work_report(lines: list[str], date: str) -> _WorkReport | None:
+    """Who delivers the report (我代表…，向大会报告) and the year it plans for: the later of
+    the years its top-level headings name and its delivery date's."""
+    opening = "\n".join(lines[:_OPENING])
+    m = _WORK_REPORT.search(opening)
+    if m is None:
+        return None
+    issuer = m.group(1)
+    if issuer[0] in "省市区县州" and not gazetteer().find(issuer):  # 我代表市人民政府
+        place = _CONGRESS.search(opening)
+        issuer = place.group(1) + issuer[1:] if place else issuer
+    years = [int(h.group(1)) for line in lines if (h := _PLAN_HEADING.match(line))]
+    years += [int(date[:4])] if date else []
+    return _WorkReport(issuer, max(years) if years else None)
 
 
 def _org_names(line: str) -> list[str]:
@@ -263,59 +348,66 @@ def detect_doc_number(lines: list[str]) -> str:
     return ""
 
 
-def detect_date(lines: list[str]) -> str:
-    body = [n for n, line in enumerate(lines) if _SENTENCE_END.search(line)]
-    for line in reversed(lines[max(body[0] + 1, len(lines) - _CLOSING) :] if body else []):
-        if _is_date_line(_despace(line)):
-            return parse_date(_despace(line))
-    for line in lines[:_OPENING // 2]:
-        flat = _despace(line)
-        if _is_date_line(flat.lstrip("—-")) or (flat.startswith(("——", "--")) and _DATE.search(flat)):
-            return parse_date(flat)
-    return ""
-
-
-def detect_year(date: str, title: str, doc_number: str) -> int | None:
-    if date:
-        return int(date[:4])
-    for source in (title, doc_number):
-        m = _TITLE_YEAR.search(source) or re.search(r"[〔\[［【（(]((?:19|20)\d{2})[〕\]］】）)]", source)
-        if m:
-            return int(m.group(1))
-    return None
-
-
 def detect_regions(issuer: str, title: str, first_page: str) -> tuple[str, ...]:
     g = gazetteer()
     places: list[Division] = [m.division for m in g.find(issuer)] if issuer else []
     places += [m.division for m in g.find(title)]
-    if not issuer:
-        found = [m.division for m in g.find(first_page)]
-        provinces = {d.code[:2] for d in found}
+    if not issuer and not places:  # a title that names its place says what the report is about
+        body = "\n".join(line for line in first_page.split("\n") if not _PARATEXT.search(line))
+        found = [m.division for m in g.find(body)]
+        by_province = Counter(d.code[:2] for d in found)
         counts = Counter(d.code for d in found)
-        if len(provinces) < _NATIONAL_SCOPE:
-            places += [d for d in found if counts[d.code] >= 2]
+        if len(by_province) < _NATIONAL_SCOPE:
+            # Only a place the page is about: the one province most of its mentions are in
+            # (a paper that cites Beijing's and Zhejiang's policies is about neither).
+            main = [p for p, n in by_province.items() if n >= _DOMINANT * len(found)]
+            places += [d for d in found if counts[d.code] >= 2 and d.code[:2] in main]
     return g.regions(places)
 
 
-def detect_meta(text: str, title_lines: Sequence[str] = (), page_starts: Sequence[int] = ()) -> DetectedMeta:
-    """Everything `text` (cleaned) and the layout's title candidates say about the report."""
+def _guess_title(lines: list[str]) -> str:
+    """The opening words (only for a caller that knows no file name)."""
+    return guess_title("\n".join(line for line in lines if not _SALUTATION.search(normalize(line))))
+
+
+def _file_title(file_name: str) -> str:
+    """reports/2024年北京市政府工作报告.pdf → 2024年北京市政府工作报告."""
+    stem = PurePosixPath(file_name.replace("\\", "/")).name
+    return stem.rsplit(".", 1)[0] if "." in stem else stem
+
+
+def detect_meta(
+    text: str,
+    title_lines: Sequence[str] = (),
+    page_starts: Sequence[int] = (),
+    *,
+    stated_date: str = "",
+    file_name: str = "",
+) -> DetectedMeta:
+    """Everything `text` (cleaned) and the layout's title candidates say about the report.
+    `stated_date`: a date the file states outside its text (a web page's meta); `file_name`:
+    the report's name, its title when the text shows none (never a piece of its body)."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     if not lines:
         return DetectedMeta()
+    first_page = text[: page_starts[1]] if len(page_starts) > 1 else text if page_starts else text[:_FIRST_PAGE]
+    date = detect_date(lines, first_page, stated_date)
     title = detect_title(lines, title_lines)
-    issuer = detect_issuer(lines, title)
+    work = _work_report(lines, date)
+    if work is not None and len(title) <= _GENERIC_TITLE:  # nothing, or 政府工作报告 alone
+        title = work.title
+    if not title:
+        title = _file_title(file_name) or _guess_title(lines)
+    issuer = work.issuer if work is not None else detect_issuer(lines, title)
     if issuer and len(title) <= _GENERIC_TITLE and not title.startswith(issuer):
         title = issuer + title  # 纪律处分决定书 alone names a kind of document, not this one
     doc_number = detect_doc_number(lines)
-    date = detect_date(lines)
-    first_page = text[: page_starts[1]] if len(page_starts) > 1 else text[:_FIRST_PAGE]
     return DetectedMeta(
         title=title,
         issuer=issuer,
         doc_number=doc_number,
         date=date,
-        year=detect_year(date, title, doc_number),
+        year=(work.year if work is not None and work.year else None) or detect_year(date, title, doc_number, lines),
         regions=detect_regions(issuer, title, first_page),
     )
 

@@ -79,6 +79,39 @@ def _numbered(row: Sequence[PageLine]) -> bool:
     return len(row) == 2 and bool(NUMBER_ONLY.fullmatch(row[0].text))
 
 
+def _overlaps_joined(row: list[PageLine]) -> list[PageLine]:
+    """Pieces of a text layer's row that overlap are one line, not two cells: a glyph the
+    font lacks (the "ffi" of "Office" set as a ligature) splits a line where there is no gap.
+    (Not for OCR: its boxes are joined by index.ocr_pages, and a sideways table's overlap.)"""
+    out = [row[0]]
+    for ln in row[1:]:
+        last = out[-1]
+        if ln.x0 < last.x1:
+            text = last.text.rstrip() + ln.text.lstrip()
+            out[-1] = PageLine(
+                text, last.x0, min(last.top, ln.top), max(last.x1, ln.x1), max(last.bottom, ln.bottom), last.size
+            )
+        else:
+            out.append(ln)
+    return out
+
+
+def _overlaps_joined_in_order(lines: list[PageLine]) -> list[PageLine]:
+    """`_overlaps_joined` on every row, the lines otherwise left in the order they came."""
+    replaced: dict[int, PageLine | None] = {}
+    for row in rows_of(lines):
+        joined = _overlaps_joined(row)
+        if len(joined) < len(row):
+            for ln in row:
+                replaced[id(ln)] = None
+            for ln in joined:
+                replaced[id(next(piece for piece in row if piece.x0 == ln.x0))] = ln
+    if not replaced:
+        return lines
+    out = [replaced.get(id(ln), ln) for ln in lines]
+    return [ln for ln in out if ln is not None]
+
+
 def _row_text(row: Sequence[PageLine], in_table: bool) -> str:
     pieces = [ln.text.strip() for ln in row]
     if in_table:
@@ -147,6 +180,8 @@ def _split_page(page: PageLines, running: set[tuple[int, PageLine]]) -> _Page:
     body = [ln for ln in page.lines if ln.text.strip() and (page.number, ln) not in running]
     aside = [ln for ln in body if not _upright(ln)]
     body = [ln for ln in body if _upright(ln)]
+    if not page.ocr:
+        body = _overlaps_joined_in_order(body)
     tables, body = find_tables(body, page.rules)
     return _Page(page.number, body, tables, gutter(body, page.width), aside)
 
@@ -172,9 +207,20 @@ def _two_columns(lines: Sequence[PageLine], cut: float, page: int) -> list[tuple
 
     def flush() -> None:
         if band:
-            left = [ln for ln in band if ln.x1 <= cut]
-            right = [ln for ln in band if ln.x1 > cut]
-            out.append((min(ln.top for ln in band), _column_blocks(left, page) + _column_blocks(right, page)))
+            left, left_notes = _footnotes([ln for ln in band if ln.x1 <= cut])
+            right, right_notes = _footnotes([ln for ln in band if ln.x1 > cut])
+            # The left column's footnotes go after the paragraph they interrupt, which runs on
+            # at the head of the right column (and the right one's after it): sentences stay whole.
+            rblocks = _column_blocks(right, page)
+            at = _paragraph_end(rblocks)
+            blocks = [
+                *_column_blocks(left, page),
+                *rblocks[:at],
+                *_column_blocks(left_notes, page),
+                *rblocks[at:],
+                *_column_blocks(right_notes, page),
+            ]
+            out.append((min(ln.top for ln in band), blocks))
             band.clear()
 
     for row in rows_of(lines):
@@ -185,6 +231,42 @@ def _two_columns(lines: Sequence[PageLine], cut: float, page: int) -> list[tuple
             band.extend(row)
     flush()
     return out
+
+
+def _paragraph_end(blocks: Sequence[Block]) -> int:
+    """How many of a column's blocks come before its first paragraph break: a line that
+    ends a sentence followed by an indented line, a row or a heading (or the column's end)."""
+    for i, (a, b) in enumerate(itertools.pairwise(blocks)):
+        indented = b.line.x0 - b.left > 0.8 * b.line.size
+        if ends_sentence(a.line.text) and (indented or b.row or starts_block(b.line.text)):
+            return i + 1
+    return len(blocks)
+
+
+_FOOTNOTE_SIZE = 0.85
+"""A footnote is set in a font at most this size of the column's text."""
+
+
+def _footnotes(lines: Sequence[PageLine]) -> tuple[list[PageLine], list[PageLine]]:
+    """A column's lines without and with its footnotes: the rows at its foot, below a gap,
+    in a smaller font than the text above them, lines of text rather than rows of cells
+    (收稿日期, a fund, the authors' addresses)."""
+    rows = rows_of(lines)
+    if len(rows) < 4:
+        return list(lines), []
+    sizes = [max(ln.size for ln in row) for row in rows]
+    k = len(rows)
+    while k > 0 and abs(sizes[k - 1] - sizes[-1]) <= 0.05 * sizes[-1]:
+        k -= 1  # the run of rows at the foot in the last row's size
+    if k < 3 or sizes[-1] > _FOOTNOTE_SIZE * statistics.median(sizes[:k]):
+        return list(lines), []
+    if sum(len(row) > 1 for row in rows[k:]) > 0.3 * (len(rows) - k):
+        return list(lines), []  # rows of cells: a table set small, which stays where it is
+    above, first = rows[k - 1], rows[k]
+    gap = min(ln.top for ln in first) - max(ln.bottom for ln in above)
+    if gap < 0.5 * statistics.median(ln.bottom - ln.top for ln in above):
+        return list(lines), []
+    return [ln for row in rows[:k] for ln in row], [ln for row in rows[k:] for ln in row]
 
 
 # -- paragraphs -----------------------------------------------------------------------------
@@ -267,11 +349,18 @@ def meaningful_title(title: str, first_pages: str) -> str:
     return t if sum(ch in shown for ch in compact) >= 0.8 * len(compact) else ""
 
 
-def _title_lines(blocks: Sequence[Block], body_size: float) -> list[str]:
+_TITLE_SIZE = 1.15
+"""A title line's font is at least this much larger than the body's."""
+_OCR_TITLE_SIZE = 1.3
+"""On a page read by OCR a line's "size" is its box's height, which varies by a fifth with
+skew and with boxes the OCR merged over a narrow gutter: only a clearly larger line counts."""
+
+
+def _title_lines(blocks: Sequence[Block], body_size: float, factor: float = _TITLE_SIZE) -> list[str]:
     """Runs of consecutive first-page lines in a larger font than the body, largest first."""
     runs: list[tuple[float, int, list[str]]] = []
     for i, b in enumerate(blocks):
-        if b.row or b.line.size < 1.15 * body_size:
+        if b.row or b.line.size < factor * body_size:
             continue
         last = runs[-1] if runs else None
         if last is not None and last[1] == i - 1 and abs(last[0] - b.line.size) <= 0.05 * b.line.size:
@@ -336,7 +425,8 @@ def lay_out(pages: Sequence[PageLines], doc_title: str = "") -> Layout:
     per_page = [_page_blocks(p, edges) for p in split]
     text, starts = _assemble(per_page, _line_gap([b for page in per_page for b in page]))
     body = _body_size([b for page in per_page for b in page])
-    titles = _title_lines(per_page[0], body) if per_page and body else []
+    factor = _OCR_TITLE_SIZE if pages and pages[0].ocr else _TITLE_SIZE
+    titles = _title_lines(per_page[0], body, factor) if per_page and body else []
     head = meaningful_title(doc_title, text[: starts[2] if len(starts) > 2 else len(text)])
     if head and head not in titles:
         titles.insert(0, head)

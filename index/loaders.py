@@ -13,17 +13,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-from bs4 import BeautifulSoup
-from bs4.element import NavigableString, PreformattedString, Tag
 
 from index.docx_reader import docx_text
 from index.encoding import Decoded, chars_over_limit, decode_bytes, decode_report, verified_declaration
 from index.errors import LoadError
+from index.html_main import read_html
 from index.images import IMAGE_FORMATS, image_pages
 from index.layout import lay_out
 from index.ocr import make_ocr_engine
@@ -100,71 +97,9 @@ def strip_markdown(text: str) -> str:
 
 
 # -- html -----------------------------------------------------------------------------------
-# Page furniture, plus ruby annotations (<rt>, <rp>): those are pinyin, not text.
-_HTML_DROP = frozenset(
-    {"script", "style", "nav", "header", "footer", "aside", "form", "noscript", "iframe", "svg", "template"}
-    | {"rt", "rp"}
-)
-_HTML_BLOCK = frozenset(
-    {"address", "article", "blockquote", "body", "caption", "dd", "details", "dialog", "div", "dl", "dt"}
-    | {"fieldset", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "main", "ol", "p"}
-    | {"pre", "section", "summary", "table", "tbody", "thead", "tfoot", "tr", "ul", "title"}
-)
-_HTML_CELLS = frozenset({"td", "th"})
-_HTML_SPACE = re.compile(r"[ \t\r\n\f]+")
-# A source line break between two hanzi is layout, not a space (Chinese has no word spaces).
-_HTML_CJK_BREAK = re.compile(
-    r"(?<=[\u3400-\u9fff\uff00-\uffef\u3000-\u303f])[ \t\r\f]*\n[ \t\r\n\f]*(?=[\u3400-\u9fff\uff00-\uffef\u3000-\u303f])"
-)
-
-
-def _html_pieces(root: Tag) -> Iterator[str]:
-    """Text pieces in document order, walked with an explicit stack: pages nested a few
-    thousand elements deep (generated or hostile) would overflow Python's recursion limit."""
-    stack: list[Any] = [iter(root.children)]
-    while stack:
-        child = next(stack[-1], None)
-        if child is None:
-            stack.pop()
-            continue
-        if isinstance(child, str) and not isinstance(child, PreformattedString | NavigableString):
-            yield child  # a closing marker pushed below
-        elif isinstance(child, PreformattedString):  # comments, doctype, CDATA
-            continue
-        elif isinstance(child, NavigableString):
-            yield _HTML_SPACE.sub(" ", _HTML_CJK_BREAK.sub("", str(child)))
-        elif isinstance(child, Tag):
-            if child.name == "br":
-                yield "\n"
-                continue
-            block = child.name in _HTML_BLOCK
-            if block:
-                yield "\n"
-            after = "\n" if block else " | " if child.name in _HTML_CELLS else ""
-            stack.append(iter([after] if after else []))
-            stack.append(iter(child.children))
-
-
-def _page_title(soup: BeautifulSoup) -> str:
-    """<title> without the usual `_站名` / ` - 站名` suffix."""
-    raw = soup.title.get_text(" ", strip=True) if soup.title else ""
-    first = re.split(r"\s*[_|｜]\s*|\s+[-–—]\s+", raw)[0].strip()
-    return first if len(first) >= 4 else raw
-
-
 def html_to_text(markup: str) -> str:
-    """Visible body text of an HTML page, one block element per line."""
-    soup = BeautifulSoup(markup, "lxml")
-    title = _page_title(soup)
-    for tag in soup.find_all(sorted(_HTML_DROP)):
-        tag.decompose()
-    body = soup.body or soup
-    text = "".join(_html_pieces(body))
-    lines = [line.strip(" |") for line in text.split("\n")]  # " | " ends each table cell
-    body_text = "\n".join(line for line in lines if line)
-    if title and body.find(re.compile(r"^h[1-6]$")) is None and not body_text.startswith(title):
-        return f"{title}\n{body_text}"
-    return body_text
+    """The main content of an HTML page, one block element per line (`index.html_main`)."""
+    return read_html(markup).text
 
 
 # -- docx / pdf -----------------------------------------------------------------------------
@@ -245,6 +180,7 @@ class Read:
     ocr_pages: tuple[int, ...] = ()
     title_lines: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    stated_date: str = ""
 
 
 def _load_text(data: bytes, rel: str, limits: ReadLimits) -> Read:
@@ -260,7 +196,8 @@ def _load_md(data: bytes, rel: str, limits: ReadLimits) -> Read:
 def _load_html(data: bytes, rel: str, limits: ReadLimits) -> Read:
     """Honour <meta charset>, but only if the page reads as plausible text with it."""
     found = decode_report(data, rel, max_chars=limits.max_markup_chars, codec=verified_declaration(data))
-    return Read(html_to_text(found.text), found)
+    page = read_html(found.text)
+    return Read(page.text, found, title_lines=page.title_lines, stated_date=page.date)
 
 
 def _load_docx(data: bytes, rel: str, limits: ReadLimits) -> Read:
@@ -373,6 +310,7 @@ def load_file(
         page_starts=read.page_starts,
         ocr_pages=read.ocr_pages,
         title_lines=read.title_lines,
+        stated_date=read.stated_date,
     )
 
 

@@ -111,8 +111,12 @@ class RapidOcrEngine:
     name = "rapidocr"
 
     def read(self, image: Image.Image) -> list[OcrLine]:
+        """The image read as it stands, without RapidOCR's per-line 180° classifier: on an
+        upright page it turns some lines over and loses them (a scanned book's footnotes
+        opening （4）“… came back empty; docs/BENCHMARKS.md, "Held-out real files"). A page
+        scanned upside down is turned round whole by `index.ocr_pages`."""
         engine = _load_rapidocr()
-        result, _elapsed = engine(image.convert("RGB"))
+        result, _elapsed = engine(image.convert("RGB"), use_cls=False)
         return list(_rapid_lines(result or []))
 
 

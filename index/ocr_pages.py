@@ -23,6 +23,7 @@ calls for a page without a text layer).
 from __future__ import annotations
 
 import math
+import statistics
 import time
 import unicodedata
 from collections.abc import Callable
@@ -100,6 +101,21 @@ def ocr_page_lines(
             top, bottom = ln.top * sy, ln.bottom * sy
             out.append(PageLine(ln.text.strip(), ln.x0 * sx, top, ln.x1 * sx, bottom, round(bottom - top, 2)))
     return PageLines(number=number, width=w_pt, height=h_pt, lines=tuple(out), ocr=True)
+
+
+_UPRIGHT_SCORE = 0.8
+"""Median line score under which a page is read again turned round: printed lines read
+upright score ~0.99, a page scanned upside down reads as noise."""
+
+
+def read_upright(engine: OcrEngine, image: Image.Image) -> list[OcrLine]:
+    """The page's lines, from the page turned round when it reads badly as it stands and
+    better so (a sheet scanned upside down): the lines then come in reading order too."""
+    lines = read_page(engine, image)
+    if not lines or statistics.median(ln.score for ln in lines) >= _UPRIGHT_SCORE:
+        return lines  # read well, or blank (text upside down is still found, as noise)
+    turned = read_page(engine, image.rotate(180))
+    return max((lines, turned), key=lambda found: sum(ln.score * len(ln.text) for ln in found))
 
 
 # -- one file's OCR budget --------------------------------------------------------------------
@@ -183,7 +199,7 @@ class OcrRun:
 
     def read_image(self, image: Image.Image, number: int, page_size: tuple[float, float]) -> PageLines | None:
         """The page in `image` read by OCR, or None when the budget skips it."""
-        lines = read_page(self.engine, image) if self._allowed(number) else None
+        lines = read_upright(self.engine, image) if self._allowed(number) else None
         if lines is not None:
             self.read.append(number)
         self._done += 1

@@ -147,7 +147,10 @@ def clean_document(loaded: LoadedText, source: SourceFile, doc_id: str, meta: Re
     if not cleaned.text.strip():
         raise LoadError(source.rel, "has no text left after cleaning (only boilerplate or blank)")
     # Hand metadata wins field by field; what it leaves out is read from the text.
-    final_meta = merge_meta(meta, detect_meta(cleaned.text, loaded.title_lines, loaded.page_starts))
+    detected = detect_meta(
+        cleaned.text, loaded.title_lines, loaded.page_starts, stated_date=loaded.stated_date, file_name=loaded.rel
+    )
+    final_meta = merge_meta(meta, detected)
     pages = map_page_starts(loaded.text, cleaned.text, loaded.page_starts)
     return CleanDocument(
         doc_id=doc_id,

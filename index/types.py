@@ -95,7 +95,11 @@ class LoadedText:
     """1-based numbers of the pages whose text was read by OCR."""
     title_lines: tuple[str, ...] = ()
     """Title candidates the layout offers, best first: a meaningful document Title property,
-    then the largest-font lines of the first page, in reading order (metadata detection)."""
+    then the largest-font lines of the first page, in reading order (metadata detection);
+    for a web page its title meta, <title> and <h1>."""
+    stated_date: str = ""
+    """A date the file states about itself outside its text, as written (a web page's
+    publication date meta); metadata detection uses it when the text gives none."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant.facade import Assistant
-from index.docmeta import DetectedMeta, detect_meta, is_title_like, merge_meta, parse_date
+from index.docdates import parse_date
+from index.docmeta import DetectedMeta, detect_meta, is_title_like, merge_meta
 from index.gazetteer import gazetteer
 from index.metadata import load_metadata
 from index.settings import EmbeddingSettings, Settings
@@ -82,9 +83,11 @@ def test_a_gongwen_with_masthead_number_salutation_and_signature() -> None:
 
 def test_a_work_report_opening_with_a_salutation() -> None:
     m = detect_meta(WORK_REPORT)
-    assert m.title == "政府工作报告" and m.title != "各位代表："
+    # 政府工作报告 alone names a kind of document: the place and year its opening gives make it this one
+    assert m.title == "2024年北京市政府工作报告" and m.title != "各位代表："
     assert (m.date, m.year) == ("2024-01-21", 2024)  # the delivery date under the title
-    assert m.regions == ("北京市",)  # named twice on the first page, no issuing body
+    assert m.issuer == "北京市人民政府"  # 我代表北京市人民政府，向大会报告政府工作
+    assert m.regions == ("北京市",)
 
 
 def test_a_broker_report_whose_pages_start_with_a_disclaimer_header() -> None:

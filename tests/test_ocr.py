@@ -22,7 +22,7 @@ from index.errors import ConfigError, LoadError
 from index.layout import lay_out
 from index.loaders import ReadLimits, load_file
 from index.ocr import FakeOcrEngine, OcrLine, make_ocr_engine
-from index.ocr_pages import OcrOptions, needs_ocr, ocr_page_lines, render_scale
+from index.ocr_pages import OcrOptions, needs_ocr, ocr_page_lines, read_upright, render_scale
 from index.pipeline import Ingestor
 from index.red_ink import read_page
 from index.settings import Settings
@@ -214,7 +214,9 @@ def test_an_image_over_the_pixel_limit_is_refused_before_decoding(tmp_path: Path
 
 
 def test_the_pixel_limit_is_a_setting(tmp_path: Path) -> None:
-    with pytest.raises(LoadError, match=r"600 × 800 = 480,000 pixels, over the limit of 1,000 \(limits\.max_image_pixels"):
+    with pytest.raises(
+        LoadError, match=r"600 × 800 = 480,000 pixels, over the limit of 1,000 \(limits\.max_image_pixels"
+    ):
         load_file(
             _write(tmp_path, "a.png", image_bytes(_blank(), "PNG")),
             "a.png",
@@ -238,7 +240,9 @@ def test_a_pdf_with_a_text_layer_is_not_read_by_ocr(tmp_path: Path) -> None:
     from test_loaders import _minimal_pdf
 
     engine = _fake(1)
-    loaded = load_file(_write(tmp_path, "text.pdf", _minimal_pdf("Annual report of the zone")), "text.pdf", ocr=_options(engine))
+    loaded = load_file(
+        _write(tmp_path, "text.pdf", _minimal_pdf("Annual report of the zone")), "text.pdf", ocr=_options(engine)
+    )
     assert engine.calls == 0 and loaded.ocr_pages == () and "Annual report" in loaded.text
 
 
@@ -272,6 +276,54 @@ def test_the_cli_shows_an_ocr_progress_bar(fake_settings: Settings) -> None:
     assert code == 0, out
     assert re.search(r"ocr\s+: 100%.*1/1", out), out  # the bar of the "ocr" stage, done
     assert "note: photo.png: read 1 page by OCR (1)" in out
+
+
+class _Pipeline:
+    """Stands in for RapidOCR's pipeline: what it returns with and without the per-line 180°
+    classifier, and which way it was called."""
+
+    def __init__(self, upright: list[Any], turned: list[Any]) -> None:
+        self.results = {False: upright, True: turned}
+        self.calls: list[bool] = []
+
+    def __call__(self, image: Any, use_cls: bool = True) -> tuple[list[Any], float]:
+        self.calls.append(use_cls)
+        return self.results[use_cls], 0.1
+
+
+def test_rapidocr_reads_lines_as_they_stand_without_turning_each_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    quad = [[10, 10], [500, 10], [500, 30], [10, 30]]
+    footnote = "（4）“物的自然价值产生于它能满足需要。”"
+    pipeline = _Pipeline(upright=[[quad, footnote, 0.98]], turned=[[quad, "", 0.0]])  # the classifier lost it
+    monkeypatch.setattr(index.ocr, "_rapid", pipeline)
+    lines = make_ocr_engine("rapidocr").read(Image.new("RGB", (600, 100), "white"))
+    assert [ln.text for ln in lines] == [footnote] and pipeline.calls == [False]
+
+
+class _Sheet:
+    """An engine that reads a sheet well one way up and as noise the other."""
+
+    name = "sheet"
+
+    def __init__(self, upside_down: bool) -> None:
+        self.upside_down = upside_down
+        self.calls = 0
+
+    def read(self, image: Image.Image) -> list[OcrLine]:
+        self.calls += 1
+        if (image.getpixel((0, 0)) == (0, 0, 0)) == self.upside_down:  # the black corner marks the top
+            return [OcrLine("ɥɔɐǝɹ", 100, 700, 400, 720, 0.3), OcrLine("ʎǝ", 100, 740, 400, 760, 0.4)]
+        return [OcrLine("第一行正文。", 100, 100, 400, 120, 0.99), OcrLine("第二行正文。", 100, 140, 400, 160, 0.98)]
+
+
+def test_a_page_scanned_upside_down_is_read_turned_round_in_order() -> None:
+    page = Image.new("RGB", (600, 800), "white")
+    page.putpixel((0, 0), (0, 0, 0))
+    upright = _Sheet(upside_down=False)
+    assert [ln.text for ln in read_upright(upright, page)] == ["第一行正文。", "第二行正文。"] and upright.calls == 1
+    turned = _Sheet(upside_down=True)
+    lines = read_upright(turned, page)
+    assert [ln.text for ln in lines] == ["第一行正文。", "第二行正文。"] and turned.calls == 2
 
 
 # -- the real engine -------------------------------------------------------------------------------------
@@ -325,10 +377,25 @@ def test_real_engine_reads_the_line_under_a_seal_and_not_the_seal(no_network: li
     page = draw_page(lines, dpi=150, noise=15)
     scale = 150 / 72
     # The seal covers the ends of three body lines, as a stamp over a signature block does.
-    sealed = stamp_seal(page, (430 * scale, (72 + 14 * 1.8 * 5.5) * scale), 80 * scale, "改革示范区管委会", "3301020088")
+    sealed = stamp_seal(
+        page, (430 * scale, (72 + 14 * 1.8 * 5.5) * scale), 80 * scale, "改革示范区管委会", "3301020088"
+    )
     page_lines = ocr_page_lines(
-        read_page(make_ocr_engine("rapidocr"), sealed), number=1, image_size=sealed.size, page_size=(595.0, 842.0), min_score=0.72
+        read_page(make_ocr_engine("rapidocr"), sealed),
+        number=1,
+        image_size=sealed.size,
+        page_size=(595.0, 842.0),
+        min_score=0.72,
     )
     text = lay_out([page_lines]).text
     assert no_network == []
     assert cer(text, "\n".join(lines)) <= 0.02, text
+
+
+@pytest.mark.slow
+@needs_fonts
+def test_real_engine_reads_a_page_scanned_upside_down(tmp_path: Path, no_network: list[Any]) -> None:
+    page = draw_page(TEXTS["zh-Hans"], script="zh-Hans", dpi=150, noise=20).rotate(180)
+    path = _write(tmp_path, "upside_down.png", image_bytes(page, "PNG", dpi=150))
+    loaded = load_file(path, "upside_down.png", ocr=OcrOptions(make_ocr_engine("rapidocr")))
+    assert cer(loaded.text, "\n".join(TEXTS["zh-Hans"])) <= 0.02, loaded.text  # in order too

@@ -5,6 +5,7 @@ tables with and without rules, headings, hyphens and letter-spacing, title lines
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,26 @@ def _columns_doc() -> list[Page]:
     return [page]
 
 
+NOTES = ["①收稿日期：2024-01-05；录用日期：2024-03-01", "②基金项目：国家自然科学基金（72272133）资助"]
+
+
+def _footnotes_doc() -> list[Page]:
+    """Two columns; the left one ends with footnotes in a smaller font, below a gap, and a
+    sentence runs from the foot of the left column's text to the head of the right one."""
+    page = Page().text(200, 60, "两栏排版的论文标题", 18)
+    text = LEFT + RIGHT
+    lines = [text[:17]] + [text[i : i + 19] for i in range(17, len(text), 19)]
+    half = len(lines) // 2 + 1
+    page.paragraph(50, 110, "".join(lines[:half]), per_line=19)
+    y = 110 + 1.6 * 12 * half + 30
+    for note in NOTES:
+        page.text(50, y, note, 8)
+        y += 12
+    y = page.paragraph(315, 110, "".join(lines[half:]), per_line=19, indent=0)
+    page.paragraph(315, y, CN_2, per_line=19)  # the right column's next paragraph
+    return [page]
+
+
 def _tables_doc() -> list[Page]:
     page = Page()
     page.text(72, 80, "表1 主要会计数据", 12)
@@ -137,6 +158,7 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "headers": _headers_doc(),
         "wrapped": _wrapped_doc(),
         "columns": _columns_doc(),
+        "footnotes": _footnotes_doc(),
         "tables": _tables_doc(),
         "headings": _headings_doc(),
         "chars": _chars_doc(),
@@ -180,6 +202,29 @@ def test_running_header_and_page_numbers_go_and_a_sentence_runs_over_the_page_br
 
 def test_two_columns_are_read_left_then_right(pdfs: dict[str, Path]) -> None:
     assert _load(pdfs["columns"]).text.split("\n") == ["两栏排版的报告标题", LEFT, RIGHT]
+
+
+def test_a_columns_footnotes_go_after_the_paragraph_they_interrupt(pdfs: dict[str, Path]) -> None:
+    lines = _load(pdfs["footnotes"]).text.split("\n")
+    # the paragraph over the gutter is whole, not cut by the notes, which follow it
+    assert lines[-4:] == [LEFT + RIGHT, *NOTES, CN_2]
+
+
+def test_pieces_of_a_line_that_touch_are_not_table_cells() -> None:
+    from index.layout import lay_out
+    from index.types import PageLine, PageLines
+
+    size = 8.0
+    rows = [
+        ("4. Editorial Of", "fice of IEEE Journal of Automatica Sinica,"),
+        ("5. Editorial Of", "fice of Acta Automatica"),
+    ]
+    lines = []
+    for n, (a, b) in enumerate(rows):
+        top = 100 + 12 * n
+        lines += [PageLine(a, 52, top, 110, top + size, size), PageLine(b, 108, top, 287, top + size, size)]
+    text = lay_out([PageLines(1, 595.0, 842.0, tuple(lines))]).text
+    assert " | " not in text and "4. Editorial Office of IEEE" in text
 
 
 def test_tables_come_out_as_rows_with_cells_separated(pdfs: dict[str, Path]) -> None:
@@ -246,3 +291,21 @@ def test_a_signature_set_right_is_not_joined_to_the_date_under_it() -> None:
     )
     text = lay_out([PageLines(1, 595.0, 842.0, lines)]).text
     assert text.split("\n")[-2:] == ["中国证券投资基金业协会", "2025年11月25日"]
+
+
+def test_an_ocr_line_only_a_little_taller_is_no_title_line() -> None:
+    from index.layout import lay_out
+    from index.types import PageLine, PageLines
+
+    body = [
+        PageLine(LONG[i : i + 20], 60, 200 + 30 * n, 480, 222 + 30 * n, 22.0) for n, i in enumerate(range(0, 200, 20))
+    ]
+    merged = PageLine("庆县某人驾驶农用车，行驶时，将存在安装技术水平不高、焊接质量", 60, 520, 1200, 547, 27.0)
+    title = PageLine("北京市天然气管道泄漏事故分析", 200, 100, 800, 140, 40.0)
+    page = PageLines(1, 1258.0, 1196.0, (title, *body, merged), ocr=True)
+    assert lay_out([page]).title_lines == ("北京市天然气管道泄漏事故分析",)
+    # the same lines from a text layer: there a font a fifth larger is a heading's
+    assert (
+        "庆县某人驾驶农用车，行驶时，将存在安装技术水平不高、焊接质量"
+        in lay_out([replace(page, ocr=False)]).title_lines
+    )
