@@ -18,20 +18,16 @@ from typing import Protocol
 from assistant.answer_types import Answer, Turn
 from assistant.conversation import resolve
 from assistant.extractive import ChunksOf, ExtractiveAnswerer
-from assistant.grounding import AnswerConfig
 from assistant.places import Gazetteer, canonical_place
 from assistant.question import Question, analyze
 from assistant.retriever import Search, retrieve
 from index.embedders import Embedder
 from index.errors import QueryError
 from index.keyword import KeywordIndex
-from index.search import SearchFilter, is_cross_report
-from index.settings import Settings
+from index.search import SearchFilter
+from index.settings import AnswerConfig, Settings
 from index.statedb import DocRow
 from index.types import Hit
-
-_RETRIEVE_K = 6
-_CROSS_K = 10
 
 
 class Answerer(Protocol):
@@ -79,7 +75,7 @@ class AnswerEngine:
         self._docs = docs
         self._chunks_of = chunks_of
         self._check_query = check_query
-        self.config = config or AnswerConfig()
+        self.config = config or settings.answer
         self._gen: _Generation | None = None
         self._lock = threading.Lock()
 
@@ -141,8 +137,7 @@ class AnswerEngine:
         gen = self.generation()
         if any(p.canonical in gen.declared for p in question.places if p.doc_ids):
             return retrieve(question, self.search, k, flt, gen.gazetteer)
-        spread = question.cross_place or question.kind == "comparison"
-        return self.search(question.text, k, flt, diverse=True if spread else None)
+        return self.search(question.text, k, flt, diverse=question.wide)
 
     def prepare(
         self, question: str, history: Sequence[Turn], use_llm: bool | None, flt: SearchFilter | None
@@ -152,8 +147,7 @@ class AnswerEngine:
         answerer = self.answerer(use_llm)
         resolved = self.resolve_question(q, history, answerer)
         analyzed = self.analyze(resolved)
-        wide = analyzed.kind == "comparison" or analyzed.cross_place or is_cross_report(resolved)
-        k = _CROSS_K if wide else _RETRIEVE_K
+        k = self.config.cross_evidence_k if analyzed.wide else self.config.evidence_k
         return answerer, analyzed, self.retrieve(analyzed, k, flt)
 
     def _check(self, question: str) -> str:

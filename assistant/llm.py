@@ -54,6 +54,7 @@ from pydantic import SecretStr
 
 from assistant.answer_types import Answer, AnswerBlock, Citation, ComparisonRow, Turn
 from assistant.extractive import ExtractiveAnswerer
+from assistant.grammar import asks_across
 from assistant.grounding import (
     AnswerConfig,
     PlaceIndex,
@@ -77,7 +78,6 @@ from assistant.prompts import (
 from assistant.question import Question
 from index.chunking import token_counter
 from index.errors import ReformQAError
-from index.search import is_cross_report
 from index.settings import Settings
 from index.textnorm import char_bigrams, normalize
 from index.types import Hit
@@ -424,7 +424,7 @@ class LLMAnswerer:
 
     # -- prompts --------------------------------------------------------------------------
     def messages(self, question: Question, sources: Sequence[PackedSource]) -> list[BaseMessage]:
-        cross = question.kind == "comparison" or is_cross_report(question.text)
+        cross = question.kind == "comparison" or asks_across(question.text)
         template = self.prompts.comparison if cross else self.prompts.answer
         return [
             SystemMessage(self.prompts.system.render(cannot_answer=CANNOT_ANSWER)),
@@ -545,7 +545,7 @@ class LLMAnswerer:
             log.info("LLM reply has no supported citation (%d markers dropped); answering extractively", g.dropped)
             fallback = self.fallback.answer(question, hits)
             return dataclasses.replace(fallback, note=why, debug={**fallback.debug, **debug})
-        cross = question.kind == "comparison" or is_cross_report(question.text)
+        cross = question.kind == "comparison" or asks_across(question.text)
         rows = comparison_rows(g.text) if cross else ()
         blocks = (AnswerBlock("paragraph", (g.text,)),)
         return Answer(

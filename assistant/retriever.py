@@ -20,6 +20,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from assistant.grammar import COMPARING
 from assistant.places import Gazetteer
 from assistant.question import Place, Question, analyze
 from index.search import SearchFilter
@@ -51,8 +52,7 @@ def retrieve(
     if not known:
         # No place, or only places no report is about (the answer declines for those; the
         # plain search still offers related passages).
-        spread = question.cross_place or question.kind == "comparison"
-        return search(question.text, k, flt, diverse=True if spread else None)
+        return search(question.text, k, flt, diverse=question.wide)
     if len(about) == 1:
         return _for_place(question, known[0], search, k, flt, gazetteer)
     per_place = max(3, -(-k // len(about)))
@@ -116,10 +116,7 @@ def _query_for(question: Question, place: Place) -> str:
             # 衡阳和天津的… → 衡阳的…: the name goes with the connector beside it.
             text = re.sub(f"[和与跟及、]?{re.escape(other.written)}[和与跟及、]?", "", text, count=1)
     # What one place did is the query; the words asking to compare match nothing in its report.
-    return _COMPARING.sub("", text) or text
-
-
-_COMPARING = re.compile(r"(有何|有什么|有哪些)?(异同|区别|不同|差异|差别)|分别|各自|比较一下|对比一下|比较|对比|相比")
+    return COMPARING.sub("", text) or text
 
 
 def _interleave(lists: list[list[Hit]], limit: int) -> list[Hit]:

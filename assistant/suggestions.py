@@ -10,13 +10,13 @@ answer as history; at most `MAX_CHECKED` are asked per answer and the result is 
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from assistant.answer_types import Answer, Citation, Turn
+from assistant.grammar import HEADING_NUMBER, PROVINCE
 from assistant.places import canonical_place
 from index.errors import ReformQAError
 from index.statedb import DocRow
@@ -32,10 +32,9 @@ class Library(Protocol):
 
     def ask(self, question: str, history: Sequence[Turn] = (), *, use_llm: bool | None = None) -> Answer: ...
 
+
 MAX_CHECKED = 4
 CACHE_SIZE = 256
-_NUMBERING = re.compile(r"^[（(]?[一二三四五六七八九十百\d]+[)）、.．]\s*")
-_PROVINCE = re.compile(r".+(省|自治区)$|^(北京|天津|上海|重庆)市$")
 
 
 def short_place(region: str) -> str:
@@ -46,7 +45,7 @@ def short_place(region: str) -> str:
 
 def leaf_places(regions: tuple[str, ...]) -> list[str]:
     """The most specific places of a report: its cities, or its province when it names none."""
-    cities = [r for r in regions if not _PROVINCE.match(r)]
+    cities = [r for r in regions if not PROVINCE.match(r)]
     return cities or list(regions[:1])
 
 
@@ -115,7 +114,7 @@ class Suggester:
         for chunk in chunks:
             if chunk.chunk.end <= cite.start or not chunk.chunk.section:
                 continue
-            heading = _NUMBERING.sub("", chunk.chunk.section[-1]).strip(" ：:。")
+            heading = HEADING_NUMBER.sub("", chunk.chunk.section[-1]).strip(" ：:。")
             if chunk.chunk.section_path in seen or not heading or heading == row.meta.title:
                 continue
             seen.add(chunk.chunk.section_path)

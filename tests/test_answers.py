@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from assistant.answer_types import Answer, Citation
-from assistant.conversation import short_place
 from assistant.facade import Assistant
 from assistant.grounding import UNPLACED
+from assistant.places import short_place
 from assistant.render import answer_json
 from index.errors import QueryError
 from index.search import SearchFilter

@@ -9,8 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.answer_types import Answer, Citation, Turn
-from assistant.conversation import is_follow_up, places_in, resolve, short_place
+from assistant.conversation import is_follow_up, places_in, resolve
 from assistant.facade import Assistant
+from assistant.places import short_place
 from assistant.render import answer_json
 from index.settings import Settings
 from reformqa.cli import main

@@ -1,0 +1,122 @@
+"""Answer shapes: a list or measures question gets the items (一是…二是…, numbered
+sub-headings) of the section that answers, one cited bullet each; a summary one bullet per
+sub-heading of the matching section, with its key sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.answer_types import Answer, AnswerBlock, Citation
+from assistant.candidates import Sentence, is_junk
+from assistant.citing import answer_of, cite, marked
+from assistant.evidence import Evidence
+from assistant.grammar import ENUM, INLINE_LIST
+from assistant.question import Question, question_of
+from assistant.scoring import Scored
+from assistant.shape_plain import plain
+from assistant.terms import TermWeights
+from index.textnorm import normalize
+from index.types import Hit
+
+
+def listing(ev: Evidence, question: Question, scored: Sequence[Scored], weights: TermWeights) -> Answer | None:
+    """The items of the section that answers: its enumerated sentences, or else its
+    sub-headings, one bullet each (as many as asked when the section has them)."""
+    best = next((s for s in scored if not s.sentence.is_heading), scored[0] if scored else None)
+    if best is None:
+        return None
+    hit = best.sentence.hit
+    section = hit.chunk.section
+    topic = weights.without([x for p in question.places for x in (p.written, p.canonical)])
+    top = [s for s in scored if not s.sentence.is_heading][:3]
+    most = max(s.lexical for s in top)
+    inline = next((s for s in top if s.lexical >= most and INLINE_LIST.search(s.sentence.norm)), None)
+    if inline is not None:
+        # The sentence that matches the question best lists the items itself (包括甲、乙、丙).
+        return plain(ev, question, [inline, *(s for s in scored if s is not inline)], weights)
+    for depth in range(len(section), 0, -1):
+        items = _items(ev, question, hit, section[:depth])
+        # A section's items are the answer when its heading names the topic, or when the
+        # best sentence is one of them or leads into them (a report's "经验" is no answer
+        # to 工资分为哪两部分, nor 004's 效能化运行 list to 干部晋升通道窄).
+        heads = depth == len(section) and _leads_into(best.sentence, items)
+        if not heads and topic.coverage(normalize(section[depth - 1])) < ev.config.section_topic_min:
+            continue
+        if len(items) >= 2:
+            if question.count and len(items) > question.count:
+                items = items[: question.count]
+            return bullets(question, [[s] for s in items])
+    return None
+
+
+def _items(ev: Evidence, question: Question, hit: Hit, path: tuple[str, ...]) -> list[Sentence]:
+    body = ev.section(hit, path)
+    direct = [s for s in body if s.hit.chunk.section == path and not s.is_heading]
+    enumerated = [s for s in direct if ENUM.match(s.norm)]
+    if len(enumerated) >= 2:
+        return enumerated[: ev.config.max_items]
+    return [s for s, _ in _children(body, path)][: ev.config.max_items]
+
+
+def _children(body: Sequence[Sentence], path: tuple[str, ...]) -> list[tuple[Sentence, Sentence | None]]:
+    """(heading, first body sentence) of each direct sub-section of `path`."""
+    out: dict[str, tuple[Sentence, Sentence | None]] = {}
+    for s in body:
+        sec = s.hit.chunk.section
+        if len(sec) <= len(path):
+            continue
+        child = sec[len(path)]
+        if child not in out and s.is_heading and normalize(child)[:6] in s.norm:
+            out[child] = (s, None)
+        elif child in out and out[child][1] is None and not s.is_heading and not is_junk(s):
+            out[child] = (out[child][0], s)
+    return list(out.values())
+
+
+def bullets(question: Question, items: Sequence[Sequence[Sentence]]) -> Answer:
+    citations: list[Citation] = []
+    lines = []
+    for group in items:
+        parts = []
+        for s in group:
+            c = cite(len(citations) + 1, s)
+            citations.append(c)
+            parts.append(marked(c, question))
+        lines.append("".join(parts))
+    blocks = (AnswerBlock("bullets", tuple(lines)),)
+    return answer_of(question, blocks, tuple(citations))
+
+
+def summary(
+    ev: Evidence, question: Question, hits: Sequence[Hit], scored: Sequence[Scored], weights: TermWeights
+) -> Answer | None:
+    """One bullet per sub-heading of the section whose heading matches the question best."""
+    # A heading names what a summary asks for (二、经验…, 主要举措): the kind's words count here.
+    places = [x for p in question.places for x in (p.written, p.canonical)]
+    weights = TermWeights(question_of(question.norm), ev.keyword).without(places)
+    best: tuple[float, int, Hit, tuple[str, ...]] | None = None
+    for hit in hits:
+        sec = hit.chunk.section
+        for depth in range(1, len(sec) + 1):
+            cov = weights.coverage(normalize(sec[depth - 1]))
+            key = (cov, -depth)
+            if best is None or key > (best[0], best[1]):
+                best = (cov, -depth, hit, sec[:depth])
+    if best is None or best[0] <= 0:
+        return listing(ev, question, scored, weights)
+    _, _, hit, path = best
+    children = _children(ev.section(hit, path), path)
+    if len(children) < 2:
+        return listing(ev, question, scored, weights)
+    groups = [[h, *([k] if k is not None else [])] for h, k in children[: ev.config.max_items]]
+    return bullets(question, groups)
+
+
+def _leads_into(best: Sentence, items: Sequence[Sentence]) -> bool:
+    """`best` is one of `items`, or the sentence right before the first of them."""
+    if not items:
+        return False
+    if any(i.start == best.start and i.hit.chunk.doc_id == best.hit.chunk.doc_id for i in items):
+        return True
+    return best.hit.chunk.doc_id == items[0].hit.chunk.doc_id and 0 <= items[0].start - best.end <= 2

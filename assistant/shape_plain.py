@@ -1,0 +1,136 @@
+"""Answer shape: a fact, number, definition, effect or yes/no question gets the sentence that
+answers (the one holding the number, the defining one) and near-equals that say something
+else, or the whole run of consecutive sentences of a provision, in reading order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.answer_types import Answer
+from assistant.candidates import Sentence, dedupe, is_junk, sentences_of, similar
+from assistant.citing import answer_of, cite, declined, paragraphs
+from assistant.evidence import Evidence
+from assistant.grammar import DEFINES, ENUM, HAS_NUM, LEAD_IN, years_in
+from assistant.question import Question
+from assistant.scoring import Scored
+from assistant.terms import TermWeights
+from assistant.verdict import lacks
+from index.settings import AnswerConfig
+from index.textnorm import normalize
+
+# A definition is one sentence (its run aside); other answers keep near-equals (≤ max_sentences).
+_CAPS = {"definition": 1}
+
+
+def plain(ev: Evidence, question: Question, scored: Sequence[Scored], weights: TermWeights) -> Answer:
+    if question.kind == "number":
+        # The answer to 多少 is a sentence that holds a number, if any candidate does.
+        top = max((s.lexical for s in scored), default=0.0)
+        numbered = [
+            s for s in scored if s.lexical >= ev.config.number_match_ratio * top and HAS_NUM.search(s.sentence.norm)
+        ]
+        if scored and not numbered and question.wants_quantity:
+            # No sentence near the best match states a quantity (of the asked year, after
+            # the year check): a sentence on the topic is no answer to 多少 / 多久.
+            best = scored[0].sentence
+            return declined(question, lacks(question, weights, best.norm), [best])
+        scored = numbered or scored
+    chosen = select(ev.config, scored, _CAPS.get(question.kind))
+    if chosen and _off_topic(ev.config, question, chosen[0].sentence, weights):
+        return declined(question, lacks(question, weights, chosen[0].sentence.norm), [chosen[0].sentence])
+    sentences = run_of(ev, chosen, question)
+    citations = tuple(cite(i, s) for i, s in enumerate(sentences, 1))
+    blocks = paragraphs(citations, question)
+    return answer_of(question, blocks, citations)
+
+
+def _off_topic(cfg: AnswerConfig, question: Question, s: Sentence, weights: TermWeights) -> bool:
+    """When a year is asked and the best sentence does not name it, the year check could
+    not date it: the sentence must then itself (with its headings) speak to the asked
+    topic, not only stand in a passage that does (审批环节精简64.5% is no answer to
+    2023年的财政收入)."""
+    if not question.years or years_in(s.norm):
+        return False
+    asked = [x for p in question.places for x in (p.written, p.canonical)] + [str(y) for y in question.years]
+    topic = weights.without(asked)
+    if not topic.specific:
+        return False
+    return topic.coverage(f"{s.frame} {s.norm}", specific=True) < cfg.min_sentence_topic
+
+
+def select(cfg: AnswerConfig, scored: Sequence[Scored], cap: int | None = None) -> list[Scored]:
+    """The best sentence, and near-equals (≥ keep_ratio of its score) that say something
+    else, at most `cap` in all."""
+    if not scored:
+        return []
+    best = scored[0]
+    chosen = [best]
+    cap = cap or cfg.max_sentences
+    for s in scored[1:]:
+        if len(chosen) >= cap or s.score < cfg.keep_ratio * best.score:
+            break
+        if (
+            s.lexical > 0
+            and not s.sentence.is_heading
+            and not any(similar(s.sentence.norm, c.sentence.norm) for c in chosen)
+        ):
+            chosen.append(s)
+    return chosen
+
+
+def run_of(ev: Evidence, chosen: Sequence[Scored], question: Question) -> list[Sentence]:
+    """The chosen sentences in reading order; a sentence that leads in ("如下：") or is
+    followed by enumerated steps brings the run that completes it, and a chosen sentence
+    one or two after the best brings the sentence between them."""
+    if not chosen:
+        return []
+    first = chosen[0].sentence
+    body = [s for s in sentences_of([first.hit]) if not is_junk(s)]
+    at = next((i for i, s in enumerate(body) if s.start == first.start), None)
+    picked = {first.start: first}
+    if at is not None:
+        end = at
+        # A sentence ending in "：" or "；" goes on in the next; enumerated steps follow on.
+        while end + 1 < len(body) and not body[end + 1].is_heading and end - at < ev.config.max_run - 1:
+            if not (LEAD_IN.search(body[end].norm) or ENUM.match(body[end + 1].norm)):
+                break
+            end += 1
+        for s in body[at : end + 1]:
+            picked[s.start] = s
+        starts = [s.start for s in body]
+        for other in chosen[1:]:
+            o = other.sentence
+            if o.hit.chunk.id == first.hit.chunk.id and o.start in starts:
+                j = starts.index(o.start)
+                # A near-equal just after the best continues it (the sentence between
+                # comes along); one before it stays behind it: the best answer leads.
+                if 0 < j - at <= 2:
+                    for s in body[at : j + 1]:
+                        picked[s.start] = s
+        if _introduces(first, question):
+            for s in body[at + 1 : at + ev.config.max_run]:
+                if s.is_heading or not any(t in s.norm for t in _parts(question)):
+                    break
+                picked[s.start] = s
+    # The run that holds the best sentence first, in reading order; the other chosen
+    # sentences after it, report by report in text order.
+    run = sorted(picked.values(), key=lambda s: s.start)
+    docs = {d: i for i, d in enumerate(dict.fromkeys(c.sentence.hit.chunk.doc_id for c in chosen))}
+    others = sorted(
+        (c.sentence for c in chosen[1:] if c.sentence.start not in picked or c.sentence.hit is not first.hit),
+        key=lambda s: (docs[s.hit.chunk.doc_id], s.start),
+    )
+    return dedupe(run + others)
+
+
+def _introduces(s: Sentence, question: Question) -> bool:
+    """A definition question answered by a sentence that names the term without
+    defining it (推行“管委会+公司”模式。): the sentences after it explain it."""
+    return question.kind == "definition" and not DEFINES.search(s.norm) and bool(_parts(question))
+
+
+def _parts(question: Question) -> list[str]:
+    """The words of the quoted terms (管委会, 公司 of “管委会+公司”)."""
+    return [t for q in question.quoted for t in re.split(r"[^\w]+", normalize(q)) if len(t) >= 2]
