@@ -79,10 +79,11 @@ def lead_sentences(hits: Sequence[Hit], n: int) -> list[Sentence]:
     return out
 
 
-def similar(a: str, b: str) -> bool:
-    """Near-duplicate sentences (overlapping chunks repeat them): bigram overlap > 0.7."""
+def similar(a: str, b: str, threshold: float = 0.7) -> bool:
+    """Near-duplicate sentences (overlapping chunks repeat them): bigram overlap above
+    `threshold` (`AnswerConfig.near_duplicate`)."""
     sa, sb = char_bigrams(a), char_bigrams(b)
-    return bool(sa and sb) and len(sa & sb) / min(len(sa), len(sb)) > 0.7
+    return bool(sa and sb) and len(sa & sb) / min(len(sa), len(sb)) > threshold
 
 
 def dedupe(sentences: Sequence[Sentence]) -> list[Sentence]:

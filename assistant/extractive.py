@@ -71,7 +71,7 @@ class ExtractiveAnswerer:
 
     def answer(self, question: Question, hits: Sequence[Hit]) -> Answer:
         ev = self.evidence
-        weights = TermWeights(question, ev.keyword)
+        weights = TermWeights(question, ev.keyword, ev.config)
         verdict = judge(question, hits, weights, ev.places, ev.config)
         if verdict.why:
             return declined(question, verdict.why, verdict.related)

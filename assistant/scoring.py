@@ -43,8 +43,8 @@ class Scorer:
         local = weights.localized([s.norm for s in sentences])
         qnorm = question.norm
         qgrams, qall = char_bigrams(_content(qnorm)), char_bigrams(qnorm)
-        lexical = [_lexical(s, local, qgrams) for s in sentences]
-        lexical = _carry_to_continuations(sentences, lexical, qall)
+        lexical = [_lexical(s, local, qgrams, cfg.w_term_coverage) for s in sentences]
+        lexical = _carry_to_continuations(sentences, lexical, qall, cfg)
         numeric, timely = question.numeric, question.asks_time
         defining = question.kind == "definition"
         base = []
@@ -54,7 +54,7 @@ class Scorer:
                 or (timely and HAS_TIME.search(s.text))
                 or (defining and DEFINES.search(s.norm))
             )
-            penalty = cfg.heading_penalty if s.is_heading or is_echo(s.norm, qall) else 0.0
+            penalty = cfg.heading_penalty if s.is_heading or is_echo(s.norm, qall, cfg.echo_share) else 0.0
             rank = 1.0 / (1.0 + cfg.rank_decay * s.hit_rank)
             base.append(cfg.w_lexical * lex + cfg.w_rank * rank + (cfg.shape_bonus if shaped else 0.0) - penalty)
         dense = self._dense(question, sentences, base)
@@ -85,11 +85,11 @@ def _content(norm: str) -> str:
     return " ".join(t for t in tokenize(norm) if t not in QUESTION_WORDS and len(t) > 1)
 
 
-def _lexical(s: Sentence, weights: TermWeights, qgrams: set[str]) -> float:
+def _lexical(s: Sentence, weights: TermWeights, qgrams: set[str], w_terms: float) -> float:
     """Term coverage (title and headings count for every sentence under them), softened by
     character-bigram coverage (robust to word segmentation)."""
     grams = sum(g in s.norm for g in qgrams) / len(qgrams) if qgrams else 0.0
-    return 0.7 * weights.coverage(f"{s.frame} {s.norm}") + 0.3 * grams
+    return w_terms * weights.coverage(f"{s.frame} {s.norm}") + (1.0 - w_terms) * grams
 
 
 def focus(question: Question) -> str:
@@ -104,12 +104,12 @@ def focus(question: Question) -> str:
     return focused if len(_content(focused).split()) >= 2 else question.norm
 
 
-def is_echo(norm: str, qgrams: set[str]) -> bool:
+def is_echo(norm: str, qgrams: set[str], share: float = 0.6) -> bool:
     """A sentence that only restates the question (often an inline heading) answers nothing.
     One that restates it and adds a word of its own (…节奏型称为“锣鼓点”, …被旧金山勇士队选中)
     is its answer: at most one character outside the question's character pairs is allowed."""
     own = char_bigrams(norm)
-    if not own or len(own & qgrams) / len(own) < 0.6:
+    if not own or len(own & qgrams) / len(own) < share:
         return False
     body = word_chars(NUMBERING.sub("", norm))
     covered = [False] * len(body)
@@ -119,11 +119,13 @@ def is_echo(norm: str, qgrams: set[str]) -> bool:
     return sum(1 for c, hit in zip(body, covered, strict=True) if not hit and c not in FUNCTION_CHARS) < 2
 
 
-def _carry_to_continuations(sentences: Sequence[Sentence], lexical: list[float], qgrams: set[str]) -> list[float]:
+def _carry_to_continuations(
+    sentences: Sequence[Sentence], lexical: list[float], qgrams: set[str], cfg: AnswerConfig
+) -> list[float]:
     """What follows a heading or a restated question is usually its answer: it inherits the match."""
     out = list(lexical)
     for i in range(len(sentences) - 1):
         cur, nxt = sentences[i], sentences[i + 1]
-        if nxt.hit is cur.hit and (cur.is_heading or is_echo(cur.norm, qgrams)):
-            out[i + 1] = max(out[i + 1], 0.9 * lexical[i])
+        if nxt.hit is cur.hit and (cur.is_heading or is_echo(cur.norm, qgrams, cfg.echo_share)):
+            out[i + 1] = max(out[i + 1], cfg.carry * lexical[i])
     return out

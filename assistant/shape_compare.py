@@ -42,7 +42,9 @@ def comparison(ev: Evidence, question: Question, hits: Sequence[Hit], weights: T
         if not label:
             continue
         group = groups.setdefault(label, [])
-        if len(group) < ev.config.per_place and not any(similar(s.sentence.norm, g.sentence.norm) for g in group):
+        if len(group) < ev.config.per_place and not any(
+            similar(s.sentence.norm, g.sentence.norm, ev.config.near_duplicate) for g in group
+        ):
             group.append(s)
     if asked:
         if groups:

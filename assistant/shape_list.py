@@ -94,7 +94,7 @@ def summary(
     """One bullet per sub-heading of the section whose heading matches the question best."""
     # A heading names what a summary asks for (二、经验…, 主要举措): the kind's words count here.
     places = [x for p in question.places for x in (p.written, p.canonical)]
-    weights = TermWeights(question_of(question.norm), ev.keyword).without(places)
+    weights = TermWeights(question_of(question.norm), ev.keyword, ev.config).without(places)
     best: tuple[float, int, Hit, tuple[str, ...]] | None = None
     for hit in hits:
         sec = hit.chunk.section

@@ -74,7 +74,7 @@ def select(cfg: AnswerConfig, scored: Sequence[Scored], cap: int | None = None) 
         if (
             s.lexical > 0
             and not s.sentence.is_heading
-            and not any(similar(s.sentence.norm, c.sentence.norm) for c in chosen)
+            and not any(similar(s.sentence.norm, c.sentence.norm, cfg.near_duplicate) for c in chosen)
         ):
             chosen.append(s)
     return chosen

@@ -15,6 +15,7 @@ from itertools import pairwise
 from assistant.grammar import COUNTING, QUESTION_WORDS, is_question_word
 from assistant.question import Question, question_of
 from index.keyword import KeywordIndex, general_rarity, is_dictionary_word, tokenize
+from index.settings import AnswerConfig
 from index.textnorm import normalize
 
 
@@ -27,7 +28,8 @@ class TermWeights:
     意思 never make a question unanswerable.
     """
 
-    def __init__(self, question: Question | str, keyword: KeywordIndex) -> None:
+    def __init__(self, question: Question | str, keyword: KeywordIndex, config: AnswerConfig | None = None) -> None:
+        cfg = self.config = config or AnswerConfig()
         q = question if isinstance(question, Question) else question_of(question)
         filler = [normalize(f) for f in q.filler]
         tokens = list(dict.fromkeys(_unglue(t, keyword) for t in tokenize(_without_zones(q))))
@@ -42,16 +44,16 @@ class TermWeights:
         terms = [t for t in tokens if not is_question_word(t) and not COUNTING.match(t) and t not in counted]
         # Verbs of the question's frame (实行, 推行, 分为) never decide whether the reports
         # answer, but an answer often repeats them: they help pick its sentence.
-        self.frame = {t: 0.3 * keyword.idf(t) for t in tokens if t in QUESTION_WORDS and len(t) > 1}
+        self.frame = {t: cfg.frame_verb_weight * keyword.idf(t) for t in tokens if t in QUESTION_WORDS and len(t) > 1}
         # A lone character (两, 区, 新) says little on its own, whatever its rarity as a token.
-        self.weights = {t: keyword.idf(t) * (0.4 if len(t) == 1 else 1.0) for t in terms}
+        self.weights = {t: keyword.idf(t) * (cfg.single_char_weight if len(t) == 1 else 1.0) for t in terms}
         # 天津高新区: the zone word names the place with it. It still tells 高新区 from 经开区
         # a little, but never picks a section (三、xx高新区…的举措) or decides answering.
         self.specific = {
             t: w * _specificity(t) for t, w in self.weights.items() if not any(t != o and t in o for o in self.weights)
         }
         zones = {normalize(z) for z in q.zones} - self.weights.keys()
-        self.weights |= {z: 0.2 * keyword.idf(z) for z in zones}
+        self.weights |= {z: cfg.zone_weight * keyword.idf(z) for z in zones}
         self.missing = [t for t in terms if keyword.doc_freq(t) == 0]
 
     def coverage(self, norm: str, *, specific: bool = False) -> float:
@@ -78,7 +80,9 @@ class TermWeights:
         out = copy.copy(self)
         n = len(norms) or 1
         merged = {**self.frame, **self.weights}
-        out.weights = {t: w * (1.0 - 0.5 * sum(t in x for x in norms) / n) for t, w in merged.items()}
+        out.weights = {
+            t: w * (1.0 - self.config.shared_term_discount * sum(t in x for x in norms) / n) for t, w in merged.items()
+        }
         return out
 
 

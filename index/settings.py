@@ -315,11 +315,6 @@ class AnswerConfig(_Group):
         le=1,
         description="Share of the topic a section's heading must name for its items to answer a list question.",
     )
-    specific_rarity: float = Field(
-        12.0,
-        ge=0,
-        description="jieba rarity (-log frequency) from which a verb the reports never use counts as content: 提到 10.1, 告诉 8.6 are general, 退税 13.7, 办结 16.3 specific.",
-    )
 
     @model_validator(mode="after")
     def _consistent(self) -> AnswerConfig:
