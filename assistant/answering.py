@@ -115,6 +115,14 @@ class AnswerEngine:
             )
         return gen.llm if use_llm and gen.llm is not None else gen.extractive
 
+    def section_places(self, doc_id: str, section: Sequence[str]) -> tuple[str, ...]:
+        """The places a passage of the report speaks for, as the report's metadata spells
+        them: its section's place (003's 衡阳 half: 湖南省, 衡阳市), none for a national
+        overview, else the report's regions or its byline's place (for the search filter)."""
+        gen = self.generation()
+        regions = next((d.meta.regions for d in self._docs() if d.doc_id == doc_id), ())
+        return gen.gazetteer.section_regions(doc_id, tuple(section), regions)
+
     # -- the steps ------------------------------------------------------------------------
     def resolve_question(self, question: str, history: Sequence[Turn], answerer: Answerer) -> str:
         rewrite = getattr(answerer, "rewrite", None)

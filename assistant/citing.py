@@ -13,13 +13,18 @@ from functools import lru_cache
 
 from assistant.answer_types import Answer, AnswerBlock, Citation
 from assistant.candidates import Sentence
+from assistant.placecheck import PlaceIndex
 from assistant.question import Question
 
 
-def cite(n: int, s: Sentence) -> Citation:
-    """The verbatim quote of `s` with its span in the cleaned report."""
+def cite(n: int, s: Sentence, places: PlaceIndex | None = None) -> Citation:
+    """The verbatim quote of `s` with its span in the cleaned report, labelled with the places
+    its section speaks for (003's 衡阳 half: 湖南省, 衡阳市; a national overview: none); without
+    a place index, its report's regions."""
     r = s.hit.record
-    return Citation(n, r.chunk.doc_id, r.title, r.rel, r.chunk.section_path, s.text, s.start, s.end, r.regions)
+    c = r.chunk
+    regions = places.section_regions(c.doc_id, c.section, r.regions) if places is not None else r.regions
+    return Citation(n, c.doc_id, r.title, r.rel, c.section_path, s.text, s.start, s.end, regions)
 
 
 @lru_cache(maxsize=1)
@@ -67,10 +72,16 @@ def flatten(blocks: Sequence[AnswerBlock]) -> str:
     return "\n".join(lines)
 
 
-def declined(question: Question, why: str, related: Sequence[Sentence], mode: str = "extractive") -> Answer:
+def declined(
+    question: Question,
+    why: str,
+    related: Sequence[Sentence],
+    mode: str = "extractive",
+    places: PlaceIndex | None = None,
+) -> Answer:
     """A declined answer: a notice saying what the reports lack (for the asked place), and
     the nearest passages as related reading, which are not citations."""
-    cites = tuple(cite(i, s) for i, s in enumerate(related, 1))
+    cites = tuple(cite(i, s, places) for i, s in enumerate(related, 1))
     notice = f"{why}，现有报告无法回答这个问题。"
     blocks = [AnswerBlock("notice", (notice,))]
     if cites:

@@ -74,7 +74,7 @@ class ExtractiveAnswerer:
         weights = TermWeights(question, ev.keyword, ev.config)
         verdict = judge(question, hits, weights, ev.places, ev.config)
         if verdict.why:
-            return declined(question, verdict.why, verdict.related)
+            return declined(question, verdict.why, verdict.related, places=ev.places)
         sentences = [s for s in sentences_of(verdict.hits) if fits(s, question, ev.places) and not is_junk(s)]
         scored = ev.scorer.score(question, sentences, weights)
         debug = dict(zip(("coverage", "passage_coverage"), verdict.coverage, strict=True))

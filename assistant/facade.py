@@ -169,6 +169,11 @@ class Assistant:
             diverse = asks_across(query)
         return self.searcher.search(query, k, flt, diverse=diverse)
 
+    def section_places(self, doc_id: str, section: Sequence[str]) -> tuple[str, ...]:
+        """The places a passage (a report and its heading path) speaks for, per section: what
+        a citation is labelled with and what a per-section region filter can match."""
+        return self.engine.section_places(doc_id, section)
+
     def ask(
         self,
         question: str,

@@ -262,6 +262,9 @@ JUNK = re.compile(r"(链接|下载|电话|联系人|邮箱|传真|地址|邮编|
 """Link, contact and byline lines: they name a place or a source and nothing else."""
 FUNCTION_CHARS = frozenset("的了着过是在和与及或之其对于关等情况主要")
 """Padding a restating heading adds (关于…的情况, …的主要…): no word of its own."""
+GENERAL_SCOPE = re.compile(r"(全国|我国|国内外|各地|各省|普遍|近年来.{0,24}(概况|情况|综述|回顾))")
+"""A heading that speaks of the country as a whole (一、全国高新区改革的背景): its section is
+about no particular place, even inside a report on one."""
 PROVINCE = re.compile(r".+(省|自治区)$|^(北京|天津|上海|重庆)市$")
 """A region name that is a province (or a municipality at province level)."""
 

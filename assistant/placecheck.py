@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from assistant.candidates import Sentence
-from assistant.grammar import years_in
+from assistant.grammar import GENERAL_SCOPE, years_in
 from assistant.places import canonical_place
 from assistant.question import Question
 from index.statedb import DocRow
@@ -32,6 +32,12 @@ class PlaceIndex(Protocol):
     def section_places(self, doc_id: str, section: tuple[str, ...]) -> frozenset[str]: ...
 
     def places_named(self, norm: str) -> frozenset[str]: ...
+
+    def is_general(self, doc_id: str, section: tuple[str, ...]) -> bool: ...
+
+    def speaks_for(self, doc_id: str, section: tuple[str, ...]) -> frozenset[str] | None: ...
+
+    def section_regions(self, doc_id: str, section: tuple[str, ...], regions: Sequence[str]) -> tuple[str, ...]: ...
 
 
 class RegionPlaces:
@@ -63,20 +69,40 @@ class RegionPlaces:
     def places_named(self, norm: str) -> frozenset[str]:
         return frozenset(canon for form, canon in self._forms if form in norm)
 
+    def is_general(self, doc_id: str, section: tuple[str, ...]) -> bool:
+        """A section headed at national scope (全国, 我国, 近年来…概况) speaks for no place."""
+        inner = next(
+            (h for h in reversed(section) if self.places_named(normalize(h)) or GENERAL_SCOPE.search(normalize(h))), ""
+        )
+        return bool(inner) and not self.places_named(normalize(inner))
+
+    def speaks_for(self, doc_id: str, section: tuple[str, ...]) -> frozenset[str] | None:
+        if self.is_general(doc_id, section):
+            return frozenset()
+        return self.section_places(doc_id, section) or self.doc_places(doc_id) or None
+
+    def section_regions(self, doc_id: str, section: tuple[str, ...], regions: Sequence[str]) -> tuple[str, ...]:
+        if self.is_general(doc_id, section):
+            return ()
+        named = self.section_places(doc_id, section)
+        spelled = tuple(r for r in regions if canonical_place(r) in named)
+        return spelled or tuple(regions)
+
 
 def about_place(s: Sentence, place: str, places: PlaceIndex) -> bool:
     """Whether `s` may answer for `place`: the sentence names it; or it names no other place
-    and its section (if its headings name places) or else its report's declared regions are
-    about it. A passage whose report declares no region and whose headings name no place (an
-    encyclopedia article, a general essay) is not held to a place."""
+    and its section (if its headings name places) or else its report is about it (region
+    metadata, title, byline). A general text (a national overview section; in a library whose
+    reports declare places, a report with no place of its own) answers for no place it does
+    not name. A passage whose report declares no region and whose headings name no place, in
+    a library where nothing is declared (an encyclopedia), is not held to a place."""
     c = s.hit.chunk
     named = places.places_named(s.norm)
     if place in named:
         return True
-    section = places.section_places(c.doc_id, c.section)
-    if not section and not s.hit.record.regions:
+    home = places.speaks_for(c.doc_id, c.section)
+    if home is None:
         return True  # nothing declares what this passage is about: the search chose it
-    home = section or places.doc_places(c.doc_id)
     if named - home - {place}:
         return False  # it speaks of another place, even inside a report about several
     return place in home

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+from assistant.grammar import GENERAL_SCOPE
 from assistant.place_names import (
     ZONE_WORDS,
     PlaceFinder,
@@ -57,8 +58,12 @@ class Gazetteer:
         sections: dict[tuple[str, tuple[str, ...]], frozenset[str]],
         texts: dict[str, str],
         vocabulary: Vocabulary | None = None,
+        general: frozenset[tuple[str, tuple[str, ...]]] = frozenset(),
+        declared: bool = False,
     ) -> None:
         self._forms = forms
+        self._general = general
+        self._declared = declared
         self._form_list = sorted(forms, key=len, reverse=True)
         self._about = about
         self._doc_places = doc_places
@@ -110,19 +115,26 @@ class Gazetteer:
                 for outer in span.outer:
                     add(outer, doc)
         sections: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
+        general: set[tuple[str, tuple[str, ...]]] = set()
         heading_cache: dict[str, frozenset[str]] = {}
         for doc, section in headings:
             named: frozenset[str] = frozenset()
-            for heading in reversed(section):  # the innermost heading that names a place wins
+            # The innermost heading that names a place, or says the section speaks of the
+            # country as a whole (一、全国高新区改革的背景, 二、近年来…的概况), decides.
+            for heading in reversed(section):
                 if heading not in heading_cache:
                     heading_cache[heading] = _named(finder.find(normalize(heading), strict=True))
                 named = heading_cache[heading]
                 if named:
                     break
+                if GENERAL_SCOPE.search(normalize(heading)):
+                    general.add((doc, section))
+                    break
             sections[(doc, section)] = named
             for canon in named:
                 about.setdefault(canon, set()).add(doc)
                 forms.setdefault(canon, canon)
+        bylined = False
         for doc in metas:
             if not metas[doc].regions and doc in texts:
                 # No region metadata: the report's byline (a line near its start or end naming
@@ -132,6 +144,7 @@ class Gazetteer:
                 for line in _byline_lines(texts[doc]):
                     for span in finder.find(line, strict=True):
                         add(line[span.start : span.end], doc, span.canonical)
+                        bylined = True
         return cls(
             forms,
             {k: frozenset(v) for k, v in about.items()},
@@ -139,6 +152,8 @@ class Gazetteer:
             sections,
             texts,
             vocabulary,
+            frozenset(general),
+            any(m.regions for m in metas.values()) or bylined,
         )
 
     @classmethod
@@ -193,6 +208,51 @@ class Gazetteer:
             if named:
                 return named
         return frozenset()
+
+    def is_general(self, doc_id: str, section: Sequence[str]) -> bool:
+        """Whether a passage speaks for no place: its section is about the country as a whole
+        (a national overview inside a report on one place), or, in a library whose reports
+        declare places, its report has no place of its own (region, title, byline) and its
+        headings name none. A general text is no evidence about a named place."""
+        key = (doc_id, tuple(section))
+        if key in self._general or (key not in self._sections and self._general_headings(key[1])):
+            return True
+        return self._declared and not self._doc_places.get(doc_id) and not self.section_places(doc_id, section)
+
+    def _general_headings(self, section: tuple[str, ...]) -> bool:
+        """The innermost heading that names a place or the national scope speaks nationally."""
+        for heading in reversed(section):
+            norm = normalize(heading)
+            if _named(self._finder.find(norm, strict=True)):
+                return False
+            if GENERAL_SCOPE.search(norm):
+                return True
+        return False
+
+    def speaks_for(self, doc_id: str, section: Sequence[str]) -> frozenset[str] | None:
+        """The places a passage speaks for: none for a general text (`is_general`), its
+        section's places, else its report's (regions, title, byline); None where the library
+        declares nothing and neither do its headings (an encyclopedia: not held to a place)."""
+        if self.is_general(doc_id, section):
+            return frozenset()
+        named = self.section_places(doc_id, section)
+        if named:
+            return named
+        if not self._declared:
+            return None
+        return frozenset(self._doc_places.get(doc_id, ()))
+
+    def section_regions(self, doc_id: str, section: Sequence[str], regions: Sequence[str]) -> tuple[str, ...]:
+        """The places a passage speaks for, as its report's metadata spells them: its section's
+        (003's 衡阳 half: 湖南省, 衡阳市; not 绵阳市), none for a general section, else the
+        report's regions, or the places its title or byline names (昆明)."""
+        if self.is_general(doc_id, section):
+            return ()
+        named = self.section_places(doc_id, section)
+        if named:
+            spelled = tuple(r for r in regions if canonical_place(r) in named)
+            return spelled or tuple(sorted(named))
+        return tuple(regions) or tuple(self._doc_places.get(doc_id, ()))
 
     def places_named(self, norm: str) -> frozenset[str]:
         """Canonical places a (normalized) sentence names, in any known form or suffix."""

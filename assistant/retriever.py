@@ -93,9 +93,10 @@ def _for_place(
     own: list[Hit] = []
     other: list[Hit] = []
     for h in hits:
-        about = gazetteer.section_places(h.chunk.doc_id, h.chunk.section)
-        # A section about other places only (003's 绵阳 half for a 衡阳 question) goes last.
-        (other if about and place.canonical not in about else own).append(h)
+        about = gazetteer.speaks_for(h.chunk.doc_id, h.chunk.section)
+        # A section about other places only (003's 绵阳 half for a 衡阳 question), or about the
+        # country as a whole (000's national overview), goes last.
+        (other if about is not None and place.canonical not in about else own).append(h)
     # In a comparison each place brings only its own evidence; alone, others' sections may follow.
     return (own if alone else own + other)[:k]
 

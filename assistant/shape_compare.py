@@ -61,7 +61,7 @@ def comparison(ev: Evidence, question: Question, hits: Sequence[Hit], weights: T
     for place, group in rows_in:
         ns, parts = [], []
         for sent in _with_details(ev, [g.sentence for g in group]):
-            c = cite(len(citations) + 1, sent)
+            c = cite(len(citations) + 1, sent, ev.places)
             citations.append(c)
             ns.append(c.n)
             parts.append(marked(c, question))

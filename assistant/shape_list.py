@@ -46,7 +46,7 @@ def listing(ev: Evidence, question: Question, scored: Sequence[Scored], weights:
         if len(items) >= 2:
             if question.count and len(items) > question.count:
                 items = items[: question.count]
-            return bullets(question, [[s] for s in items])
+            return bullets(ev, question, [[s] for s in items])
     return None
 
 
@@ -74,13 +74,13 @@ def _children(body: Sequence[Sentence], path: tuple[str, ...]) -> list[tuple[Sen
     return list(out.values())
 
 
-def bullets(question: Question, items: Sequence[Sequence[Sentence]]) -> Answer:
+def bullets(ev: Evidence, question: Question, items: Sequence[Sequence[Sentence]]) -> Answer:
     citations: list[Citation] = []
     lines = []
     for group in items:
         parts = []
         for s in group:
-            c = cite(len(citations) + 1, s)
+            c = cite(len(citations) + 1, s, ev.places)
             citations.append(c)
             parts.append(marked(c, question))
         lines.append("".join(parts))
@@ -110,7 +110,7 @@ def summary(
     if len(children) < 2:
         return listing(ev, question, scored, weights)
     groups = [[h, *([k] if k is not None else [])] for h, k in children[: ev.config.max_items]]
-    return bullets(question, groups)
+    return bullets(ev, question, groups)
 
 
 def _leads_into(best: Sentence, items: Sequence[Sentence]) -> bool:

@@ -35,13 +35,15 @@ def plain(ev: Evidence, question: Question, scored: Sequence[Scored], weights: T
             # No sentence near the best match states a quantity (of the asked year, after
             # the year check): a sentence on the topic is no answer to 多少 / 多久.
             best = scored[0].sentence
-            return declined(question, lacks(question, weights, best.norm), [best])
+            return declined(question, lacks(question, weights, best.norm), [best], places=ev.places)
         scored = numbered or scored
     chosen = select(ev.config, scored, _CAPS.get(question.kind))
     if chosen and _off_topic(ev.config, question, chosen[0].sentence, weights):
-        return declined(question, lacks(question, weights, chosen[0].sentence.norm), [chosen[0].sentence])
+        return declined(
+            question, lacks(question, weights, chosen[0].sentence.norm), [chosen[0].sentence], places=ev.places
+        )
     sentences = run_of(ev, chosen, question)
-    citations = tuple(cite(i, s) for i, s in enumerate(sentences, 1))
+    citations = tuple(cite(i, s, ev.places) for i, s in enumerate(sentences, 1))
     blocks = paragraphs(citations, question)
     return answer_of(question, blocks, citations)
 
