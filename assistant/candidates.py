@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.grammar import JUNK
+from assistant.grammar import ENUM_AFTER_COLON, JUNK
 from index.segmentation import segment
 from index.textnorm import char_bigrams, normalize
 from index.types import Hit
@@ -39,12 +39,21 @@ def sentences_of(hits: Sequence[Hit]) -> list[Sentence]:
         c = hit.chunk
         frame = frame_of(hit)
         for seg in segment(c.text):
-            text = c.text[seg.start : seg.end]
-            if len(text.strip()) < 4:
-                continue
-            norm = c.norm[seg.start : seg.end]
-            out.append(Sentence(hit, rank, text, norm, c.start + seg.start, c.start + seg.end, seg.is_heading, frame))
+            for a, b in _split_lead_in(c.norm, seg.start, seg.end):
+                text = c.text[a:b]
+                if len(text.strip()) < 4:
+                    continue
+                out.append(Sentence(hit, rank, text, c.norm[a:b], c.start + a, c.start + b, seg.is_heading, frame))
     return out
+
+
+def _split_lead_in(norm: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A sentence whose list starts after a colon (…主要有:一是行政授权不充分;) is two: the
+    lead-in and the first item, so a list answer quotes every item whole and none is lost."""
+    m = ENUM_AFTER_COLON.search(norm, start, end)
+    if m is None or m.end() - start < 4:
+        return [(start, end)]
+    return [(start, m.end()), (m.end(), end)]
 
 
 def frame_of(hit: Hit) -> str:

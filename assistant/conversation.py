@@ -27,6 +27,7 @@ from assistant.followup import (
     has_noun,
     is_condition,
     is_elliptical,
+    join_places,
     moved,
     name_the_places,
     point_back,
@@ -37,12 +38,15 @@ from assistant.followup import (
     without_places,
 )
 from assistant.grammar import (
+    BACK_REF,
     CONDITION,
     DEIXIS,
+    DEMONSTRATIVE,
     FOLLOW_LEAD,
     FOLLOW_TAIL,
     NOUNISH,
     PLURAL_REF,
+    QUOTED,
     QUOTED_SPAN,
     REFERENCE,
 )
@@ -90,10 +94,15 @@ def resolve(question: str, history: Sequence[Turn], places: Gazetteer | Iterable
     if not turns:
         return q
     gaz = _gazetteer(places)
-    cur = analyze(q, gaz)
     prev = _context(turns, gaz)
     if prev is None:
         return q
+    q = name_the_referent(q, prev, turns[-1])
+    cur = analyze(q, gaz)
+    back = BACK_REF.match(cur.norm)
+    if back and not cur.places and prev.places:
+        # 上面说的国有公司改革里… → 湘西高新区的国有公司改革里…: what the earlier turn spoke of, there.
+        return f"{join_places(list(prev.places))}的{q[back.end() :]}"
     body = FOLLOW_LEAD.sub("", cur.norm)
     if PLURAL_REF.search(body):
         return name_the_places(q, prev)
@@ -138,6 +147,33 @@ def resolve(question: str, history: Sequence[Turn], places: Gazetteer | Iterable
         joiner = "的" if words and words[0].flag.startswith(NOUNISH) else ""
         return f"{lead}{joiner}{q}"
     return q
+
+
+def name_the_referent(q: str, prev: Previous, last: Turn) -> str:
+    """这个卡 / 这个制度 → the term the previous turn named: a quoted term of its question that
+    is the thing asked about (“创新创业通票”是个什么制度 → “创新创业通票”制度), else a quoted
+    term of its answer ending in the same noun (发放“服务绿卡” → “服务绿卡”)."""
+    norm = normalize(q)
+    m = DEMONSTRATIVE.search(norm)
+    if not m:
+        return q
+    asked = [t for t in _quoted_terms(prev.text)]
+    answered = [t for c in last.answer.citations[:_MAX_CITATIONS] for t in _quoted_terms(c.quote)]
+    after = norm[m.end() : m.end() + 4]
+    for n in range(len(after), 0, -1):
+        head = after[:n]
+        if not re.fullmatch(r"[\u4e00-\u9fff]+", head):
+            continue
+        named = next((f"“{t}”{head}" for t in asked if head in normalize(prev.text).split(t, 1)[-1]), None)
+        named = named or next((f"“{t}”" for t in (*asked, *answered) if t.endswith(head)), None)
+        if named:
+            return q[: m.start()] + named + q[m.end() + n :]
+    return q
+
+
+def _quoted_terms(text: str) -> list[str]:
+    """The terms a text quotes (“服务绿卡”, 《…》), normalized, each once."""
+    return list(dict.fromkeys(next(g for g in m.groups() if g) for m in QUOTED.finditer(normalize(text))))
 
 
 # -- the previous turn ---------------------------------------------------------------------------

@@ -108,7 +108,7 @@ def _replace_places(prev: Previous, new: list[str], with_zone: bool = False) -> 
     """The previous question about the new place(s): one name in place of the old ones (with
     its zone word when the new one has one: 衡阳园区 → 天津高新区)."""
     text = prev.text
-    joined = _join_places(new)
+    joined = join_places(new)
     spans = _place_spans(prev, with_zone)
     if not spans:
         lead = "" if text.startswith(("高新区", "开发区", "园区", "新区", "在")) else "的"
@@ -142,7 +142,7 @@ def _after_pointer(text: str, pos: int) -> int:
     return m.end() if "".join(words[:2]) == m.group(0) else pos  # not 这个市场
 
 
-def _join_places(names: list[str]) -> str:
+def join_places(names: list[str]) -> str:
     names = list(dict.fromkeys(names))
     if len(names) <= 1:
         return "".join(names)
@@ -153,7 +153,7 @@ def name_the_places(q: str, prev: Previous) -> str:
     """它们/两地/这两个地方 → the previous places (衡阳和绵阳)."""
     if not prev.places:
         return q
-    names = _join_places(list(prev.places))
+    names = join_places(list(prev.places))
     out = PLURAL_REF.sub(names, FOLLOW_LEAD.sub("", q), count=1)
     return out.replace(f"{names}{names}", names)
 
@@ -193,7 +193,7 @@ def _topic(prev: Previous) -> tuple[int, int]:
 
 def _subject(prev: Previous) -> str:
     """What the previous question was about, as a noun phrase: 衡阳审批改革, 天津高新区法定机构改革."""
-    place = _join_places(list(prev.places))
+    place = join_places(list(prev.places))
     lead, start = _prefix(prev)
     lead = lead.rstrip("的在")
     if not _place_spans(prev):
@@ -261,7 +261,7 @@ def replace_attribute(prev: Previous, new_attr: str, gaz: Gazetteer) -> str:
     lead = prev.text[:start]
     tail = prev.text[end:]
     if not lead and prev.places:
-        lead = _join_places(list(prev.places))
+        lead = join_places(list(prev.places))
     if lead and not lead.endswith(("的", "年")) and _prefix_ends_with_place(prev, start):
         lead += "的"
     if not _frame_fits(tail, prev, end, new_attr, gaz):
@@ -375,7 +375,7 @@ def continues_place_topic(cur: Question, prev: Previous, gaz: Gazetteer) -> bool
 
 def add_subject(q: str, prev: Previous) -> str:
     """为企业和群众办理了多少件? → the previous place (and zone) as its subject."""
-    lead = _prefix(prev)[0].rstrip("的")
+    lead = _prefix(prev)[0].rstrip('“「《‘"').rstrip("的")  # not the quote that opened its topic
     if not _place_spans(prev):
-        lead = _join_places(list(prev.places))
+        lead = join_places(list(prev.places))
     return f"{lead}{q}"

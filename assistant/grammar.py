@@ -61,7 +61,7 @@ def asks_across(text: str) -> bool:
     return bool(ACROSS.search(normalize(text)))
 
 
-COMPARE = re.compile(r"(分别|比较|对比|区别|异同|不同|差异|差别|各自|相比|两地|两者)")
+COMPARE = re.compile(r"(分别|比较|对比|区别|异同|不同|不一样|一样吗|相同|差异|差别|各自|相比|两地|两者)")
 """Asks to set named places side by side."""
 COMPARE_JOINED = re.compile(r"(和|与|跟|及|、).{0,30}(都|各|谁|哪个|哪家|更)")
 """Two places joined and asked about together (衡阳和绵阳都…, …哪个更…)."""
@@ -76,7 +76,7 @@ CONCEPT = re.compile(r"(是什么|是啥)(吗|呢|呀|啊)?[?？!！。]*$")
 TELL_ME = re.compile(r"(介绍一?下|介绍介绍|讲讲|说说|谈谈|聊聊|讲一?下|说一?下)")
 SUMMARY = re.compile(r"(总结|概括|归纳|概述|综述|梳理|简述|主要内容|讲了什么|说了什么|要点)")
 EFFECT = re.compile(r"(效果|成效|作用|成果|成绩|效益|带来了?什么|取得了?什么|起到了?什么)")
-MEASURES = re.compile(r"(怎么|如何|怎样|做法|措施|举措|办法|经验|路径|手段|抓手|采取了?哪些|采取了?什么)")
+MEASURES = re.compile(r"(怎么|如何|怎样|做法|措施|举措|办法|经验|路径|手段|抓手|建议|对策|采取了?哪些|采取了?什么)")
 LIST = re.compile(rf"(哪些|哪几|有哪|哪{NUM}(个|项|件|条|类|种|点|部分|方面|大|步|家|批)|包括什么|包含什么|分为几)")
 YESNO = re.compile(r"(是否|有没有|是不是|能否|可否|会不会|有无|吗[?？!！。]*$)")
 NUMBER = re.compile(
@@ -101,12 +101,17 @@ FRAME = re.compile(
     r"(哪些|哪几份|哪份|哪篇|哪几篇|哪个|什么)(报告|文章|材料|资料|文件|文献|报道)(中|里|里面|上)?(有没有|是否|都|还)?"
     r"(提到|提及|说到|讲到|谈到|写到|涉及|介绍|讲|说|写)?(了|过)?|"
     r"(报告|文章|材料|资料|文件|文中|文献|报道)(中|里|里面|上)?(有没有|是否|都|还)?"
-    r"(提到|提及|说到|讲到|谈到|写到|涉及|介绍|讲|说|写)(了|过)?)"
+    r"(提到|提及|说到|讲到|谈到|写到|涉及|介绍|讲|说|写)(了|过)?|"
+    r"([\u4e00-\u9fff]{1,6}(院|所|中心|研究会|协会))?(那|这|该)(篇|份)?(文章|报告|材料|文件|调研)(里|中|里面|当中|上)?|"
+    r"(请|帮我|帮忙|麻烦|给我)?(一条条|一条一条|逐条|逐一|分条|分点)(地)?(列出来|列出|列举|罗列|说明|说)(一下|下)?|"
+    r"(帮我|给我|麻烦)(简单|简要)?(概括|总结|归纳|梳理|列举|列一下|说说|讲讲)(一下|下)?)"
 )
-"""Spans that are the question's frame: they decide its kind, not its topic."""
+"""Spans that are the question's frame: they decide its kind, not its topic. Also the source a
+question points at (昆明…研究院那篇文章里: which report, not what it says) and a request around
+it (帮我一条条列出来, 帮我概括下)."""
 KIND_WORDS = re.compile(
     r"^(做法|措施|举措|办法|经验|路径|手段|效果|成效|作用|成果|成绩|总结|概括|归纳|概述|梳理|简述|要点|"
-    r"意思|含义|定义|比例|比重|占比|时候|方面|内容|情况)$"
+    r"意思|含义|定义|比例|比重|占比|时候|方面|内容|情况|建议|对策)$"
 )
 """Words of a kind's frame that jieba calls nouns or verbs (做法, 举措, 效果): form, not topic."""
 REQUEST_LEAD = re.compile(
@@ -206,6 +211,10 @@ PLURAL_REF = re.compile(
     r"(它们|他们|两地|两者|这两个地方|这两地|这两个城市|这两个园区|这两个高新区|这两个|这几个地方|这几个|这些地方|上述地方|各自)"
 )
 REFERENCE = re.compile(r"^(这些|这个|这种|这项|这几项|这几个|上述|以上|该|其|它|此|这)")
+BACK_REF = re.compile(r"^(上面|上文|前面|前文|刚才|刚刚|之前)(说|提|讲|谈|介绍)(到)?(的|过的)")
+"""A phrase pointing at what an earlier turn spoke of (上面说的国有公司改革): its subject."""
+DEMONSTRATIVE = re.compile(r"(这个|这种|这项|这类|这一|该|此)(?=[\u4e00-\u9fff])")
+"""A demonstrative before a noun (这个卡, 这个制度): the thing an earlier turn named."""
 CONDITION = re.compile(r"^(.{1,12}?)的(呢)?[?？。!！\s]*$")
 QUOTED_SPAN = re.compile(r"“[^”]{1,40}”|「[^」]{1,40}」|《[^》]{1,60}》")
 WH_WORD = re.compile(r"(什么|哪|谁|多少|几|怎么|如何)")
@@ -239,6 +248,10 @@ ENUM = re.compile(
 NUMBERING = re.compile(r"^\s*(?:[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．]|[①-⑳])")
 """A heading's number (2. 技术变革要“快”; （一）; ①): not a word the heading adds."""
 HEADING_NUMBER = re.compile(r"^[（(]?[一二三四五六七八九十百\d]+[)）、.．]\s*")
+ENUM_AFTER_COLON = re.compile(
+    r"[:：](?=\s*(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[,，、]|[(（]\d{1,2}[)）]|[①-⑳]))"
+)
+"""A lead-in that a list starts right after (…主要有:一是…): the items are sentences of their own."""
 INLINE_LIST = re.compile(
     r"(包括|包含|主要有|分为|分别是|即|：|:|通过)[“\"]?[^、，,。“”]{1,16}、[^、，,。]{1,16}[、和及]"
 )
@@ -255,6 +268,17 @@ HAS_NUM = re.compile(
 """A quantity (digits, 四十万, 三成, 一半) or a frequency (每年): what answers 多少 / 多久."""
 HAS_TIME = re.compile(r"\d{2,4}年|\d{1,2}月|[上下]半年")
 DEFINES = re.compile(r"(是指|所谓|指的是|即|是一种|是以)")
+MEASURE = re.compile(
+    r"(推行|实行|实施|建立|成立|组建|设立|设置|制定|出台|开展|采取|采用|探索|推动|推进|构建|搭建|打造|完善|优化|"
+    r"调整|取消|合并|整合|剥离|移交|下放|下沉|赋予|引进|引入|编制|开设|推出|发放|压缩|精简|封存|签订|划转|承接|"
+    r"清理|收回|征缴|给予|提供|列出|对接|实现)"
+)
+"""A verb of a concrete measure (推行, 设立, 下放, 整合…): what a summary of measures quotes."""
+NOT_A_MEASURE = re.compile(
+    r"^(改革前|此前|以往|过去|目前|当前|近年来|截至)|"
+    r"^(按照|坚持|围绕|聚焦|本着|遵循|秉持|着眼)[^。]{0,40}(思路|理念|要求|原则|导向|方针)"
+)
+"""The background (改革前…) or guiding principle (按照…的思路) a section opens with: not a measure."""
 BACKGROUND = re.compile(r"(先后|相继)?(出台|印发|制定|发布)了?《")
 """Issuing a document (出台《…》): background to a measure, not the measure."""
 SENTENCE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")

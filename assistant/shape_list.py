@@ -12,9 +12,10 @@ from assistant.candidates import Sentence, is_junk
 from assistant.citing import answer_of, cite, marked
 from assistant.evidence import Evidence
 from assistant.grammar import ENUM, INLINE_LIST
-from assistant.question import Question, question_of
+from assistant.question import Question
 from assistant.scoring import Scored
 from assistant.shape_plain import plain
+from assistant.shape_summary import summarize
 from assistant.terms import TermWeights
 from index.textnorm import normalize
 from index.types import Hit
@@ -91,26 +92,8 @@ def bullets(ev: Evidence, question: Question, items: Sequence[Sequence[Sentence]
 def summary(
     ev: Evidence, question: Question, hits: Sequence[Hit], scored: Sequence[Scored], weights: TermWeights
 ) -> Answer | None:
-    """One bullet per sub-heading of the section whose heading matches the question best."""
-    # A heading names what a summary asks for (二、经验…, 主要举措): the kind's words count here.
-    places = [x for p in question.places for x in (p.written, p.canonical)]
-    weights = TermWeights(question_of(question.norm), ev.keyword, ev.config).without(places)
-    best: tuple[float, int, Hit, tuple[str, ...]] | None = None
-    for hit in hits:
-        sec = hit.chunk.section
-        for depth in range(1, len(sec) + 1):
-            cov = weights.coverage(normalize(sec[depth - 1]))
-            key = (cov, -depth)
-            if best is None or key > (best[0], best[1]):
-                best = (cov, -depth, hit, sec[:depth])
-    if best is None or best[0] <= 0:
-        return listing(ev, question, scored, weights)
-    _, _, hit, path = best
-    children = _children(ev.section(hit, path), path)
-    if len(children) < 2:
-        return listing(ev, question, scored, weights)
-    groups = [[h, *([k] if k is not None else [])] for h, k in children[: ev.config.max_items]]
-    return bullets(ev, question, groups)
+    """The measures of the section the question names (assistant.shape_summary), else a list."""
+    return summarize(ev, question, hits) or listing(ev, question, scored, weights)
 
 
 def _leads_into(best: Sentence, items: Sequence[Sentence]) -> bool:

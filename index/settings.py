@@ -250,6 +250,12 @@ class AnswerConfig(_Group):
     stream_deadline: float = Field(
         90.0, gt=0, description="Seconds a streamed LLM answer may take in total, however steadily it trickles."
     )
+    summary_sentences: int = Field(
+        6,
+        ge=1,
+        description="Measures a summary quotes in all (one or two per part of the section): enough to cover it, "
+        "short enough to read on a phone.",
+    )
     evidence_k: int = Field(
         6, ge=1, description="Passages retrieved for an answer: a fact needs its passage and a few neighbours to weigh."
     )

@@ -238,20 +238,46 @@ SUMMARY = Doc(
 )
 
 
-def test_a_summary_gets_one_bullet_per_sub_heading_with_its_key_sentence() -> None:
+def test_a_summary_quotes_the_measures_of_each_part_not_its_headings() -> None:
     lib = Library(SUMMARY)
     a = lib.ask(question("请总结天津高新区改革的经验", "summary", [("天津", ("sm",))], filler=("请", "总结")))
-    (bullets,) = [b for b in a.blocks if b.kind == "bullets"]
-    assert len(bullets.items) == 3
+    parts = [b for b in a.blocks if b.kind == "bullets"]
+    assert [b.heading for b in parts] == ["推行法定机构改革", "承接市级权限下放", "提升政府服务效率"]
     assert [c.quote for c in a.citations] == [
-        "(一)推行法定机构改革",
         "取消行政编制，实行企业化管理。",
-        "(二)承接市级权限下放",
         "承接市级权力事项196项。",
-        "(三)提升政府服务效率",
         "推行承诺审批制度。",
     ]
     assert "下一步" not in a.text  # another section
+
+
+def test_a_summary_skips_background_principles_and_item_heads_and_stays_short() -> None:
+    text = (
+        "改革前，全市共有园区二十个。"
+        "一是整合园区。"
+        "按照精简高效的思路，统筹推进园区工作。"
+        "将二十个园区整合为八个。"
+        "二是下放权限。"
+        "向园区下放审批权限五十项。"
+        "三是优化服务。"
+        "设立企业服务中心。"
+        "四是强化考核。"
+        "实行季度考核排名。"
+        "五是盘活土地。"
+        "收回闲置土地三百亩。"
+        "六是引进人才。"
+        "引进专业管理团队。"
+        "七是规范收费。"
+        "取消园区收费项目十项。"
+    )
+    doc = Doc("yy", "岳阳园区改革", ("岳阳市",), ((("二、岳阳园区改革的主要做法",), text),))
+    a = Library(doc).ask(
+        question("请概括岳阳园区改革的主要做法", "summary", [("岳阳", ("yy",))], filler=("请", "概括"))
+    )
+    quotes = [c.quote for c in a.citations]
+    assert quotes[:2] == ["将二十个园区整合为八个。", "向园区下放审批权限五十项。"]
+    assert len(quotes) == AnswerConfig().summary_sentences  # a phone screen, not the whole section
+    assert not any(q.startswith(("改革前", "按照", "一是", "二是")) for q in quotes)
 
 
 def test_a_comparison_has_one_block_per_place_with_topic_sentences_only() -> None:
@@ -533,3 +559,20 @@ def test_a_copula_glued_to_a_name_by_either_segmentation_is_not_a_missing_word()
     weights = TermWeights(q, lib.answerer.keyword)
     assert "淑是" not in weights.weights and "潘淑是" not in weights.weights
     assert lib.ask(q).grounded
+
+
+def test_a_list_that_starts_after_a_colon_keeps_its_first_item() -> None:
+    doc = Doc(
+        "yy",
+        "岳阳园区调研",
+        ("岳阳市",),
+        (
+            (
+                ("一、存在的问题",),
+                "综合来看，园区发展主要存在以下问题：一是审批环节多，办事慢；二是收费项目多；三是专业人才少。"
+                "另外，部分园区规划滞后。",
+            ),
+        ),
+    )
+    a = Library(doc).ask(question("岳阳园区发展存在哪些问题?", "list", [("岳阳", ("yy",))]))
+    assert [c.quote for c in a.citations] == ["一是审批环节多，办事慢；", "二是收费项目多；", "三是专业人才少。"]

@@ -297,3 +297,24 @@ def test_a_zone_word_after_a_place_is_part_of_its_name() -> None:
     q = analyze("泉州高新区的园区企业有多少家?", _mini_gazetteer())
     assert q.zones == ("高新区",) and "高新区" not in q.terms
     assert analyze("高新区改革面临哪些形势?", _mini_gazetteer()).zones == ()  # no place: a topic word
+
+
+@pytest.mark.parametrize(
+    ("text", "filler"),
+    [
+        ("园区普遍存在哪些问题?麻烦给我逐条列出来", ("逐条", "列出来")),
+        ("岳阳园区有哪些改革经验?帮我概括下", ("概括",)),
+        ("张三研究所那份报告里,对园区招商有什么建议?", ("研究所", "报告")),
+    ],
+)
+def test_requests_and_source_references_around_a_question_are_form(text: str, filler: tuple[str, ...]) -> None:
+    """A request after the question (帮我概括下, 逐条列出来) and the report a question points at
+    (…研究所那份报告里) are never its topic: they cannot make it unanswerable."""
+    q = ask(text)
+    assert all(any(f in w for w in q.filler) for f in filler), q.filler
+    assert not any(f in t for f in filler for t in q.terms), q.terms
+
+
+def test_comparison_and_recommendation_words() -> None:
+    assert ask("衡阳和绵阳在招商上做法有啥不一样?").kind == "comparison"
+    assert ask("那篇文章对园区招商有什么建议?").kind == "measures"
