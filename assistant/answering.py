@@ -21,6 +21,8 @@ from assistant.extractive import ChunksOf, ExtractiveAnswerer
 from assistant.places import Gazetteer, canonical_place
 from assistant.question import Question, analyze
 from assistant.retriever import Search, retrieve
+from assistant.terms import TermWeights
+from assistant.verdict import topic_share
 from index.embedders import Embedder
 from index.errors import QueryError
 from index.keyword import KeywordIndex
@@ -122,6 +124,16 @@ class AnswerEngine:
         gen = self.generation()
         regions = next((d.meta.regions for d in self._docs() if d.doc_id == doc_id), ())
         return gen.gazetteer.section_regions(doc_id, tuple(section), regions)
+
+    def on_topic(self, answer: Answer) -> bool:
+        """Whether an answer's citations speak to what it was asked (a suggested question is
+        offered only then): one of them states at least `min_sentence_topic` of the topic."""
+        if not answer.grounded or not answer.citations:
+            return False
+        question = self.analyze(answer.resolved_question)
+        weights = TermWeights(question, self.generation().keyword, self.config)
+        shares = [topic_share(question, weights, c.section.split(" › ")[-1], c.quote) for c in answer.citations]
+        return max(shares) >= self.config.min_sentence_topic
 
     # -- the steps ------------------------------------------------------------------------
     def resolve_question(self, question: str, history: Sequence[Turn], answerer: Answerer) -> str:

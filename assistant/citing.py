@@ -38,12 +38,12 @@ def in_script(quote: str, question: Question) -> str:
     """The quote in the question's script (the citation keeps the original)."""
     from index.textnorm import to_simplified
 
-    if _has_traditional(question.text):
+    if has_traditional(question.text):
         return str(_s2t().convert(quote))  # type: ignore[attr-defined]
     return to_simplified(quote)
 
 
-def _has_traditional(text: str) -> bool:
+def has_traditional(text: str) -> bool:
     from index.textnorm import to_simplified
 
     return to_simplified(text) != text
@@ -78,14 +78,16 @@ def declined(
     related: Sequence[Sentence],
     mode: str = "extractive",
     places: PlaceIndex | None = None,
+    heading: str = "",
 ) -> Answer:
     """A declined answer: a notice saying what the reports lack (for the asked place), and
-    the nearest passages as related reading, which are not citations."""
+    related reading, which is not cited as the answer: what the place's reports do say on
+    the topic, the general practice, or the nearest passages (`heading` says which)."""
     cites = tuple(cite(i, s, places) for i, s in enumerate(related, 1))
     notice = f"{why}，现有报告无法回答这个问题。"
     blocks = [AnswerBlock("notice", (notice,))]
     if cites:
-        heading = "以下段落相关但不是对问题的回答，仅供参考"
+        heading = heading or "以下段落相关但不是对问题的回答，仅供参考"
         blocks.append(AnswerBlock("related", tuple(marked(c, question) for c in cites), heading))
     text = notice + ("以下是最接近的段落，仅供参考。" if cites else "")
     return Answer(

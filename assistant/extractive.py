@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from assistant.answer_types import Answer
-from assistant.candidates import is_junk, sentences_of
+from assistant.candidates import Sentence, is_junk, sentences_of
 from assistant.citing import declined
 from assistant.evidence import ChunksOf, Evidence
 from assistant.placecheck import PlaceIndex, RegionPlaces, fits
@@ -27,7 +27,7 @@ from assistant.shape_compare import comparison
 from assistant.shape_list import listing, summary
 from assistant.shape_plain import plain
 from assistant.terms import TermWeights
-from assistant.verdict import judge
+from assistant.verdict import Verdict, judge
 from index.embedders import Embedder
 from index.keyword import KeywordIndex
 from index.settings import AnswerConfig
@@ -69,13 +69,22 @@ class ExtractiveAnswerer:
     def places(self) -> PlaceIndex:
         return self.evidence.places
 
-    def answer(self, question: Question, hits: Sequence[Hit]) -> Answer:
+    def candidates(self, question: Question, hits: Sequence[Hit]) -> tuple[Verdict, list[Sentence], TermWeights]:
+        """The verdict on the hits and, when they answer, the candidate sentences that pass the
+        place and year check (what the scorer ranks; bench/fit_sentence_model.py fits on them)."""
         ev = self.evidence
         weights = TermWeights(question, ev.keyword, ev.config)
         verdict = judge(question, hits, weights, ev.places, ev.config)
         if verdict.why:
-            return declined(question, verdict.why, verdict.related, places=ev.places)
+            return verdict, [], weights
         sentences = [s for s in sentences_of(verdict.hits) if fits(s, question, ev.places) and not is_junk(s)]
+        return verdict, sentences, weights
+
+    def answer(self, question: Question, hits: Sequence[Hit]) -> Answer:
+        ev = self.evidence
+        verdict, sentences, weights = self.candidates(question, hits)
+        if verdict.why:
+            return declined(question, verdict.why, verdict.related, places=ev.places, heading=verdict.related_heading)
         scored = ev.scorer.score(question, sentences, weights)
         debug = dict(zip(("coverage", "passage_coverage"), verdict.coverage, strict=True))
         several = len({s.sentence.hit.chunk.doc_id for s in scored[: 2 * ev.config.max_sentences]}) > 1

@@ -169,6 +169,10 @@ class Assistant:
             diverse = asks_across(query)
         return self.searcher.search(query, k, flt, diverse=diverse)
 
+    def on_topic(self, answer: Answer) -> bool:
+        """Whether the answer's citations speak to the question it answers."""
+        return self.engine.on_topic(answer)
+
     def section_places(self, doc_id: str, section: Sequence[str]) -> tuple[str, ...]:
         """The places a passage (a report and its heading path) speaks for, per section: what
         a citation is labelled with and what a per-section region filter can match."""

@@ -281,6 +281,15 @@ NOT_A_MEASURE = re.compile(
 """The background (改革前…) or guiding principle (按照…的思路) a section opens with: not a measure."""
 BACKGROUND = re.compile(r"(先后|相继)?(出台|印发|制定|发布)了?《")
 """Issuing a document (出台《…》): background to a measure, not the measure."""
+_ISSUING = re.compile(r"(先后|相继)?(出台|印发|制定|发布)了?(《[^》]{0,60}》([(（][^)）]{0,20}[)）])?)+")
+
+
+def is_background(norm: str) -> bool:
+    """A sentence that only reports issuing documents (先后出台《…》《…》): no measure is left
+    once the documents are taken out (出台《条例》,开展…改革 does one)."""
+    return bool(BACKGROUND.search(norm)) and not MEASURE.search(_ISSUING.sub("", norm))
+
+
 SENTENCE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 JUNK = re.compile(r"(链接|下载|电话|联系人|邮箱|传真|地址|邮编|作者单位|责任编辑|来源)\s*[:：]")
 """Link, contact and byline lines: they name a place or a source and nothing else."""

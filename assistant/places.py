@@ -134,7 +134,6 @@ class Gazetteer:
             for canon in named:
                 about.setdefault(canon, set()).add(doc)
                 forms.setdefault(canon, canon)
-        bylined = False
         for doc in metas:
             if not metas[doc].regions and doc in texts:
                 # No region metadata: the report's byline (a line near its start or end naming
@@ -144,7 +143,6 @@ class Gazetteer:
                 for line in _byline_lines(texts[doc]):
                     for span in finder.find(line, strict=True):
                         add(line[span.start : span.end], doc, span.canonical)
-                        bylined = True
         return cls(
             forms,
             {k: frozenset(v) for k, v in about.items()},
@@ -153,7 +151,7 @@ class Gazetteer:
             texts,
             vocabulary,
             frozenset(general),
-            any(m.regions for m in metas.values()) or bylined,
+            any(m.regions for m in metas.values()),
         )
 
     @classmethod
@@ -211,8 +209,8 @@ class Gazetteer:
 
     def is_general(self, doc_id: str, section: Sequence[str]) -> bool:
         """Whether a passage speaks for no place: its section is about the country as a whole
-        (a national overview inside a report on one place), or, in a library whose reports
-        declare places, its report has no place of its own (region, title, byline) and its
+        (a national overview inside a report on one place), or, in a library where some reports
+        declare regions in their metadata (an encyclopedia declares none), its report has no place of its own (region, title, byline) and its
         headings name none. A general text is no evidence about a named place."""
         key = (doc_id, tuple(section))
         if key in self._general or (key not in self._sections and self._general_headings(key[1])):

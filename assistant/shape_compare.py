@@ -12,7 +12,7 @@ from assistant.answer_types import Answer, AnswerBlock, Citation, ComparisonRow
 from assistant.candidates import Sentence, dedupe, is_junk, sentences_of, similar
 from assistant.citing import answer_of, cite, marked
 from assistant.evidence import Evidence
-from assistant.grammar import BACKGROUND, ENUM
+from assistant.grammar import ENUM, is_background
 from assistant.placecheck import UNPLACED, about_place, fits_years, place_of
 from assistant.question import Question
 from assistant.scoring import Scored, focus
@@ -30,13 +30,18 @@ def comparison(ev: Evidence, question: Question, hits: Sequence[Hit], weights: T
         s for s in sentences_of(hits) if not s.is_heading and not is_junk(s) and fits_years(s, question.years)
     ]
     scored = ev.scorer.score(question, candidates, topic)
+    # A sentence of an enumerated item whose head names the topic (二是实行“一枚印章管审批”) is
+    # that place's own measure on it: such items lead, whatever a passing mention scores.
+    heads = _item_heads(candidates, ev.config.short_item)
+    named = {k for k, h in heads.items() if topic.coverage(h, specific=True) >= ev.config.topic_min}
+    ordered = sorted(scored, key=lambda x: (_key(x.sentence) not in named, -x.score))
     groups: dict[str, list[Scored]] = {}
-    for s in scored:
+    for s in ordered:
         # The sentence with its own heading (一、做好招商引资“加法”: its items say 招商),
         # compounds counted once: how much of the topic this sentence itself speaks to.
         section = s.sentence.hit.chunk.section
         own = topic.coverage(f"{normalize(section[-1]) if section else ''} {s.sentence.norm}", specific=True)
-        if own < ev.config.topic_min or BACKGROUND.search(s.sentence.norm):
+        if own < ev.config.topic_min or is_background(s.sentence.norm):
             continue  # background, lead or boilerplate: names no part of the topic itself
         label = _label(ev, s.sentence, asked)
         if not label:
@@ -84,6 +89,28 @@ def comparison(ev: Evidence, question: Question, hits: Sequence[Hit], weights: T
     )
 
 
+def _key(s: Sentence) -> tuple[str, int]:
+    return s.hit.chunk.doc_id, s.start
+
+
+def _item_heads(sentences: Sequence[Sentence], short_item: int) -> dict[tuple[str, int], str]:
+    """Each sentence's enumerated item head (一是…, a short sentence that names the item), when
+    it stands in one: the last head before it in its passage, a heading ending the item."""
+    out: dict[tuple[str, int], str] = {}
+    head = ""
+    last = None
+    for s in sentences:
+        if s.hit is not last:
+            head, last = "", s.hit
+        if s.is_heading:
+            head = ""
+        elif ENUM.match(s.norm) and len(s.text) <= short_item:
+            head = s.norm
+        if head:
+            out[_key(s)] = head
+    return out
+
+
 def _in_other_words(
     ev: Evidence, question: Question, scored: Sequence[Scored], asked: Sequence[str], groups: dict[str, list[Scored]]
 ) -> dict[str, list[Scored]]:
@@ -112,7 +139,7 @@ def _in_other_words(
     for place, cands in pending.items():
         sims = ev.embedder.embed_documents([c.sentence.norm for c in cands]) @ q
         best = cands[int(sims.argmax())]
-        if float(sims.max()) >= bar and not BACKGROUND.search(best.sentence.norm):
+        if float(sims.max()) >= bar and not is_background(best.sentence.norm):
             out[place] = [best]
     return out
 

@@ -17,7 +17,7 @@ from assistant.scoring import Scored
 from assistant.shape_plain import plain
 from assistant.shape_summary import summarize
 from assistant.terms import TermWeights
-from index.textnorm import normalize
+from index.textnorm import char_bigrams, normalize
 from index.types import Hit
 
 
@@ -32,6 +32,13 @@ def listing(ev: Evidence, question: Question, scored: Sequence[Scored], weights:
     topic = weights.without([x for p in question.places for x in (p.written, p.canonical)])
     top = [s for s in scored if not s.sentence.is_heading][:3]
     most = max(s.lexical for s in top)
+    inside = _item_named(ev, question, best.sentence)
+    if inside:
+        # The question names one item (審批服務模塊裡…怎麼處理?): its answer is inside that item.
+        within = {(s.hit.chunk.doc_id, s.start) for s in inside}
+        return plain(
+            ev, question, [s for s in scored if (s.sentence.hit.chunk.doc_id, s.sentence.start) in within], weights
+        )
     inline = next((s for s in top if s.lexical >= most and INLINE_LIST.search(s.sentence.norm)), None)
     if inline is not None:
         # The sentence that matches the question best lists the items itself (包括甲、乙、丙).
@@ -49,6 +56,27 @@ def listing(ev: Evidence, question: Question, scored: Sequence[Scored], weights:
                 items = items[: question.count]
             return bullets(ev, question, [[s] for s in items])
     return None
+
+
+def _item_named(ev: Evidence, question: Question, head: Sentence) -> list[Sentence]:
+    """The body of the enumerated item `head` leads (up to the next item), when `head` is a short
+    item head the question names (most of its character pairs are the question's): the
+    question asks inside the item, not for the list of items. Else empty."""
+    if not (ENUM.match(head.norm) and len(head.text) <= ev.config.short_item):
+        return []
+    own = char_bigrams(ENUM.sub("", head.norm))
+    if not own or len(own & char_bigrams(question.norm)) / len(own) < ev.config.echo_share:
+        return []
+    body = ev.section(head.hit, head.hit.chunk.section)
+    at = next((i for i, s in enumerate(body) if s.start == head.start), None)
+    if at is None:
+        return []
+    out: list[Sentence] = []
+    for s in body[at + 1 :]:
+        if s.is_heading or (ENUM.match(s.norm) and len(s.text) <= ev.config.short_item):
+            break
+        out.append(s)
+    return out
 
 
 def _items(ev: Evidence, question: Question, hit: Hit, path: tuple[str, ...]) -> list[Sentence]:

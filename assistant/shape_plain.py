@@ -64,7 +64,8 @@ def _off_topic(cfg: AnswerConfig, question: Question, s: Sentence, weights: Term
 
 def select(cfg: AnswerConfig, scored: Sequence[Scored], cap: int | None = None) -> list[Scored]:
     """The best sentence, and near-equals (≥ keep_ratio of its score) that say something
-    else, at most `cap` in all."""
+    else, at most `cap` in all. A heading or a short item head (一是…) names a topic and
+    never joins: what follows it says what was done."""
     if not scored:
         return []
     best = scored[0]
@@ -73,9 +74,10 @@ def select(cfg: AnswerConfig, scored: Sequence[Scored], cap: int | None = None) 
     for s in scored[1:]:
         if len(chosen) >= cap or s.score < cfg.keep_ratio * best.score:
             break
+        head = s.sentence.is_heading or (ENUM.match(s.sentence.norm) and len(s.sentence.text) <= cfg.short_item)
         if (
             s.lexical > 0
-            and not s.sentence.is_heading
+            and not head
             and not any(similar(s.sentence.norm, c.sentence.norm, cfg.near_duplicate) for c in chosen)
         ):
             chosen.append(s)
@@ -94,10 +96,15 @@ def run_of(ev: Evidence, chosen: Sequence[Scored], question: Question) -> list[S
     picked = {first.start: first}
     if at is not None:
         end = at
-        # A sentence ending in "：" or "；" goes on in the next; enumerated steps follow on.
+        # A sentence ending in "：" or "；" goes on in the next; once a run is led in, its
+        # enumerated steps follow on. A sentence that leads nowhere ends the answer: the next
+        # item of a list (二是…) is another item, not its continuation.
+        led = False
         while end + 1 < len(body) and not body[end + 1].is_heading and end - at < ev.config.max_run - 1:
-            if not (LEAD_IN.search(body[end].norm) or ENUM.match(body[end + 1].norm)):
+            leads = bool(LEAD_IN.search(body[end].norm))
+            if not (leads or (led and ENUM.match(body[end + 1].norm))):
                 break
+            led = led or leads
             end += 1
         for s in body[at : end + 1]:
             picked[s.start] = s

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.candidates import Sentence, context_of, lead_sentences, sentences_of
+from assistant.candidates import Sentence, context_of, dedupe, is_junk, lead_sentences, sentences_of
 from assistant.placecheck import PlaceIndex, fits
 from assistant.question import Question
 from assistant.terms import TermWeights, top_coverage
@@ -29,6 +29,9 @@ class Verdict:
     hits: tuple[Hit, ...] = ()
     related: tuple[Sentence, ...] = ()
     coverage: tuple[float, float] = (0.0, 0.0)
+    related_heading: str = ""
+    """How the related reading is labelled: what the place's reports say on the topic, or the
+    general practice (a text that speaks for no place), never as the answer."""
 
 
 def judge(
@@ -41,12 +44,14 @@ def judge(
     contexts = [context_of(h) for h in hits]
     absent = [p.written for p in question.absent_places if normalize(p.written) not in "\n".join(contexts)]
     if absent:
-        return Verdict(f"报告中没有提到“{'、'.join(absent)}”", related=tuple(lead_sentences(hits, cfg.related_max)))
+        related, heading = _related(question, hits, weights, places, cfg)
+        return Verdict(f"报告中没有关于“{'、'.join(absent)}”的材料", related=related, related_heading=heading)
     if not weights.weights:
         return Verdict("问题中没有可检索的关键词")
     fitting = [h for h in hits if any(fits(s, question, places) for s in sentences_of([h]))]
     if not fitting:
-        return Verdict(lacks(question, weights, ""), related=tuple(lead_sentences(hits, cfg.related_max)))
+        related, heading = _related(question, hits, weights, places, cfg)
+        return Verdict(lacks(question, weights, ""), related=related, related_heading=heading)
     best = [context_of(h) for h in fitting[: cfg.coverage_hits]]
     # Where reports declare their places, the place check holds for these passages and the
     # rest of the question decides; where nothing is declared, the place name is content
@@ -55,13 +60,56 @@ def judge(
     declared = any(h.record.regions or places.section_places(h.chunk.doc_id, h.chunk.section) for h in fitting)
     union, single = top_coverage(best, weights.without(asked) if asked and declared else weights)
     if union < cfg.min_coverage or single < cfg.min_passage_coverage:
-        others = [h for h in hits if h not in fitting] if len(fitting) < len(hits) else list(hits)
+        # What the place's own reports say on the topic, shown as related, not as the answer.
+        related, heading = _related(question, fitting, weights, places, cfg)
+        if not related:
+            others = [h for h in hits if h not in fitting] if len(fitting) < len(hits) else list(hits)
+            related = tuple(lead_sentences(others, cfg.related_max))
         return Verdict(
             lacks(question, weights, "\n".join(best)),
-            related=tuple(lead_sentences(others, cfg.related_max)),
+            related=related,
             coverage=(union, single),
+            related_heading=heading,
         )
     return Verdict("", tuple(fitting), coverage=(union, single))
+
+
+def _related(
+    question: Question, hits: Sequence[Hit], weights: TermWeights, places: PlaceIndex, cfg: AnswerConfig
+) -> tuple[tuple[Sentence, ...], str]:
+    """The sentences of `hits` that speak to the topic (its specific words, with their own
+    heading), best first, and how to label them: for the asked place, what its reports say
+    on the topic; from texts that speak for no place, the general practice. Else the first
+    sentence of the nearest passages, unlabelled."""
+    asked = [x for p in question.places for x in (p.written, p.canonical)]
+    topic = weights.without(asked)
+    scored = []
+    for s in sentences_of(hits):
+        if s.is_heading or is_junk(s):
+            continue
+        section = s.hit.chunk.section
+        cov = topic.coverage(f"{normalize(section[-1]) if section else ''} {s.norm}", specific=True)
+        if cov > 0:
+            scored.append((cov, s))
+    scored.sort(key=lambda x: -x[0])
+    chosen = tuple(dedupe([s for _, s in scored]))[: cfg.related_max]
+    if not chosen:
+        return tuple(lead_sentences(hits, cfg.related_max)), ""
+    named = "、".join(p.written for p in question.places)
+    if named and all(places.is_general(s.hit.chunk.doc_id, s.hit.chunk.section) for s in chosen):
+        return chosen, f"报告中的一般做法（不是{named}的做法），仅供参考"
+    if named and all(fits(s, question, places) for s in chosen):
+        return chosen, f"报告中关于{named}的相关内容（不是对问题的直接回答）"
+    return chosen, ""
+
+
+def topic_share(question: Question, weights: TermWeights, heading: str, text: str) -> float:
+    """How much of the asked topic (the question's specific words, its places left out) a
+    sentence states, with its own heading: 0 for a sentence on something else."""
+    topic = weights.without([x for p in question.places for x in (p.written, p.canonical)])
+    if not topic.specific:
+        return 1.0
+    return topic.coverage(f"{normalize(heading)} {normalize(text)}", specific=True)
 
 
 def lacks(question: Question, weights: TermWeights, context: str) -> str:

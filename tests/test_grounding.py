@@ -576,3 +576,42 @@ def test_a_list_that_starts_after_a_colon_keeps_its_first_item() -> None:
     )
     a = Library(doc).ask(question("岳阳园区发展存在哪些问题?", "list", [("岳阳", ("yy",))]))
     assert [c.quote for c in a.citations] == ["一是审批环节多，办事慢；", "二是收费项目多；", "三是专业人才少。"]
+
+
+def test_a_question_inside_one_item_is_answered_from_that_item_not_with_the_list() -> None:
+    text = (
+        "一是建好招商平台。组建招商公司，对重点项目实行专班跟进，对一般项目实行清单管理。"
+        "二是建好服务平台。设立企业服务中心。"
+        "三是建好人才平台。引进专业团队。"
+    )
+    doc = Doc("yy", "岳阳园区调研", ("岳阳市",), ((("二、平台建设",), text),))
+    lib = Library(doc)
+    inside = lib.ask(question("岳阳园区的招商平台里,对不同项目分别怎么跟进?", "measures", [("岳阳", ("yy",))]))
+    assert [c.quote for c in inside.citations] == ["组建招商公司，对重点项目实行专班跟进，对一般项目实行清单管理。"]
+    items = lib.ask(question("岳阳园区建了哪几个平台?", "list", [("岳阳", ("yy",))]))
+    assert [c.quote for c in items.citations] == ["一是建好招商平台。", "二是建好服务平台。", "三是建好人才平台。"]
+
+
+def test_a_comparison_block_prefers_the_item_whose_head_names_the_topic() -> None:
+    """A place's measure on the topic is the item headed with it (二是推行“一窗受理”审批), not a
+    sentence of another item that mentions the topic in passing."""
+    yy = Doc(
+        "yy",
+        "岳阳园区改革",
+        ("岳阳市",),
+        (
+            (
+                ("一、放权赋能",),
+                "一是下放管理权限。向园区下放各类权限八十项，提升园区审批服务效能。"
+                "二是推行“一窗受理”审批。设立园区审批专窗，审批事项一窗办结。",
+            ),
+        ),
+    )
+    cd = Doc("cd", "常德园区改革", ("常德市",), ((("一、审批",), "常德园区推行并联审批，审批时限压缩一半。"),))
+    lib = Library(yy, cd)
+    places = [("岳阳", ("yy",)), ("常德", ("cd",))]
+    q = question("岳阳和常德在审批改革上分别怎么做?", "comparison", places, filler=("分别", "怎么", "做"))
+    a = lib.ask(q)
+    block = next(b for b in a.blocks if b.heading == "岳阳")
+    assert "下放各类权限八十项" not in "".join(block.items)
+    assert any("审批专窗" in item or "一窗受理" in item for item in block.items)
