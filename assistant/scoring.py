@@ -9,11 +9,14 @@ their match passes to the sentence after them. Weights are `AnswerConfig`'s.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from assistant.candidates import Sentence
-from assistant.grammar import DEFINES, FUNCTION_CHARS, HAS_NUM, HAS_TIME, NUMBERING, QUESTION_WORDS
+from assistant.grammar import DEFINES, ENUM, FUNCTION_CHARS, HAS_NUM, HAS_TIME, NUMBERING, QUESTION_WORDS
 from assistant.question import Question
 from assistant.terms import TermWeights
 from index.embedders import Embedder
@@ -26,11 +29,46 @@ from index.textnorm import char_bigrams, normalize, word_chars
 class Scored:
     sentence: Sentence
     score: float
+    """The ranking score every shape reads: term match, rank, shape and similarity."""
     lexical: float
+    """Its term and bigram match (title and headings counting), for the shapes' own checks."""
+
+
+FEATURES = (
+    "cov_frame",
+    "cov_sentence",
+    "specific_sentence",
+    "bigrams",
+    "carried",
+    "rank",
+    "heading",
+    "echo",
+    "shaped",
+    "length",
+    "position",
+    "item_head",
+    "prev_cov",
+    "next_cov",
+)
+"""A candidate's features (`Scorer.features`): the ranking score reads some of them, and
+bench/fit_sentence_model.py fits a model over all of them to check the hand-set weights."""
+DENSE_FEATURES = ("dense", "dense_gap")
+
+
+@dataclass(frozen=True)
+class Features:
+    """The candidates' feature rows and their lexical match, in the candidates' order."""
+
+    rows: np.ndarray
+    lexical: list[float]
 
 
 class Scorer:
-    """Scores candidate sentences for a question (lexical, dense, rank, shape)."""
+    """Scores candidate sentences for a question: term match, search rank, the asked shape,
+    and for the best `AnswerConfig.dense_candidates` E5 similarity. The weights are set by
+    hand (`AnswerConfig`); bench/fit_sentence_model.py fits a logistic model on cmrc2018 and
+    seed_dev_qa over these features and more, and it picks the answer no better (see
+    docs/BENCHMARKS.md), so the simpler hand-set score stays."""
 
     def __init__(self, embedder: Embedder, config: AnswerConfig) -> None:
         self.embedder = embedder
@@ -39,45 +77,84 @@ class Scorer:
     def score(self, question: Question, sentences: Sequence[Sentence], weights: TermWeights) -> list[Scored]:
         if not sentences:
             return []
-        cfg = self.config
-        local = weights.localized([s.norm for s in sentences])
-        qnorm = question.norm
-        qgrams, qall = char_bigrams(_content(qnorm)), char_bigrams(qnorm)
-        lexical = [_lexical(s, local, qgrams, cfg.w_term_coverage) for s in sentences]
-        lexical = _carry_to_continuations(sentences, lexical, qall, cfg)
-        numeric, timely = question.numeric, question.asks_time
-        defining = question.kind == "definition"
-        base = []
-        for s, lex in zip(sentences, lexical, strict=True):
-            shaped = (
-                (numeric and HAS_NUM.search(s.norm))
-                or (timely and HAS_TIME.search(s.text))
-                or (defining and DEFINES.search(s.norm))
-            )
-            penalty = cfg.heading_penalty if s.is_heading or is_echo(s.norm, qall, cfg.echo_share) else 0.0
-            rank = 1.0 / (1.0 + cfg.rank_decay * s.hit_rank)
-            base.append(cfg.w_lexical * lex + cfg.w_rank * rank + (cfg.shape_bonus if shaped else 0.0) - penalty)
-        dense = self._dense(question, sentences, base)
-        out = [
-            Scored(s, b + cfg.w_dense * d, lex) for s, b, d, lex in zip(sentences, base, dense, lexical, strict=True)
-        ]
+        feats = self.features(question, sentences, weights)
+        scores = self.base(feats)
+        top = self.top(scores)
+        scores[top] += self.config.w_dense * self.dense(question, sentences, top)[:, 0]
+        out = [Scored(s, float(sc), lex) for s, sc, lex in zip(sentences, scores, feats.lexical, strict=True)]
         return sorted(out, key=lambda x: -x.score)
 
-    def _dense(self, question: Question, sentences: Sequence[Sentence], base: Sequence[float]) -> list[float]:
-        """Min-max scaled similarity to the question, for the best few candidates only."""
-        top = sorted(range(len(sentences)), key=lambda i: -base[i])[: self.config.dense_candidates]
-        out = [0.0] * len(sentences)
+    def base(self, feats: Features) -> np.ndarray:
+        """The ranking score before similarity: term match, search rank, shape, and a penalty
+        for a heading or a sentence that only restates the question."""
+        cfg = self.config
+        col = {n: feats.rows[:, i] for i, n in enumerate(FEATURES)}
+        hit_rank = 1.0 / col["rank"] - 1.0
+        penalty = cfg.heading_penalty * np.maximum(col["heading"], col["echo"])
+        lexical = np.asarray(feats.lexical)
+        out: np.ndarray = (
+            cfg.w_lexical * lexical
+            + cfg.w_rank / (1.0 + cfg.rank_decay * hit_rank)
+            + cfg.shape_bonus * col["shaped"]
+            - penalty
+        )
+        return out
+
+    def top(self, base: np.ndarray) -> list[int]:
+        """The candidates compared by meaning: the best few by `base` (a CPU budget per answer)."""
+        return [int(i) for i in np.argsort(-base, kind="stable")[: self.config.dense_candidates]]
+
+    def features(self, question: Question, sentences: Sequence[Sentence], weights: TermWeights) -> Features:
+        """The lexical feature rows (`FEATURES`) of the candidates."""
+        cfg = self.config
+        local = weights.localized([s.norm for s in sentences])
+        qgrams, qall = char_bigrams(_content(question.norm)), char_bigrams(question.norm)
+        own = [_lexical(s, local, qgrams, cfg.w_term_coverage) for s in sentences]
+        lexical = _carry_to_continuations(sentences, own, qall, cfg)
+        rows = []
+        position = 0
+        cov = [local.coverage(s.norm) for s in sentences]
+        for i, s in enumerate(sentences):
+            prev = cov[i - 1] if i and sentences[i - 1].hit is s.hit else 0.0
+            nxt = cov[i + 1] if i + 1 < len(sentences) and sentences[i + 1].hit is s.hit else 0.0
+            position = position + 1 if i and sentences[i - 1].hit is s.hit else 0
+            shaped = (
+                (question.numeric and HAS_NUM.search(s.norm))
+                or (question.asks_time and HAS_TIME.search(s.text))
+                or (question.kind == "definition" and DEFINES.search(s.norm))
+            )
+            rows.append(
+                [
+                    local.coverage(f"{s.frame} {s.norm}"),
+                    cov[i],
+                    weights.coverage(s.norm, specific=True),
+                    sum(g in s.norm for g in qgrams) / len(qgrams) if qgrams else 0.0,
+                    lexical[i] - own[i],
+                    1.0 / (1.0 + s.hit_rank),
+                    float(s.is_heading),
+                    float(is_echo(s.norm, qall, cfg.echo_share)),
+                    float(bool(shaped)),
+                    math.log(1 + len(s.text)),
+                    1.0 / (1.0 + position),
+                    float(bool(ENUM.match(s.norm)) and len(s.text) <= cfg.short_item),
+                    prev,
+                    nxt,
+                ]
+            )
+        return Features(np.asarray(rows, dtype=float), lexical)
+
+    def dense(self, question: Question, sentences: Sequence[Sentence], top: Sequence[int]) -> np.ndarray:
+        """`DENSE_FEATURES` of the candidates `top`: similarity to the question, min-max scaled
+        among them, and its gap to the best of them (E5 similarities bunch: rank, don't threshold)."""
         if len(top) < 2:
-            return [1.0 if i in top else 0.0 for i in range(len(sentences))]
+            return np.tile([1.0, 0.0], (len(top), 1))
         q = self.embedder.embed_query(focus(question))
         # The same passages come back question after question: the engine's embedder
         # (index.embedders.CachingEmbedder) keeps their vectors.
-        vecs = self.embedder.embed_documents([sentences[i].norm for i in top])
-        sims = vecs @ q
+        sims = self.embedder.embed_documents([sentences[i].norm for i in top]) @ q
         lo, hi = float(sims.min()), float(sims.max())
-        for i, sim in zip(top, sims, strict=True):
-            out[i] = (float(sim) - lo) / (hi - lo) if hi > lo else 1.0
-        return out
+        scaled = (sims - lo) / (hi - lo) if hi > lo else np.ones_like(sims)
+        return np.stack([scaled, sims - hi], axis=1)
 
 
 def _content(norm: str) -> str:
