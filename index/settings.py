@@ -250,6 +250,21 @@ class AnswerConfig(_Group):
     stream_deadline: float = Field(
         90.0, gt=0, description="Seconds a streamed LLM answer may take in total, however steadily it trickles."
     )
+    complete_min: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="Share of the question's specific words the best sentence (with its headings) must hold to "
+        "answer alone, without near-equals: a fact that is all there is cited once (bench/fit_sentence_model.py "
+        "compares this policy with the others).",
+    )
+    extra_topic_ratio: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A further sentence of a how- or effect-answer must state this share of what the best one "
+        "states of the asked topic: the next measure of the same passage on something else does not join.",
+    )
     summary_sentences: int = Field(
         6,
         ge=1,

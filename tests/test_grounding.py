@@ -615,3 +615,50 @@ def test_a_comparison_block_prefers_the_item_whose_head_names_the_topic() -> Non
     block = next(b for b in a.blocks if b.heading == "岳阳")
     assert "下放各类权限八十项" not in "".join(block.items)
     assert any("审批专窗" in item or "一窗受理" in item for item in block.items)
+
+
+def test_a_fact_whose_sentence_holds_every_asked_word_is_cited_once() -> None:
+    """No padding: the near-equal after it (same passage, same words) is no part of the answer."""
+    doc = Doc(
+        "yy",
+        "岳阳园区改革",
+        ("岳阳市",),
+        (
+            (
+                ("二、人事制度",),
+                "岳阳园区干部实行全员聘任制，按岗位签订聘任合同。岳阳园区干部聘任工作由组织部门指导。"
+                "园区干部队伍结构得到优化。",
+            ),
+        ),
+    )
+    a = Library(doc).ask(question("岳阳园区干部实行什么聘任制度?", "fact", [("岳阳", ("yy",))], filler=("什么",)))
+    assert [c.quote for c in a.citations] == ["岳阳园区干部实行全员聘任制，按岗位签订聘任合同。"]
+
+
+def test_a_how_answer_keeps_only_sentences_on_the_asked_topic() -> None:
+    """A near-equal of a how-question (its heading scores it up) joins only when it states the
+    asked topic itself: the next measure of the same passage on something else does not."""
+    from assistant.scoring import Scored
+    from assistant.shape_plain import plain
+    from assistant.terms import TermWeights
+
+    doc = Doc(
+        "yy",
+        "岳阳园区改革",
+        ("岳阳市",),
+        (
+            (
+                ("五、国有公司改革与干部交流",),
+                "推行机关干部到国有公司交流任职制度，干部交流每年安排一次。加快吉投集团转型，配齐集团领导班子。",
+            ),
+        ),
+    )
+    lib = Library(doc)
+    q = question(
+        "岳阳国有公司改革里干部交流是怎么安排的?", "measures", [("岳阳", ("yy",))], filler=("是", "怎么", "的")
+    )
+    ev = lib.answerer.evidence
+    first, second = [s for s in sentences_of(lib.hits()) if not s.is_heading]
+    near_equals = [Scored(first, 0.9, 0.8), Scored(second, 0.88, 0.7)]
+    a = plain(ev, q, near_equals, TermWeights(q, ev.keyword, ev.config))
+    assert [c.quote for c in a.citations] == [first.text]
