@@ -157,7 +157,7 @@ class AnswerEngine:
         gen = self.generation()
         if any(p.canonical in gen.declared for p in question.places if p.doc_ids):
             return retrieve(question, self.search, k, flt, gen.gazetteer)
-        return self.search(question.text, k, flt, diverse=question.wide)
+        return self.search(question.query, k, flt, diverse=question.wide)
 
     def prepare(
         self, question: str, history: Sequence[Turn], use_llm: bool | None, flt: SearchFilter | None

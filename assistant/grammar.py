@@ -93,6 +93,15 @@ COUNT = re.compile(r"哪([一二两三四五六七八九十\d]+)(?:个|项|件|�
 """A list question's count: 哪五个方面 → 五."""
 
 # -- question form: words that are not the topic ------------------------------------------------
+ASIDE = re.compile(
+    r"([\u4e00-\u9fff]{0,10}?[\u4e00-\u9fff]{1,6}(院|所|中心|研究会|协会))?(那|这|该|的)(篇|份)?(文章|报告|材料|文件|调研)"
+    r"(里|中|里面|当中|上)?|"
+    r"(请|帮我|帮忙|麻烦|给我)?(一条条|一条一条|逐条|逐一|分条|分点)(地)?(列出来|列出|列举|罗列|说明|说)(一下|下)?|"
+    r"(帮我|给我|麻烦)(简单|简要)?(概括|总结|归纳|梳理|列举|列一下|说说|讲讲)(一下|下)?"
+)
+"""Words around a question that are not its content: the source it points at (昆明高新区发展战略
+研究院那篇文章里: which report, not what it says) and a request (帮我一条条列出来, 帮我概括下).
+They are form, and left out of the search query (they would find the byline, not the answer)."""
 FRAME = re.compile(
     r"(是什么意思|什么意思|的意思|的含义|指的是什么|是指什么|指什么|什么是|所谓|是啥|"
     r"什么时候|何时|哪一年|哪年|哪个月|(多大|多少|几|什么)的?(比例|比重|份额|数量|规模)|"
@@ -101,10 +110,7 @@ FRAME = re.compile(
     r"(哪些|哪几份|哪份|哪篇|哪几篇|哪个|什么)(报告|文章|材料|资料|文件|文献|报道)(中|里|里面|上)?(有没有|是否|都|还)?"
     r"(提到|提及|说到|讲到|谈到|写到|涉及|介绍|讲|说|写)?(了|过)?|"
     r"(报告|文章|材料|资料|文件|文中|文献|报道)(中|里|里面|上)?(有没有|是否|都|还)?"
-    r"(提到|提及|说到|讲到|谈到|写到|涉及|介绍|讲|说|写)(了|过)?|"
-    r"([\u4e00-\u9fff]{1,6}(院|所|中心|研究会|协会))?(那|这|该)(篇|份)?(文章|报告|材料|文件|调研)(里|中|里面|当中|上)?|"
-    r"(请|帮我|帮忙|麻烦|给我)?(一条条|一条一条|逐条|逐一|分条|分点)(地)?(列出来|列出|列举|罗列|说明|说)(一下|下)?|"
-    r"(帮我|给我|麻烦)(简单|简要)?(概括|总结|归纳|梳理|列举|列一下|说说|讲讲)(一下|下)?)"
+    r"(提到|提及|说到|讲到|谈到|写到|涉及|介绍|讲|说|写)(了|过)?|" + ASIDE.pattern + ")"
 )
 """Spans that are the question's frame: they decide its kind, not its topic. Also the source a
 question points at (昆明…研究院那篇文章里: which report, not what it says) and a request around
@@ -256,6 +262,10 @@ INLINE_LIST = re.compile(
     r"(包括|包含|主要有|分为|分别是|即|：|:|通过)[“\"]?[^、，,。“”]{1,16}、[^、，,。]{1,16}[、和及]"
 )
 """An inline list introduced as the answer (包括甲、乙、丙; 通过“整合、扩区、调规”)."""
+DIVIDES = re.compile(
+    r"(分为|划分为|分成|分别是|分别为|包括|包含|由[^，,。]{1,30}组成|[^、，,。]{1,16}、[^、，,。]{1,16})"
+)
+"""A sentence that divides or lists (划分为基本收入和评价收入; 甲、乙): what answers 哪两部分."""
 LEAD_IN = re.compile(
     r"([:：；;]|(分为|分成|包括|包含|(?<![没所])有)[^，,。]{0,6}([两二三四五六七八九十几]+|\d+)(个|种|类|项|点|条|步|部分|方面)[。.]?)\s*$"
 )

@@ -172,7 +172,7 @@ class PlaceFinder:
         self.forms = forms
         self.form_list = form_list if form_list is not None else sorted(forms, key=len, reverse=True)
 
-    def find(self, norm: str, strict: bool = False) -> list[PlaceSpan]:
+    def find(self, norm: str, strict: bool = False, prose: bool = False) -> list[PlaceSpan]:
         spans: list[tuple[int, int]] = []
         taken = bytearray(len(norm))  # linear in the text, however many names it repeats
 
@@ -188,7 +188,7 @@ class PlaceFinder:
             while start >= 0:
                 take(start, _extend_suffix(norm, start + len(form)))
                 start = norm.find(form, start + len(form))
-        for s, e in _tagged_places(norm, strict):
+        for s, e in _tagged_places(norm, strict, prose):
             take(s, e)
         # Adjacent names are one place, the innermost (湖南衡阳, 湖南省衡阳市 → 衡阳).
         groups: list[list[tuple[int, int]]] = []
@@ -217,7 +217,7 @@ def _extend_suffix(norm: str, end: int) -> int:
     return end
 
 
-def _tagged_places(norm: str, strict: bool = False) -> list[tuple[int, int]]:
+def _tagged_places(norm: str, strict: bool = False, prose: bool = False) -> list[tuple[int, int]]:
     """Spans of words jieba tags as place names (ns), standing where a place stands (before
     a zone or admin word, a particle, or another place name: 深圳前海); `strict` (headings,
     titles): only before a zone or admin word, a colon or another place name."""
@@ -232,7 +232,13 @@ def _tagged_places(norm: str, strict: bool = False) -> list[tuple[int, int]]:
         suffixed = word.endswith(_ADMIN) and len(word) >= 3
         nxt = pairs[i + 1] if i + 1 < len(pairs) else ("", "")
         prev_placed = bool(out) and out[-1][1] == start
-        leading = not strict and (start == 0 or norm[start - 1] in "那在和与及、,，:：;； ")
+        # A question opens with the place it asks about (那长沙呢, 长沙在哪里); a report's clause
+        # opening with a word jieba calls a place (,深度激发…) is a place only where a place
+        # stands (深圳市, 深圳的, 在深圳), else a common word would take a sentence from its place.
+        opens = start == 0 or norm[start - 1] in "那在到和与及、,，:：;； "
+        leading = (
+            not strict and opens and (not prose or norm[start - 1 : start] in ("在", "到", "与", "和", "及", "、"))
+        )
         if suffixed or after.match(norm[pos : pos + 4]) or _is_place_word(*nxt) or prev_placed or leading:
             out.append((start, pos))
     return out

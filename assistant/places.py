@@ -253,8 +253,9 @@ class Gazetteer:
         return tuple(regions) or tuple(self._doc_places.get(doc_id, ()))
 
     def places_named(self, norm: str) -> frozenset[str]:
-        """Canonical places a (normalized) sentence names, in any known form or suffix."""
-        return frozenset(s.canonical for s in self.find(norm))
+        """Canonical places a (normalized) report sentence names, in any known form or suffix;
+        an unknown word jieba calls a place counts only where a place stands (not 深度 of ,深度激发)."""
+        return frozenset(s.canonical for s in self._finder.find(norm, prose=True))
 
     def names_place(self, norm: str, canonical: str) -> bool:
         """Whether the text names the place in any of its forms (衡阳, 衡阳市, 衡陽)."""

@@ -24,6 +24,7 @@ from typing import Literal
 
 from assistant.grammar import (
     ACROSS,
+    ASIDE,
     CN_YEAR,
     COMPARE,
     COMPARE_JOINED,
@@ -105,6 +106,14 @@ class Question:
     """Asks across places without naming them (各地, 哪些地方, 哪些报告): spread over reports."""
     zones: tuple[str, ...] = ()
     """Zone words that name a place with it (天津高新区 → 高新区): part of the place, not the topic."""
+    aside: str = ""
+    """The question without the words around it that are not its content (the report it points
+    at, a request: `grammar.ASIDE`), its places kept: what is searched. Empty: `text`."""
+
+    @property
+    def query(self) -> str:
+        """What retrieval searches for."""
+        return self.aside or self.text
 
     # -- what the question asks, decided here once for retrieval, grounding and the shapes -----
     @cached_property
@@ -186,7 +195,21 @@ def analyze(text: str, gazetteer: Gazetteer) -> Question:
         count=_count(norm),
         cross_place=cross,
         zones=tuple(dict.fromkeys(w for w, role in words if role == "zone")),
+        aside=_without_aside(text, places),
     )
+
+
+def _without_aside(text: str, places: tuple[Place, ...]) -> str:
+    """`text` without its aside spans (grammar.ASIDE), the places named in them kept in front."""
+    norm = normalize(text)
+    spans = [(m.start(), m.end()) for m in ASIDE.finditer(norm)]
+    if not spans:
+        return ""
+    kept = "".join(
+        text[a:b] for a, b in zip([0, *(e for _, e in spans)], [*(s for s, _ in spans), len(text)], strict=True)
+    )
+    lost = [p.written for p in places if p.written not in kept]
+    return " ".join([*lost, kept.strip(" ,，")])
 
 
 def _places(text: str, spans: list[PlaceSpan], gazetteer: Gazetteer) -> tuple[Place, ...]:

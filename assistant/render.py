@@ -57,6 +57,7 @@ def citation_json(c: Citation) -> dict[str, Any]:
         "quote": c.quote,
         "start": c.start,
         "end": c.end,
+        "regions": list(c.regions),
     }
 
 

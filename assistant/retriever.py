@@ -52,7 +52,7 @@ def retrieve(
     if not known:
         # No place, or only places no report is about (the answer declines for those; the
         # plain search still offers related passages).
-        return search(question.text, k, flt, diverse=question.wide)
+        return search(question.query, k, flt, diverse=question.wide)
     if len(about) == 1:
         return _for_place(question, known[0], search, k, flt, gazetteer)
     per_place = max(3, -(-k // len(about)))
@@ -86,7 +86,7 @@ def _for_place(
     restricted = _restrict(flt, place.doc_ids)
     if restricted is None:
         return []
-    query = _query_for(question, place) if alone else question.text
+    query = _query_for(question, place) if alone else question.query
     if gazetteer is None:
         return search(query, k, restricted, diverse=False)
     hits = search(query, 2 * k, restricted, diverse=False)  # over-fetch: other places' sections go
@@ -111,7 +111,7 @@ def _restrict(flt: SearchFilter | None, doc_ids: Sequence[str]) -> SearchFilter 
 
 def _query_for(question: Question, place: Place) -> str:
     """The question about one place of a comparison: the other places' names left out."""
-    text = question.text
+    text = question.query
     for other in question.places:
         if other.canonical != place.canonical:
             # 衡阳和天津的… → 衡阳的…: the name goes with the connector beside it.

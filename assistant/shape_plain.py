@@ -12,11 +12,11 @@ from assistant.answer_types import Answer
 from assistant.candidates import Sentence, dedupe, is_junk, sentences_of, similar
 from assistant.citing import answer_of, cite, declined, paragraphs
 from assistant.evidence import Evidence
-from assistant.grammar import DEFINES, ENUM, HAS_NUM, HAS_TIME, LEAD_IN, years_in
+from assistant.grammar import DEFINES, DIVIDES, ENUM, HAS_NUM, HAS_TIME, LEAD_IN, years_in
 from assistant.question import Question
 from assistant.scoring import Scored
 from assistant.terms import TermWeights
-from assistant.verdict import lacks, topic_share
+from assistant.verdict import lacks, related_reading, states_topic, topic_share
 from index.settings import AnswerConfig
 from index.textnorm import normalize
 
@@ -37,6 +37,16 @@ def plain(ev: Evidence, question: Question, scored: Sequence[Scored], weights: T
             best = scored[0].sentence
             return declined(question, lacks(question, weights, best.norm), [best], places=ev.places)
         scored = numbered or scored
+    if _placed(ev, question, scored):
+        # On a place of reports that declare their places, only sentences that speak of what
+        # was asked are cited; a list of so many (哪两部分) needs a sentence that lists.
+        hits = list(dict.fromkeys(s.sentence.hit for s in scored))
+        scored = [s for s in scored if _states(question, weights, s.sentence)]
+        if not scored:
+            # The place's reports do not state what was asked: say so for it, and show what
+            # they do say on the topic as related reading, not as the answer.
+            related, heading = related_reading(question, hits, weights, ev.places, ev.config)
+            return declined(question, lacks(question, weights, ""), related, places=ev.places, heading=heading)
     chosen = select(ev.config, scored, 1 if _whole(ev.config, question, scored, weights) else _CAPS.get(question.kind))
     if question.kind in ("measures", "effect") and len(chosen) > 1:
         # A how- or effect-question may take several sentences, each on the asked topic: not
@@ -68,6 +78,26 @@ def _off_topic(cfg: AnswerConfig, question: Question, s: Sentence, weights: Term
     if not topic.specific:
         return False
     return topic.coverage(f"{s.frame} {s.norm}", specific=True) < cfg.min_sentence_topic
+
+
+def _placed(ev: Evidence, question: Question, scored: Sequence[Scored]) -> bool:
+    """A question about a place, over reports that declare their places. Elsewhere (an
+    encyclopedia) an answer often names the topic only in the sentence before it: a sentence
+    is not required to name it."""
+    if not scored or not any(p.doc_ids for p in question.places):
+        return False
+    s = scored[0].sentence
+    return ev.places.speaks_for(s.hit.chunk.doc_id, s.hit.chunk.section) is not None
+
+
+def _states(question: Question, weights: TermWeights, s: Sentence) -> bool:
+    """The sentence (with its own heading) speaks of the asked topic (衡阳高新区干部工资…: not a
+    sentence on 副科级岗位竞聘, however close its passage), and a question asking for so many
+    items (哪两部分) gets a sentence that divides or lists (划分为…和…, 、)."""
+    section = s.hit.chunk.section
+    if not states_topic(question, weights, section[-1] if section else "", s.norm):
+        return False
+    return not question.count or bool(DIVIDES.search(s.norm))
 
 
 def _whole(cfg: AnswerConfig, question: Question, scored: Sequence[Scored], weights: TermWeights) -> bool:

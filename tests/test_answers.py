@@ -106,7 +106,7 @@ def test_answers_in_json_keep_the_contract(assistant: Assistant) -> None:
     assert {"question", "resolved_question", "answer", "grounded", "mode", "citations"} <= set(out)
     assert out["grounded"] is True
     for c in out["citations"]:
-        assert set(c) == {"n", "doc_id", "title", "source", "section", "quote", "start", "end"}
+        assert set(c) == {"n", "doc_id", "title", "source", "section", "quote", "start", "end", "regions"}
     json.dumps(out, ensure_ascii=False)
 
 

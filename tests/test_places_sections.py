@@ -73,7 +73,14 @@ def test_a_general_article_is_no_evidence_about_a_named_place_but_its_byline_pla
     a = lib.ask(question("岳阳经开区推行什么薪酬制度?", "fact", [("岳阳", ("yy",))]))
     assert {c.doc_id for c in a.citations} <= {"yy"}
     # The byline's unit makes the article speak for 株洲.
-    z = lib.ask(question("株洲高新区研究中心的文章提出了什么薪酬制度?", "fact", [("株洲", ("essay",))]))
+    z = lib.ask(
+        question(
+            "株洲高新区研究中心的文章提出了什么薪酬制度?",
+            "fact",
+            [("株洲", ("essay",))],
+            filler=("研究中心", "文章", "提出", "什么"),
+        )
+    )
     assert z.grounded and z.citations[0].doc_id == "essay" and z.citations[0].regions == ("株洲",)
 
 
@@ -90,3 +97,39 @@ def test_a_place_the_reports_only_mention_gets_no_general_text() -> None:
     a = lib.ask(question("常德经开区推行什么薪酬制度?", "fact", [("常德", ("visit",))]))
     assert not a.grounded
     assert all(c.doc_id != "bare" for c in a.citations)
+
+
+def test_a_place_the_reports_only_mention_is_said_to_have_no_material() -> None:
+    visit = Doc(
+        "visit",
+        "岳阳经开区考察报告",
+        ("岳阳市",),
+        ((("一、考察学习",), "考察组先后到常德经开区等地学习开发区薪酬改革。岳阳经开区推行绩效薪酬制度。"),),
+    )
+    lib = _gazetteer_library(visit, ESSAY)
+    a = lib.ask(question("常德经开区推行什么薪酬制度?", "fact", [("常德", ("visit",))], filler=("什么",)))
+    assert not a.grounded and "没有关于“常德”的材料" in a.text
+    related = next(b for b in a.blocks if b.kind == "related")
+    assert "不是常德的做法" in related.heading
+
+
+def test_only_sentences_on_the_asked_topic_answer_for_a_place() -> None:
+    """衡阳高新区干部工资…: a sentence on 干部 alone is about something else. The reports' words
+    on the topic (绩效工资) are shown as related, and the notice says what is not written."""
+    doc = Doc(
+        "yy",
+        "岳阳园区改革",
+        ("岳阳市",),
+        (
+            (
+                ("二、人事制度",),
+                "岳阳园区开展副科级干部竞聘，选出二十名干部。岳阳园区实行绩效工资与园区业绩挂钩。",
+            ),
+        ),
+    )
+    lib = Library(doc)
+    q = question("岳阳园区干部工资分为哪两部分?", "list", [("岳阳", ("yy",))], filler=("哪两",), count=2)
+    a = lib.ask(q)
+    assert not a.grounded and "报告中没有写明岳阳园区干部工资分为哪两部分" in a.text
+    related = next(b for b in a.blocks if b.kind == "related")
+    assert "岳阳" in related.heading and a.related[0].quote == "岳阳园区实行绩效工资与园区业绩挂钩。"

@@ -318,3 +318,16 @@ def test_requests_and_source_references_around_a_question_are_form(text: str, fi
 def test_comparison_and_recommendation_words() -> None:
     assert ask("衡阳和绵阳在招商上做法有啥不一样?").kind == "comparison"
     assert ask("那篇文章对园区招商有什么建议?").kind == "measures"
+
+
+def test_the_source_a_question_points_at_is_not_searched_for() -> None:
+    q = ask("昆明高新区发展战略研究院的文章怎么看开发区的薪酬管理?")
+    assert "研究院" not in q.query and "昆明" in q.query and "薪酬管理" in q.query
+    assert ask("天津高新区干部工资分为哪两部分?").query == "天津高新区干部工资分为哪两部分?"
+
+
+def test_a_common_word_jieba_calls_a_place_is_no_place_in_report_prose() -> None:
+    gaz = seed_gazetteer()
+    assert "深度" not in gaz.places_named("合理拉开收入档次,深度激发员工干事创业的热情。")
+    assert "深圳" in gaz.places_named("考察组到深圳学习园区改革。")
+    assert ask("深圳的园区怎么改革?").places[0].canonical == "深圳"  # in a question it is asked about
