@@ -117,7 +117,10 @@ def report(name: str, items: list[Item], model: SentenceModel, cap: int, keep_ra
     """How often the most likely sentence (fitted) and the best-scored one (hand-set) hold the
     answer; for the answerer's policy and each fitted (confident_min, extra_min), how often
     the citations hold it and how many are cited per answer."""
-    policies: dict[str, list[float]] = {"hand-set (keep_ratio)": [0.0, 0.0]}
+    policies: dict[str, list[float]] = {
+        "hand-set (keep_ratio)": [0.0, 0.0],
+        "answerer (complete best keeps complete near-equals)": [0.0, 0.0],
+    }
     grid = [(c, e) for c in CONFIDENT for e in THRESHOLDS if e <= c]
     policies |= {f"fitted {c}/{e}": [0.0, 0.0] for c, e in grid}
     best = {"fitted": 0.0, "hand-set": 0.0}
@@ -130,7 +133,14 @@ def report(name: str, items: list[Item], model: SentenceModel, cap: int, keep_ra
         best["fitted"] += labels[order[0]]
         best["hand-set"] += labels[ranked[0]]
         hand = [ranked[0], *[i for i in ranked[1:cap] if it.hand[i] >= keep_ratio * it.hand[ranked[0]]]]
-        chosen = {"hand-set (keep_ratio)": hand}
+        # The answerer's policy (assistant/shape_plain.py): a best sentence that holds every asked
+        # word (with its frame) keeps only near-equals that hold them in their own words; the
+        # features' localized coverage stands in for the answerer's specific-weight coverage.
+        rows = it.rows[it.top]
+        whole = rows[ranked[0], FEATURES.index("cov_frame")] >= 0.95
+        own = rows[:, FEATURES.index("cov_sentence")]
+        answerer = [i for n, i in enumerate(hand) if not n or not whole or own[i] >= 0.95]
+        chosen = {"hand-set (keep_ratio)": hand, "answerer (complete best keeps complete near-equals)": answerer}
         for c, e in grid:
             extra = [i for i in order[1:cap] if p[i] >= e] if p[order[0]] < c else []
             chosen[f"fitted {c}/{e}"] = [order[0], *extra]
