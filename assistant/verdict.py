@@ -102,8 +102,14 @@ def related_reading(
     on = [x for x in scored if states_topic(question, weights, "", x[1].norm)]
     scored = sorted(on or scored, key=lambda x: -x[0])
     named = "、".join(p.written for p in question.places)
+    # A place with no report (深圳南山区) has no sentences of its own, whatever the place check says.
+    reported = any(p.doc_ids for p in question.places)
+
+    def its_own(s: Sentence) -> bool:
+        return reported and fits(s, question, places)
+
     if named and on:
-        own = [x for x in scored if fits(x[1], question, places)]
+        own = [x for x in scored if its_own(x[1])]
         general = [x for x in scored if places.is_general(x[1].hit.chunk.doc_id, x[1].hit.chunk.section)]
         scored = own or general + [x for x in scored if x not in general]
     chosen = tuple(dedupe([s for _, s in scored]))[: cfg.related_max]
@@ -111,9 +117,9 @@ def related_reading(
         return tuple(lead_sentences(hits, cfg.related_max)), ""
     if named and all(places.is_general(s.hit.chunk.doc_id, s.hit.chunk.section) for s in chosen):
         return chosen, f"报告中的一般做法（不是{named}的做法），仅供参考"
-    if named and all(fits(s, question, places) for s in chosen):
+    if named and all(its_own(s) for s in chosen):
         return chosen, f"报告中关于{named}的相关内容（不是对问题的直接回答）"
-    if named and not any(fits(s, question, places) for s in chosen):
+    if named and not any(its_own(s) for s in chosen):
         return chosen, f"其他报告中的相关做法（不是{named}的做法），仅供参考"
     return chosen, ""
 

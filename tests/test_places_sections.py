@@ -133,3 +133,10 @@ def test_only_sentences_on_the_asked_topic_answer_for_a_place() -> None:
     assert not a.grounded and "报告中没有写明岳阳园区干部工资分为哪两部分" in a.text
     related = next(b for b in a.blocks if b.kind == "related")
     assert "岳阳" in related.heading and a.related[0].quote == "岳阳园区实行绩效工资与园区业绩挂钩。"
+
+
+def test_a_place_no_report_covers_gets_other_reports_practice_labelled_as_not_its_own() -> None:
+    a = Library(YUEYANG).ask(question("株洲经开区的薪酬办法是什么?", "fact", [("株洲", ())], filler=("什么",)))
+    assert not a.grounded and "没有关于“株洲”的材料" in a.text
+    (related,) = [b for b in a.blocks if b.kind == "related"]
+    assert "不是株洲的做法" in related.heading
