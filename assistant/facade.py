@@ -166,7 +166,7 @@ class Assistant:
         if diverse is None:
             from assistant.grammar import asks_across
 
-            diverse = asks_across(query)
+            diverse = asks_across(self.searcher.check_query(query))  # the query as the search reads it
         return self.searcher.search(query, k, flt, diverse=diverse)
 
     def on_topic(self, answer: Answer) -> bool:

@@ -69,7 +69,7 @@ _GENERIC = frozenset(
 # What may follow a place's name in running text: a zone or admin word, a particle, a
 # conjunction. An ns-tagged word followed by anything else (城市化, 满园之…) is not taken as a place.
 _AFTER_PLACE = re.compile(
-    r"^(?:高新|经开|开发|自贸|新区|园区|省|市|州|县|区|的|和|与|及|、|,|，|在|呢|有|是|:|：|这个|那个|\s|$)"
+    r"^(?:高新|经开|开发|自贸|新区|园区|省|市|州|县|区|的|和|与|及|、|,|，|在|呢|有|是|则|也|还|亦|却|等|:|：|这个|那个|\s|$)"
 )
 _AFTER_STRICT = re.compile(r"^(?:高新|经开|开发|自贸|新区|园区|省|市|州|县|:|：)")
 _POS_LOCK = threading.Lock()

@@ -19,7 +19,7 @@ SEEDS = Path(__file__).resolve().parent.parent / "corpus"
 ENV = {"REFORMQA_EMBEDDING__MODEL": "hash:256"}
 HIT_KEYS = {"rank", "score", "doc_id", "title", "source", "section", "text", "start", "end"}
 ANSWER_KEYS = {"question", "resolved_question", "answer", "grounded", "mode", "citations"}
-CITATION_KEYS = {"n", "doc_id", "title", "source", "section", "quote", "start", "end"}
+CITATION_KEYS = {"n", "doc_id", "title", "source", "section", "quote", "start", "end", "regions"}
 _MARK = re.compile(r"\[(\d+)\]")
 
 

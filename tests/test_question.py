@@ -275,13 +275,16 @@ def test_a_report_without_regions_is_about_its_byline_place_not_its_body_places(
     assert analyze("泉州的审批时限压缩了多少?", gaz).places[0].doc_ids == ("note",)
 
 
-def test_a_place_opening_a_report_clause_is_a_place() -> None:
-    """In a report's sentence a place that opens a clause (,深圳推行…) is another place: missing
-    it would let the sentence answer for the report's own place. jieba's loose place tag (深度)
-    is the price: such a sentence is held back, never given to another place."""
+def test_a_place_opening_a_report_clause_is_a_place_where_a_place_stands() -> None:
+    """In a report's sentence a place standing as a place (在深圳…, 深圳市…, ,株洲则…) is another
+    place: the sentence is held back from the report's own place. A clause opening with a word
+    jieba calls a place and then a verb is not taken as one (issue 19: ,深度激发员工… took 衡阳's
+    薪酬 sentence from 衡阳); the price is a report clause ,深圳推行… naming no place."""
     g = _mini_gazetteer()
-    assert "深圳" in g.places_named("与此同时，深圳推行法定机构改革。")
+    assert "深圳" in g.places_named("与此同时，在深圳推行法定机构改革。")
+    assert "深圳" in g.places_named("与此同时，深圳市推行法定机构改革。")
     assert "株洲" in g.places_named("南宁园区实行聘任制,株洲则实行年薪制。")
+    assert "深度" not in g.places_named("合理拉开收入档次,深度激发员工的热情。")
     assert [p.canonical for p in analyze("那长沙呢?", g).places] == ["长沙"]
 
 
