@@ -19,20 +19,18 @@ from typing import Protocol, runtime_checkable
 from assistant.answer_types import Answer, Turn
 from assistant.conversation import resolve
 from assistant.extractive import ChunksOf, ExtractiveAnswerer
-from assistant.grounding import AnswerConfig
 from assistant.places import Gazetteer, canonical_place
 from assistant.question import Question, analyze
 from assistant.retriever import Search, retrieve
+from assistant.terms import TermWeights
+from assistant.verdict import topic_share
 from index.embedders import Embedder
 from index.errors import QueryError
 from index.keyword import KeywordIndex
-from index.search import SearchFilter, is_cross_report
-from index.settings import Settings
+from index.search import SearchFilter
+from index.settings import AnswerConfig, Settings
 from index.statedb import DocRow
 from index.types import Hit
-
-_RETRIEVE_K = 6
-_CROSS_K = 10
 
 
 class Answerer(Protocol):
@@ -89,7 +87,7 @@ class AnswerEngine:
         self._docs = docs
         self._chunks_of = chunks_of
         self._check_query = check_query
-        self.config = config or AnswerConfig()
+        self.config = config or settings.answer
         self._gen: _Generation | None = None
         self._lock = threading.Lock()
 
@@ -129,6 +127,24 @@ class AnswerEngine:
             )
         return gen.llm if use_llm and gen.llm is not None else gen.extractive
 
+    def section_places(self, doc_id: str, section: Sequence[str]) -> tuple[str, ...]:
+        """The places a passage of the report speaks for, as the report's metadata spells
+        them: its section's place (003's 衡阳 half: 湖南省, 衡阳市), none for a national
+        overview, else the report's regions or its byline's place (for the search filter)."""
+        gen = self.generation()
+        regions = next((d.meta.regions for d in self._docs() if d.doc_id == doc_id), ())
+        return gen.gazetteer.section_regions(doc_id, tuple(section), regions)
+
+    def on_topic(self, answer: Answer) -> bool:
+        """Whether an answer's citations speak to what it was asked (a suggested question is
+        offered only then): one of them states at least `min_sentence_topic` of the topic."""
+        if not answer.grounded or not answer.citations:
+            return False
+        question = self.analyze(answer.resolved_question)
+        weights = TermWeights(question, self.generation().keyword, self.config)
+        shares = [topic_share(question, weights, c.section.split(" › ")[-1], c.quote) for c in answer.citations]
+        return max(shares) >= self.config.min_sentence_topic
+
     # -- the steps ------------------------------------------------------------------------
     def resolve_question(self, question: str, history: Sequence[Turn], answerer: Answerer) -> str:
         rewrite = getattr(answerer, "rewrite", None)
@@ -151,8 +167,7 @@ class AnswerEngine:
         gen = self.generation()
         if any(p.canonical in gen.declared for p in question.places if p.doc_ids):
             return retrieve(question, self.search, k, flt, gen.gazetteer)
-        spread = question.cross_place or question.kind == "comparison"
-        return self.search(question.text, k, flt, diverse=True if spread else None)
+        return self.search(question.query, k, flt, diverse=question.wide)
 
     def prepare(
         self, question: str, history: Sequence[Turn], use_llm: bool | None, flt: SearchFilter | None
@@ -165,8 +180,7 @@ class AnswerEngine:
             answerer = answerer.begin(started)
         resolved = self.resolve_question(q, history, answerer)
         analyzed = self.analyze(resolved)
-        wide = analyzed.kind == "comparison" or analyzed.cross_place or is_cross_report(resolved)
-        k = _CROSS_K if wide else _RETRIEVE_K
+        k = self.config.cross_evidence_k if analyzed.wide else self.config.evidence_k
         return answerer, analyzed, self.retrieve(analyzed, k, flt)
 
     def _check(self, question: str) -> str:

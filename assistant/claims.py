@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from assistant.grounding import PlaceIndex, frame_of
 from assistant.injection import blank_instructions
 from assistant.places import pos_words
+from assistant.terms import presence
 from index.keyword import STOPWORDS, KeywordIndex
 from index.textnorm import normalize
 from index.types import Hit
@@ -185,15 +186,6 @@ def evidence(hits: Sequence[Hit], places: PlaceIndex | None = None) -> Evidence:
     return Evidence(norm, frozenset(numbers_in(norm, strict=False)), frozenset(named))
 
 
-def _presence(word: str, norm: str) -> float:
-    if word in norm:
-        return 1.0
-    if len(word) < 3:
-        return 0.0
-    pairs = [word[i : i + 2] for i in range(len(word) - 1)]
-    return sum(p in norm for p in pairs) / len(pairs)
-
-
 class ClauseChecker:
     """Checks the clauses of cited sentences against their sources (see the module docstring)."""
 
@@ -234,7 +226,7 @@ class ClauseChecker:
             return ""
         weights = [self._weight(w) for w in c.words]
         total = sum(weights)
-        share = sum(w * _presence(word, ev.norm) for word, w in zip(c.words, weights, strict=True)) / total
+        share = sum(w * presence(word, ev.norm) for word, w in zip(c.words, weights, strict=True)) / total
         if share < self.min_support:
             return f"'{c.text}' is {share:.0%} in the source (needs {self.min_support:.0%})"
         return ""

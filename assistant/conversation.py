@@ -18,11 +18,41 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from assistant.answer_types import Turn
-from assistant.places import Gazetteer, canonical_place, pos_words
-from assistant.question import Question, Word, analyze, parse
+from assistant.followup import (
+    Previous,
+    add_subject,
+    continues_place_topic,
+    has_noun,
+    is_condition,
+    is_elliptical,
+    join_places,
+    moved,
+    name_the_places,
+    point_back,
+    points_at_place,
+    replace_attribute,
+    replace_condition,
+    same_kind_word,
+    without_places,
+)
+from assistant.grammar import (
+    BACK_REF,
+    CONDITION,
+    DEIXIS,
+    DEMONSTRATIVE,
+    FOLLOW_LEAD,
+    FOLLOW_TAIL,
+    NOUNISH,
+    PLURAL_REF,
+    QUOTED,
+    QUOTED_SPAN,
+    REFERENCE,
+)
+from assistant.places import Gazetteer, canonical_place
+from assistant.question import analyze
+from assistant.question_words import parse
 from index.textnorm import normalize
 
 MAX_TURNS = 6
@@ -30,48 +60,6 @@ MAX_TURNS = 6
 MAX_TURN_CHARS = 2000
 """Each history question is read up to this many characters (the question limit)."""
 _MAX_CITATIONS = 10
-
-_LEAD = re.compile(r"^((那么|那|还有|另外|再问一下|再问|然后|换成|换到|换作|改成|如果是|要是|假如是)[,，、\s]*)+")
-_TAIL = re.compile(r"(的情况|情况|的)?(呢|怎么样|如何|怎样)?[?？。!！\s]*$")
-_PLURAL_REF = re.compile(
-    r"(它们|他们|两地|两者|这两个地方|这两地|这两个城市|这两个园区|这两个高新区|这两个|这几个地方|这几个|这些地方|上述地方|各自)"
-)
-_REFERENCE = re.compile(r"^(这些|这个|这种|这项|这几项|这几个|上述|以上|该|其|它|此|这)")
-_CONDITION = re.compile(r"^(.{1,12}?)的(呢)?[?？。!！\s]*$")
-_NUMERAL = r"[\d〇零一二两三四五六七八九十百千半]+"
-_CONNECTOR = "和与及、,，"
-_GENERIC_FRAME = {
-    "number": "是多少?",
-    "list": "有哪些?",
-    "measures": "是怎么做的?",
-    "effect": "效果怎么样?",
-    "definition": "是什么意思?",
-    "summary": "的主要内容是什么?",
-    "comparison": "有什么不同?",
-    "yesno": "是什么情况?",
-    "fact": "是什么?",
-}
-_QUOTED_SPAN = re.compile(r"“[^”]{1,40}”|「[^」]{1,40}」|《[^》]{1,60}》")
-_WH_WORD = re.compile(r"(什么|哪|谁|多少|几|怎么|如何)")
-_KIND_NOUN = re.compile(r"^(做法|举措|措施|办法|经验|改革|政策|制度)$")
-_NOUNISH = ("n", "vn", "nz", "j", "l", "b", "eng", "nr", "i", "an")
-
-
-@dataclass(frozen=True)
-class _Context:
-    """What the previous turn was about."""
-
-    text: str
-    """Its resolved question (cut to MAX_TURN_CHARS)."""
-    question: Question
-    words: tuple[Word, ...]
-    places: tuple[str, ...]
-    """Places it was about, as written (from its question, else from its answer's citations)."""
-
-
-def short_place(name: str) -> str:
-    """衡阳市 → 衡阳; 天津高新区 → 天津; 广西壮族自治区 → 广西 (see places.canonical_place)."""
-    return canonical_place(name)
 
 
 def _gazetteer(places: Gazetteer | Iterable[str]) -> Gazetteer:
@@ -89,11 +77,11 @@ def places_in(text: str, known: Gazetteer | Iterable[str]) -> list[str]:
 def is_follow_up(question: str) -> bool:
     """Whether the question's surface says it leans on the previous turn (那…呢, 它们, 这些…)."""
     q = normalize(question.strip())
-    core = _TAIL.sub("", q)
+    core = FOLLOW_TAIL.sub("", q)
     return bool(
-        _LEAD.match(q)
-        or _PLURAL_REF.search(q)
-        or _REFERENCE.match(q)
+        FOLLOW_LEAD.match(q)
+        or PLURAL_REF.search(q)
+        or REFERENCE.match(q)
         or (len(q) <= 12 and re.search(r"呢[?？]?$", q))
         or (core and len(core) <= 2)
     )
@@ -106,58 +94,90 @@ def resolve(question: str, history: Sequence[Turn], places: Gazetteer | Iterable
     if not turns:
         return q
     gaz = _gazetteer(places)
-    cur = analyze(q, gaz)
     prev = _context(turns, gaz)
     if prev is None:
         return q
-    body = _LEAD.sub("", cur.norm)
-    if _PLURAL_REF.search(body):
-        return _name_the_places(q, prev)
+    q = name_the_referent(q, prev, turns[-1])
+    cur = analyze(q, gaz)
+    back = BACK_REF.match(cur.norm)
+    if back and not cur.places and prev.places:
+        # 上面说的国有公司改革里… → 湘西高新区的国有公司改革里…: what the earlier turn spoke of, there.
+        return f"{join_places(list(prev.places))}的{q[back.end() :]}"
+    body = FOLLOW_LEAD.sub("", cur.norm)
+    if PLURAL_REF.search(body):
+        return name_the_places(q, prev)
     new_places = [p for p in cur.places if p.canonical not in ("",)]
-    core = _TAIL.sub("", body)
+    core = FOLLOW_TAIL.sub("", body)
     content = [t for t in cur.terms if t not in {p.canonical for p in cur.places}]
-    asks_on = bool(re.search(r"呢[?？]?$", cur.norm) or _LEAD.match(cur.norm))  # 那…, …呢?
-    if new_places and not cur.cross_place and (asks_on or _points_at_place(cur)):
+    asks_on = bool(re.search(r"呢[?？]?$", cur.norm) or FOLLOW_LEAD.match(cur.norm))  # 那…, …呢?
+    if new_places and not cur.cross_place and (asks_on or points_at_place(cur)):
         # 衡阳呢? / 换成绵阳呢? / 天津那边有什么成效? / 那衡阳的奖金呢?: the previous question,
         # moved to the new place; asked in the new frame if it has one of its own, or about
         # the new attribute if it names one (content words by the analysis's rule, not a list).
-        moved = _moved(prev, cur, gaz)
+        there = moved(prev, cur, gaz)
         if not content and cur.kind in ("fact", prev.question.kind):
-            return moved.text
+            return there.text
         if not content:
-            return _point_back(moved.text, _DEIXIS.sub("", _without_places(body, cur)), moved, gaz)
-        return _replace_attribute(moved, _without_places(core, cur), gaz)
+            return point_back(there.text, DEIXIS.sub("", without_places(body, cur)), there, gaz)
+        return replace_attribute(there, without_places(core, cur), gaz)
     if new_places or cur.cross_place:
         return q  # a question of its own about named places
-    if _REFERENCE.match(body) or not content:
+    if REFERENCE.match(body) or not content:
         # 效果怎么样? / 这些做法有什么效果?: about the previous subject.
-        return _point_back(q, body, prev, gaz)
+        return point_back(q, body, prev, gaz)
     if asks_on:
-        cond = _CONDITION.match(body)
-        if cond and (_is_condition(cond.group(1), gaz) or _same_kind_word(prev, cond.group(1))):
-            return _replace_condition(prev, cond.group(1))
-        if core and (re.fullmatch(r"(19|20)\d{2}年?", core) or _same_kind_word(prev, core)):
-            return _replace_condition(prev, core)  # 2020年呢? / 薪酬制度呢? after 审批制度
-        quoted = _QUOTED_SPAN.search(prev.text)
-        if quoted and _QUOTED_SPAN.fullmatch(core):
+        cond = CONDITION.match(body)
+        if cond and (is_condition(cond.group(1), gaz) or same_kind_word(prev, cond.group(1))):
+            return replace_condition(prev, cond.group(1))
+        if core and (re.fullmatch(r"(19|20)\d{2}年?", core) or same_kind_word(prev, core)):
+            return replace_condition(prev, core)  # 2020年呢? / 薪酬制度呢? after 审批制度
+        quoted = QUOTED_SPAN.search(prev.text)
+        if quoted and QUOTED_SPAN.fullmatch(core):
             return prev.text[: quoted.start()] + core + prev.text[quoted.end() :]  # 那“管委会+公司”呢?
-        return _replace_attribute(prev, core, gaz)
-    if not _has_noun(cur, gaz):
-        return _point_back(q, body, prev, gaz)  # 取得了什么成效? / 现在整合成了几个?
+        return replace_attribute(prev, core, gaz)
+    if not has_noun(cur, gaz):
+        return point_back(q, body, prev, gaz)  # 取得了什么成效? / 现在整合成了几个?
     if re.match(r"^(和|与|跟|同|比)", body):
-        return _point_back(q, body, prev, gaz)  # 和园区业绩挂钩吗?: the previous topic is the subject
-    if _is_elliptical(cur, gaz) and prev.places:
-        return _add_subject(q, prev)
-    if _continues_place_topic(cur, prev, gaz):
-        lead = _add_subject("", prev)
+        return point_back(q, body, prev, gaz)  # 和园区业绩挂钩吗?: the previous topic is the subject
+    if is_elliptical(cur, gaz) and prev.places:
+        return add_subject(q, prev)
+    if continues_place_topic(cur, prev, gaz):
+        lead = add_subject("", prev)
         words = [w for w in parse(cur.norm, gaz) if w.role != "stop"]
-        joiner = "的" if words and words[0].flag.startswith(_NOUNISH) else ""
+        joiner = "的" if words and words[0].flag.startswith(NOUNISH) else ""
         return f"{lead}{joiner}{q}"
     return q
 
 
+def name_the_referent(q: str, prev: Previous, last: Turn) -> str:
+    """这个卡 / 这个制度 → the term the previous turn named: a quoted term of its question that
+    is the thing asked about (“创新创业通票”是个什么制度 → “创新创业通票”制度), else a quoted
+    term of its answer ending in the same noun (发放“服务绿卡” → “服务绿卡”)."""
+    norm = normalize(q)
+    m = DEMONSTRATIVE.search(norm)
+    if not m:
+        return q
+    asked = [t for t in _quoted_terms(prev.text)]
+    answered = [t for c in last.answer.citations[:_MAX_CITATIONS] for t in _quoted_terms(c.quote)]
+    after = norm[m.end() : m.end() + 4]
+    for n in range(len(after), 0, -1):
+        head = after[:n]
+        if not re.fullmatch(r"[\u4e00-\u9fff]+", head):
+            continue
+        named = next((f"“{t}”{head}" for t in asked if head in normalize(prev.text).split(t, 1)[-1]), None)
+        named = named or next((f"“{t}”" for t in (*asked, *answered) if t.endswith(head)), None)
+        if named:
+            return q[: m.start()] + named + q[m.end() + n :]
+    return q
+
+
+def _quoted_terms(text: str) -> list[str]:
+    """The terms a text quotes (“服务绿卡”, 《…》), normalized, each once."""
+    return list(dict.fromkeys(next(g for g in m.groups() if g) for m in QUOTED.finditer(normalize(text))))
+
+
 # -- the previous turn ---------------------------------------------------------------------------
-def _context(turns: list[Turn], gaz: Gazetteer) -> _Context | None:
+def _context(turns: list[Turn], gaz: Gazetteer) -> Previous | None:
     last = turns[-1]
     text = (last.answer.resolved_question or last.question).strip()[:MAX_TURN_CHARS]
     if not text:
@@ -173,7 +193,7 @@ def _context(turns: list[Turn], gaz: Gazetteer) -> _Context | None:
                 break
             earlier = (turn.answer.resolved_question or turn.question)[:MAX_TURN_CHARS]
             named = [p.written for p in analyze(earlier, gaz).places]
-    return _Context(text, question, words, tuple(named))
+    return Previous(text, question, words, tuple(named))
 
 
 def _cited_places(turn: Turn, gaz: Gazetteer) -> list[str]:
@@ -192,352 +212,3 @@ def _cited_places(turn: Turn, gaz: Gazetteer) -> list[str]:
             if p not in out:
                 out.append(p)
     return out
-
-
-# -- the slots -----------------------------------------------------------------------------------
-def _without_places(core: str, cur: Question) -> str:
-    """衡阳的奖金 → 奖金: the attribute a place-and-attribute follow-up asks for."""
-    rest = core
-    for p in cur.places:
-        rest = rest.replace(normalize(p.written), "", 1)
-    return re.sub(r"^(这个|那个|该)?(省|市|州|县|区)?(高新区|开发区|园区|新区)?的?", "", rest) or core
-
-
-def _points_at_place(cur: Question) -> bool:
-    """A place followed by 那边/这边 (天津那边是怎么做的?): it points at the conversation's topic there."""
-    norm = cur.norm
-    return any(norm.startswith(_DEIXIS_WORDS, norm.find(normalize(p.written)) + len(p.written)) for p in cur.places)
-
-
-def _moved(prev: _Context, cur: Question, gaz: Gazetteer) -> _Context:
-    """The previous turn with its places replaced by the new ones."""
-    text = _replace_places(prev, _written_with_zone(cur, gaz), _has_zone(cur, gaz))
-    q = analyze(text, gaz)
-    return _Context(text, q, tuple(parse(q.norm, gaz)), tuple(p.written for p in q.places))
-
-
-def _written_with_zone(cur: Question, gaz: Gazetteer) -> list[str]:
-    """The new places as written, each with the zone word after it (天津高新区)."""
-    words = parse(cur.norm, gaz)
-    out: list[str] = []
-    for p in cur.places:
-        written = p.written
-        norm = normalize(written)
-        for i, w in enumerate(words):
-            if w.role == "place" and cur.norm[w.start :].startswith(norm):
-                nxt = next((x for x in words[i + 1 :] if x.role != "place"), None)
-                end = w.start + len(norm)
-                if nxt is not None and nxt.role == "zone" and nxt.start == end:
-                    written += cur.text[nxt.start : nxt.end]
-                elif pointer := _POINTER.match(cur.norm, end):
-                    written += cur.text[end : pointer.end()] + "的"  # 河南这个市的…
-                break
-        out.append(written)
-    return out
-
-
-_DEIXIS_WORDS = ("那边", "这边", "那里", "这里", "那块", "这块", "方面", "那儿", "这儿")
-_DEIXIS = re.compile(f"^({'|'.join(_DEIXIS_WORDS)})")
-"""那边 after a place points at it (天津那边有什么成效?): no part of the question's frame."""
-_POINTER = re.compile(r"(这个|那个)(省|市|州|县|区|地方)")
-
-
-def _has_zone(cur: Question, gaz: Gazetteer) -> bool:
-    """The new place comes with a zone word or a pointer (天津高新区, 河南这个市): it replaces the old one's."""
-    return any(w.role == "zone" for w in parse(cur.norm, gaz)) or bool(_POINTER.search(cur.norm))
-
-
-def _has_noun(cur: Question, gaz: Gazetteer) -> bool:
-    """Whether the question names a thing of its own (盘活了多少厂房? does; 取得了什么成效? does not)."""
-    return any(
-        w.role in ("term", "quote", "number") and (w.flag.startswith(_NOUNISH) or w.role != "term")
-        for w in parse(cur.norm, gaz)
-    )
-
-
-def _place_spans(prev: _Context, with_zone: bool = False) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    for w in prev.words:
-        if w.role == "place" or (with_zone and w.role == "zone" and spans and spans[-1][1] == w.start):
-            if spans and spans[-1][1] == w.start:
-                spans[-1] = (spans[-1][0], w.end)
-            else:
-                spans.append((w.start, w.end))
-    return spans
-
-
-def _replace_places(prev: _Context, new: list[str], with_zone: bool = False) -> str:
-    """The previous question about the new place(s): one name in place of the old ones (with
-    its zone word when the new one has one: 衡阳园区 → 天津高新区)."""
-    text = prev.text
-    joined = _join_places(new)
-    spans = _place_spans(prev, with_zone)
-    if not spans:
-        lead = "" if text.startswith(("高新区", "开发区", "园区", "新区", "在")) else "的"
-        return f"{joined}{lead}{text}"
-    first, rest = spans[0], spans[1:]
-    pieces = [text[: first[0]], joined]
-    pos = _after_pointer(text, first[1])
-    for s, e in rest:
-        between = text[pos:s]
-        if between.strip(_CONNECTOR) == "":  # 天津和衡阳: the connector goes with the old name
-            pos = e
-            continue
-        pieces += [between, joined if len(new) > 1 else text[s:e]]
-        pos = e
-    pieces.append(text[pos:])
-    out = "".join(pieces).replace("的的", "的")
-    if len(new) == 1 and len(spans) > 1:
-        # One place left: nothing to compare (衡阳和绵阳…有什么不同? → 天津…有什么特点?).
-        out = re.sub(r"(分别|各自)", "", out)
-        out = re.sub(r"(有什么|有何|有哪些)(不同|区别|差异|异同)", "有什么特点", out)
-    return out
-
-
-def _after_pointer(text: str, pos: int) -> int:
-    """Past a pointer that went with the old name (河南这个市 → 湘西, not 湘西这个市)."""
-    norm = normalize(text)  # 這個市 too; normalizing keeps the length
-    m = _POINTER.match(norm, pos)
-    if not m:
-        return pos
-    words = [w for w, _ in pos_words(norm[pos : pos + 8])]
-    return m.end() if "".join(words[:2]) == m.group(0) else pos  # not 这个市场
-
-
-def _join_places(names: list[str]) -> str:
-    names = list(dict.fromkeys(names))
-    if len(names) <= 1:
-        return "".join(names)
-    return "、".join(names[:-1]) + "和" + names[-1]
-
-
-def _name_the_places(q: str, prev: _Context) -> str:
-    """它们/两地/这两个地方 → the previous places (衡阳和绵阳)."""
-    if not prev.places:
-        return q
-    names = _join_places(list(prev.places))
-    out = _PLURAL_REF.sub(names, _LEAD.sub("", q), count=1)
-    return out.replace(f"{names}{names}", names)
-
-
-def _prefix(prev: _Context) -> tuple[str, int]:
-    """The previous question's leading context (place, zone word, 的, year) and where its topic starts."""
-    end = 0
-    for w in prev.words:
-        if w.role in ("place", "zone", "stop") or (w.role == "number" and _is_year_word(prev.text, w)):
-            end = w.end
-            continue
-        if w.role == "form" and w.text in ("的", "这个", "那个", "市", "省", "州", "在", "年"):
-            end = w.end
-            continue
-        break
-    return prev.text[:end], end
-
-
-def _is_year_word(text: str, w: Word) -> bool:
-    return bool(re.fullmatch(r"(19|20)\d{2}", w.text)) or w.text == "年"
-
-
-def _topic(prev: _Context) -> tuple[int, int]:
-    """Span of the previous question's topic noun phrase after its leading context."""
-    _, start = _prefix(prev)
-    end = start
-    for w in prev.words:
-        if w.start < start:
-            continue
-        nounish = w.role in ("term", "quote") and w.flag.startswith(_NOUNISH)
-        if nounish or (w.text == "的" and end > start) or (w.role == "number" and end > start):
-            end = w.end
-            continue
-        break
-    return start, end
-
-
-def _subject(prev: _Context) -> str:
-    """What the previous question was about, as a noun phrase: 衡阳审批改革, 天津高新区法定机构改革."""
-    place = _join_places(list(prev.places))
-    lead, start = _prefix(prev)
-    lead = lead.rstrip("的在")
-    if not _place_spans(prev):
-        lead = place
-    elif lead and not _prefix_ends_with_place(prev, len(lead)):
-        lead += "的"  # 河南这个市的开发区: 的 stays after a pointer, goes after a name
-    runs: list[list[Word]] = [[]]
-    for w in prev.words:
-        if w.start < start:
-            continue
-        if w.role in ("term", "quote"):
-            runs[-1].append(w)
-        elif runs[-1]:
-            runs.append([])
-    # The run with the most noun characters, then the longest; on a tie the later one (the
-    # object of 推行了哪些放权措施 comes after its verb).
-    best = max(
-        reversed(runs),
-        key=lambda r: (sum(len(w.text) for w in r if w.flag.startswith(_NOUNISH)), sum(len(w.text) for w in r)),
-    )
-    topic = "".join(w.text for w in best) or prev.question.attribute
-    return f"{lead}{topic}"
-
-
-def _point_back(q: str, body: str, prev: _Context, gaz: Gazetteer) -> str:
-    """效果怎么样? / 这些做法有什么效果? → the previous subject named."""
-    subject = _subject(prev)
-    if not subject:
-        return q
-    m = _REFERENCE.match(body)
-    if m:
-        rest = body[m.end() :]
-        if re.match(r"^(些|个|种|项)", rest):
-            rest = rest[1:]
-        noun = re.match(r"^[^\s有是带取起的,，?？]{0,4}", rest)
-        head = noun.group(0) if noun else ""
-        tail = rest[len(head) :]
-        if _KIND_NOUN.match(head) and tail.startswith("的"):
-            return _ask(f"{subject}{tail}", prev)  # 这些做法的效果 → 衡阳审批改革的效果
-        return _ask(f"{subject}的{head}{tail}" if head else f"{subject}{tail}", prev)
-    words = [w for w in parse(body, gaz) if w.role != "stop" or w.text.strip()]
-    starts_with_noun = (bool(words) and words[0].flag.startswith(_NOUNISH) and words[0].role != "form") or (
-        bool(words) and words[0].text in ("效果", "成效", "作用", "成果", "影响", "情况")
-    )
-    return _ask(f"{subject}{'的' if starts_with_noun else ''}{body}", prev)
-
-
-def _ask(text: str, prev: _Context) -> str:
-    """A resolved question still ending in 呢 (它的执法队伍呢?) asks in the previous question's way."""
-    m = re.search(r"呢[?？]?$", text)
-    if not m:
-        return text
-    frame = _GENERIC_FRAME[prev.question.kind] if prev.question.kind != "fact" else "是怎样的?"
-    if frame.startswith("的") and text[: m.start()].endswith("的"):
-        frame = frame[1:]
-    if re.search(r"(效果|成效|作用|影响)$", text[: m.start()]):
-        frame = "怎么样?"
-    return text[: m.start()] + frame
-
-
-def _replace_attribute(prev: _Context, new_attr: str, gaz: Gazetteer) -> str:
-    """固定资产投资呢? → the previous question with its topic replaced, its frame kept when
-    the frame fits the new topic in the reports (else a plain frame of the same kind)."""
-    start, end = _topic(prev)
-    lead = prev.text[:start]
-    tail = prev.text[end:]
-    if not lead and prev.places:
-        lead = _join_places(list(prev.places))
-    if lead and not lead.endswith(("的", "年")) and _prefix_ends_with_place(prev, start):
-        lead += "的"
-    if not _frame_fits(tail, prev, end, new_attr, gaz):
-        tail = _GENERIC_FRAME[prev.question.kind]
-        if tail.startswith("的") and lead.endswith("的"):
-            tail = tail[1:]
-    return f"{lead}{new_attr}{tail}"
-
-
-def _prefix_ends_with_place(prev: _Context, start: int) -> bool:
-    before = [w for w in prev.words if w.end <= start and w.role != "stop"]
-    return bool(before) and before[-1].role in ("place", "zone")
-
-
-def _frame_fits(tail: str, prev: _Context, end: int, new_attr: str, gaz: Gazetteer) -> bool:
-    """The previous frame's own content verbs (整合, 选出) must occur near the new topic in a report."""
-    verbs = [
-        w.text
-        for w in prev.words
-        if w.start >= end
-        and len(w.text) > 1
-        and w.flag.startswith(("v", "n"))
-        and w.role in ("term", "form")
-        and not re.fullmatch(r"(多少|什么|哪些|怎么|如何|怎样|几个|是否|有没有)", w.text)
-    ]
-    verbs = [v for v in verbs if v not in ("是", "有")]
-    if not tail.strip():
-        return False
-    return all(gaz.near(new_attr, v) for v in verbs)
-
-
-def _is_condition(phrase: str, gaz: Gazetteer) -> bool:
-    """满两年 / 2021年 / 未通过考核 / 新设立: a numeral or a predicate, not a noun (管理机构的)."""
-    if re.search(_NUMERAL, phrase):
-        return True
-    words = parse(phrase, gaz)
-    return bool(words) and words[0].flag.startswith(("a", "d", "v")) and not words[0].flag.startswith("vn")
-
-
-def _same_kind_word(prev: _Context, cond: str) -> Word | None:
-    """The previous question's word of the same kind as `cond`: one that ends the same way
-    (国家级 ↔ 省级, 满两年 ↔ 满一年, 2021年 ↔ 2022年), not a place."""
-    norm = normalize(cond)
-    for w in prev.words:
-        if w.role in ("place", "zone", "stop") or len(w.text) < 2 or w.text == norm:
-            continue
-        if w.text[-1] == norm[-1]:
-            return w
-    return None
-
-
-def _replace_condition(prev: _Context, cond: str) -> str:
-    """满两年的呢? → the previous condition of the same shape (满一年) replaced."""
-    parts = re.split(f"({_NUMERAL})", cond)
-    shape = "".join(_NUMERAL if i % 2 else re.escape(p) for i, p in enumerate(parts)) if len(parts) > 1 else None
-    text = prev.text
-    if shape:
-        m = re.search(shape, normalize(text))
-        if m:
-            return text[: m.start()] + cond + text[m.end() :]
-    year = re.fullmatch(r"((?:19|20)\d{2})年?", cond)
-    if year:
-        m = re.search(r"(19|20)\d{2}年?", text)
-        if m:
-            return text[: m.start()] + year.group(1) + "年" + text[m.end() :]
-    same = _same_kind_word(prev, cond)
-    if same is not None:
-        start, norm = same.start, normalize(text)
-        for k in range(len(cond) - 1, 0, -1):  # 满两年 over 满|一年: the shared lead goes too
-            if start >= k and norm[start - k : start] == normalize(cond)[:k]:
-                start -= k
-                break
-        return text[:start] + cond + text[same.end :]
-    lead, start = _prefix(prev)
-    return f"{lead}{cond}的{text[start:]}"
-
-
-def _is_elliptical(cur: Question, gaz: Gazetteer) -> bool:
-    """A predicate without a subject (为企业和群众办理了多少件?, 承接了多少项?)."""
-    words = [w for w in parse(cur.norm, gaz) if w.role != "stop" or w.text in ("为", "对", "在")]
-    if not words:
-        return False
-    first = words[0]
-    if len(words) > 1 and words[1].flag.startswith(("ul", "uz", "ug")):
-        return first.role in ("term", "form") and not _WH_WORD.search(first.text)  # 办理了… / 放了…
-    if first.flag.startswith("vn"):  # 盘活了多少…: a verb in use when an aspect or a count follows
-        return len(words) > 1 and words[1].flag.startswith(("ul", "uz", "ug", "m"))
-    return first.flag.startswith(("p", "v", "d")) and first.role != "place"
-
-
-def _continues_place_topic(cur: Question, prev: _Context, gaz: Gazetteer) -> bool:
-    """评价收入怎么发? after a question about 天津: a question without a place whose topic only
-    the previous place's reports hold (else it is a question of its own: 模块化服务包括什么?)."""
-    if len(prev.places) != 1 or cur.kind in ("definition", "comparison") or cur.cross_place:
-        return False
-    own = set(gaz.docs_for(canonical_place(prev.places[0])))
-    runs: list[str] = []
-    last_end = -1
-    for w in parse(cur.norm, gaz):
-        if w.role in ("term", "quote"):  # adjacent content words make one phrase (评价收入)
-            if runs and w.start == last_end:
-                runs[-1] += w.text
-            else:
-                runs.append(w.text)
-            last_end = w.end
-    if not own or not runs:
-        return False
-    found = [gaz.docs_with(r) for r in runs]
-    return all(f & own for f in found) and any(f and f <= own for f in found)
-
-
-def _add_subject(q: str, prev: _Context) -> str:
-    """为企业和群众办理了多少件? → the previous place (and zone) as its subject."""
-    lead = _prefix(prev)[0].rstrip("的")
-    if not _place_spans(prev):
-        lead = _join_places(list(prev.places))
-    return f"{lead}{q}"

@@ -88,9 +88,7 @@ class Assistant:
         progress: Progress | None = None,
         on_file: Callable[[str], None] | None = None,
     ) -> IngestSummary:
-        ing = Ingestor(
-            self.settings, embedder=self.embedder, vectors=self._vectors, progress=progress, on_file=on_file
-        )
+        ing = Ingestor(self.settings, embedder=self.embedder, vectors=self._vectors, progress=progress, on_file=on_file)
         return ing.run(paths, rebuild=rebuild, rebuild_stale=rebuild_stale, wait=wait)
 
     def add_report(self, filename: str, data: bytes, meta: Mapping[str, Any] | None = None) -> Path:
@@ -163,7 +161,22 @@ class Assistant:
     def search(
         self, query: str, k: int | None = None, flt: SearchFilter | None = None, *, diverse: bool | None = None
     ) -> list[Hit]:
+        """Hybrid search; `diverse=None` spreads the hits over reports when the query asks
+        across places (哪些地方…, 各地…, 分别…: the question grammar decides)."""
+        if diverse is None:
+            from assistant.grammar import asks_across
+
+            diverse = asks_across(self.searcher.check_query(query))  # the query as the search reads it
         return self.searcher.search(query, k, flt, diverse=diverse)
+
+    def on_topic(self, answer: Answer) -> bool:
+        """Whether the answer's citations speak to the question it answers."""
+        return self.engine.on_topic(answer)
+
+    def section_places(self, doc_id: str, section: Sequence[str]) -> tuple[str, ...]:
+        """The places a passage (a report and its heading path) speaks for, per section: what
+        a citation is labelled with and what a per-section region filter can match."""
+        return self.engine.section_places(doc_id, section)
 
     def ask(
         self,

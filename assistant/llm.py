@@ -86,7 +86,6 @@ from index.chunking import token_counter
 from index.embedders import Embedder
 from index.errors import ReformQAError
 from index.keyword import KeywordIndex
-from index.search import is_cross_report
 from index.settings import Settings
 from index.textnorm import char_bigrams, normalize
 from index.types import Hit
@@ -498,7 +497,7 @@ class LLMAnswerer:
 
     # -- prompts --------------------------------------------------------------------------
     def messages(self, question: Question, sources: Sequence[PackedSource]) -> list[BaseMessage]:
-        cross = question.kind == "comparison" or is_cross_report(question.text)
+        cross = question.wide
         template = self.prompts.comparison if cross else self.prompts.answer
         return [
             SystemMessage(self.prompts.system.render(cannot_answer=CANNOT_ANSWER)),
@@ -604,7 +603,7 @@ class LLMAnswerer:
             log.info("LLM reply has no supported citation (%d markers dropped); answering extractively", g.dropped)
             fallback = self.fallback.answer(question, hits)
             return dataclasses.replace(fallback, note=why, debug={**fallback.debug, **debug})
-        cross = question.kind == "comparison" or is_cross_report(question.text)
+        cross = question.wide
         rows = comparison_rows(g.text) if cross else ()
         blocks = (AnswerBlock("paragraph", (g.text,)),)
         return Answer(

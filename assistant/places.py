@@ -10,157 +10,34 @@ are matched on.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Protocol
 
-from index.keyword import tokenize
+from assistant.grammar import GENERAL_SCOPE
+from assistant.place_names import (
+    ZONE_WORDS,
+    PlaceFinder,
+    PlaceSpan,
+    _pos_words,
+    canonical_place,
+    pos_words,
+    posseg,
+    short_place,
+)
 from index.textnorm import normalize
 from index.types import ReportMeta
 
-# Administrative suffixes, longest first: a place's name without them is its short form.
-_ADMIN = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "省", "市", "州", "县", "区", "盟", "旗")
-# Zone words that follow a place's name (天津高新区): they say which zone, not which place.
-ZONE_WORDS = (
-    "高新技术产业开发区",
-    "经济技术开发区",
-    "高新技术开发区",
-    "国家级新区",
-    "经济开发区",
-    "工业园区",
-    "产业园区",
-    "高新区",
-    "经开区",
-    "开发区",
-    "自贸区",
-    "新区",
-    "园区",
-)
-_ZONE_RE = re.compile("|".join(ZONE_WORDS))
-# Words jieba tags as places that only set a scope (中国, 全国) or name no particular place.
-_GENERIC = frozenset(
-    {
-        "中国",
-        "我国",
-        "全国",
-        "国内",
-        "国外",
-        "海外",
-        "境外",
-        "城市",
-        "地方",
-        "各地",
-        "本地",
-        "当地",
-        "外地",
-        "开发区",
-        "高新区",
-        "园区",
-        "新区",
-        "地区",
-        "省市",
-        "各省",
-        "各省市",
-        "全省",
-        "全市",
-        "本市",
-        "我州",
-        "我市",
-    }
-)
-# What may follow a place's name in running text: a zone or admin word, a particle, a
-# conjunction. An ns-tagged word followed by anything else (城市化, 满园之…) is not taken as a place.
-_AFTER_PLACE = re.compile(
-    r"^(?:高新|经开|开发|自贸|新区|园区|省|市|州|县|区|的|和|与|及|、|,|，|在|呢|有|是|:|：|这个|那个|\s|$)"
-)
-_AFTER_STRICT = re.compile(r"^(?:高新|经开|开发|自贸|新区|园区|省|市|州|县|:|：)")
-_POS_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def posseg() -> Any:
-    """jieba.posseg, with jieba's shared dictionary initialized once (index.keyword)."""
-    import jieba.posseg
-
-    tokenize("")
-    return jieba.posseg
-
-
-def pos_words(norm: str) -> list[tuple[str, str]]:
-    """(word, part-of-speech flag) pairs of `norm`, in order (jieba is not thread-safe).
-    Cached: one question is cut once for its places, its words and its follow-up slots."""
-    return list(_pos_words(norm))
-
-
-@lru_cache(maxsize=512)
-def _pos_words(norm: str) -> tuple[tuple[str, str], ...]:
-    pseg = posseg()
-    with _POS_LOCK:
-        return tuple((w.word, w.flag) for w in pseg.cut(norm))
-
-
-def _dictionary_tag(word: str) -> str | None:
-    tag: str | None = posseg().dt.word_tag_tab.get(word)
-    return tag
-
-
-def _is_ethnic(tail: str) -> bool:
-    words = [w for w, _ in pos_words(tail)]
-    return bool(words) and all(w.endswith("族") or w in ("维吾尔", "蒙古") for w in words)
-
-
-def _strip_ethnic(stem: str) -> str:
-    """广西壮族 → 广西, 湘西土家族苗族 → 湘西, 新疆维吾尔 → 新疆 (what precedes 自治区/州):
-    the longest tail made only of ethnic names (jieba's words ending in 族) goes."""
-    for i in range(2, len(stem) - 1):
-        if _is_ethnic(stem[i:]):
-            return stem[:i]
-    return stem
-
-
-@lru_cache(maxsize=4096)
-def canonical_place(name: str) -> str:
-    """The short form a place is matched on (normalized, Simplified):
-    衡阳市 → 衡阳; 湖南省衡阳市 → 衡阳; 广西壮族自治区 / 广西省 → 广西; 天津高新区 → 天津;
-    滨海新区 → 滨海. A name that would become shorter than two characters is kept whole."""
-    form = normalize(name).strip()
-    form = re.sub(r"(这个|那个|该)(省|市|州|县|区)$", "", form)
-    for zone in ZONE_WORDS:
-        if form.endswith(zone) and len(form) - len(zone) >= 2:
-            form = form[: -len(zone)]
-            break
-    # A compound (湖南省衡阳市, 天津市滨海新区) is the innermost place.
-    for i in range(len(form) - 3, 1, -1):
-        if form[i] in "省市州" and len(form) - i - 1 >= 2 and not form[i + 1 :].startswith(("自治", "地区")):
-            return canonical_place(form[i + 1 :])
-    for suffix in _ADMIN:
-        if form.endswith(suffix) and len(form) - len(suffix) >= 2:
-            stem = form[: -len(suffix)]
-            return _strip_ethnic(stem) if suffix.startswith("自治") else stem
-    return form
-
-
-def _outer_places(name: str) -> list[str]:
-    """The enclosing places a compound name spells out: 湖南省衡阳市 → [湖南]."""
-    form = normalize(name)
-    out: list[str] = []
-    for i in range(2, len(form) - 2):
-        if form[i] in "省市州" and not form[i + 1 :].startswith(("自治", "地区")):
-            out.append(canonical_place(form[: i + 1]))
-    return out
-
-
-@dataclass(frozen=True)
-class PlaceSpan:
-    """A place named in a text: its span in the normalized text and its canonical form."""
-
-    start: int
-    end: int
-    canonical: str
-    outer: tuple[str, ...] = ()
-    """Enclosing places the name spells out (湖南省衡阳市, 湖南衡阳 → 湖南)."""
+__all__ = [
+    "ZONE_WORDS",
+    "Gazetteer",
+    "PlaceSpan",
+    "Vocabulary",
+    "_pos_words",
+    "canonical_place",
+    "pos_words",
+    "posseg",
+    "short_place",
+]
 
 
 class Vocabulary(Protocol):
@@ -181,8 +58,12 @@ class Gazetteer:
         sections: dict[tuple[str, tuple[str, ...]], frozenset[str]],
         texts: dict[str, str],
         vocabulary: Vocabulary | None = None,
+        general: frozenset[tuple[str, tuple[str, ...]]] = frozenset(),
+        declared: bool = False,
     ) -> None:
         self._forms = forms
+        self._general = general
+        self._declared = declared
         self._form_list = sorted(forms, key=len, reverse=True)
         self._about = about
         self._doc_places = doc_places
@@ -190,7 +71,7 @@ class Gazetteer:
         self._texts = texts
         self._vocabulary = vocabulary
         self._mentions: dict[str, tuple[str, ...]] = {}
-        self._finder = _Finder(forms, self._form_list)
+        self._finder = PlaceFinder(forms, self._form_list)
 
     # -- building ----------------------------------------------------------------------------
     @classmethod
@@ -220,7 +101,7 @@ class Gazetteer:
         for doc, meta in metas.items():
             for region in meta.regions:
                 add(region, doc)
-        finder = _Finder(forms)
+        finder = PlaceFinder(forms)
         parts: dict[str, list[str]] = {}
         headings: dict[tuple[str, tuple[str, ...]], None] = {}
         for c in chunks:
@@ -234,14 +115,20 @@ class Gazetteer:
                 for outer in span.outer:
                     add(outer, doc)
         sections: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
+        general: set[tuple[str, tuple[str, ...]]] = set()
         heading_cache: dict[str, frozenset[str]] = {}
         for doc, section in headings:
             named: frozenset[str] = frozenset()
-            for heading in reversed(section):  # the innermost heading that names a place wins
+            # The innermost heading that names a place, or says the section speaks of the
+            # country as a whole (一、全国高新区改革的背景, 二、近年来…的概况), decides.
+            for heading in reversed(section):
                 if heading not in heading_cache:
                     heading_cache[heading] = _named(finder.find(normalize(heading), strict=True))
                 named = heading_cache[heading]
                 if named:
+                    break
+                if GENERAL_SCOPE.search(normalize(heading)):
+                    general.add((doc, section))
                     break
             sections[(doc, section)] = named
             for canon in named:
@@ -263,6 +150,8 @@ class Gazetteer:
             sections,
             texts,
             vocabulary,
+            frozenset(general),
+            any(m.regions for m in metas.values()),
         )
 
     @classmethod
@@ -318,9 +207,55 @@ class Gazetteer:
                 return named
         return frozenset()
 
+    def is_general(self, doc_id: str, section: Sequence[str]) -> bool:
+        """Whether a passage speaks for no place: its section is about the country as a whole
+        (a national overview inside a report on one place), or, in a library where some reports
+        declare regions in their metadata (an encyclopedia declares none), its report has no place of its own (region, title, byline) and its
+        headings name none. A general text is no evidence about a named place."""
+        key = (doc_id, tuple(section))
+        if key in self._general or (key not in self._sections and self._general_headings(key[1])):
+            return True
+        return self._declared and not self._doc_places.get(doc_id) and not self.section_places(doc_id, section)
+
+    def _general_headings(self, section: tuple[str, ...]) -> bool:
+        """The innermost heading that names a place or the national scope speaks nationally."""
+        for heading in reversed(section):
+            norm = normalize(heading)
+            if _named(self._finder.find(norm, strict=True)):
+                return False
+            if GENERAL_SCOPE.search(norm):
+                return True
+        return False
+
+    def speaks_for(self, doc_id: str, section: Sequence[str]) -> frozenset[str] | None:
+        """The places a passage speaks for: none for a general text (`is_general`), its
+        section's places, else its report's (regions, title, byline); None where the library
+        declares nothing and neither do its headings (an encyclopedia: not held to a place)."""
+        if self.is_general(doc_id, section):
+            return frozenset()
+        named = self.section_places(doc_id, section)
+        if named:
+            return named
+        if not self._declared:
+            return None
+        return frozenset(self._doc_places.get(doc_id, ()))
+
+    def section_regions(self, doc_id: str, section: Sequence[str], regions: Sequence[str]) -> tuple[str, ...]:
+        """The places a passage speaks for, as its report's metadata spells them: its section's
+        (003's 衡阳 half: 湖南省, 衡阳市; not 绵阳市), none for a general section, else the
+        report's regions, or the places its title or byline names (昆明)."""
+        if self.is_general(doc_id, section):
+            return ()
+        named = self.section_places(doc_id, section)
+        if named:
+            spelled = tuple(r for r in regions if canonical_place(r) in named)
+            return spelled or tuple(sorted(named))
+        return tuple(regions) or tuple(self._doc_places.get(doc_id, ()))
+
     def places_named(self, norm: str) -> frozenset[str]:
-        """Canonical places a (normalized) sentence names, in any known form or suffix."""
-        return frozenset(s.canonical for s in self.find(norm))
+        """Canonical places a (normalized) report sentence names, in any known form or suffix;
+        an unknown word jieba calls a place counts only where a place stands (not 深度 of ,深度激发)."""
+        return frozenset(s.canonical for s in self._finder.find(norm, prose=True))
 
     def names_place(self, norm: str, canonical: str) -> bool:
         """Whether the text names the place in any of its forms (衡阳, 衡阳市, 衡陽)."""
@@ -370,80 +305,3 @@ def _byline_lines(text: str) -> list[str]:
 def _named(spans: list[PlaceSpan]) -> frozenset[str]:
     """Canonical places of spans with the places enclosing them (湖南省衡阳市 → 衡阳, 湖南)."""
     return frozenset(p for s in spans for p in (s.canonical, *s.outer))
-
-
-class _Finder:
-    """Finds place spans in normalized text (see `Gazetteer.find`)."""
-
-    def __init__(self, forms: dict[str, str], form_list: list[str] | None = None) -> None:
-        self.forms = forms
-        self.form_list = form_list if form_list is not None else sorted(forms, key=len, reverse=True)
-
-    def find(self, norm: str, strict: bool = False) -> list[PlaceSpan]:
-        spans: list[tuple[int, int]] = []
-        taken = bytearray(len(norm))  # linear in the text, however many names it repeats
-
-        def take(s: int, e: int) -> None:
-            if not any(taken[s:e]):
-                spans.append((s, e))
-                taken[s:e] = b"\x01" * (e - s)
-
-        for form in self.form_list:
-            if len(form) < 2 or form in _GENERIC:
-                continue
-            start = norm.find(form)
-            while start >= 0:
-                take(start, _extend_suffix(norm, start + len(form)))
-                start = norm.find(form, start + len(form))
-        for s, e in _tagged_places(norm, strict):
-            take(s, e)
-        # Adjacent names are one place, the innermost (湖南衡阳, 湖南省衡阳市 → 衡阳).
-        groups: list[list[tuple[int, int]]] = []
-        for s, e in sorted(spans):
-            if groups and groups[-1][-1][1] == s:
-                groups[-1].append((s, e))
-            else:
-                groups.append([(s, e)])
-        out: list[PlaceSpan] = []
-        for g in groups:
-            names = [self._canonical(norm[s:e]) for s, e in g]
-            outer = [*names[:-1], *_outer_places(norm[g[-1][0] : g[-1][1]])]
-            out.append(PlaceSpan(g[0][0], g[-1][1], names[-1], tuple(p for p in outer if p != names[-1])))
-        return out
-
-    def _canonical(self, written: str) -> str:
-        known = self.forms.get(written)
-        return known if known is not None else canonical_place(written)
-
-
-def _extend_suffix(norm: str, end: int) -> int:
-    """A known short form followed by an admin suffix is one name (衡阳 + 市 → 衡阳市)."""
-    for suffix in _ADMIN:
-        if norm.startswith(suffix, end) and not _ZONE_RE.match(norm, end):
-            return end + len(suffix)
-    return end
-
-
-def _tagged_places(norm: str, strict: bool = False) -> list[tuple[int, int]]:
-    """Spans of words jieba tags as place names (ns), standing where a place stands (before
-    a zone or admin word, a particle, or another place name: 深圳前海); `strict` (headings,
-    titles): only before a zone or admin word, a colon or another place name."""
-    out: list[tuple[int, int]] = []
-    pairs = pos_words(norm)
-    after = _AFTER_STRICT if strict else _AFTER_PLACE
-    pos = 0
-    for i, (word, flag) in enumerate(pairs):
-        start, pos = pos, pos + len(word)
-        if not _is_place_word(word, flag):
-            continue
-        suffixed = word.endswith(_ADMIN) and len(word) >= 3
-        nxt = pairs[i + 1] if i + 1 < len(pairs) else ("", "")
-        prev_placed = bool(out) and out[-1][1] == start
-        leading = not strict and (start == 0 or norm[start - 1] in "那在和与及、,，:：;； ")
-        if suffixed or after.match(norm[pos : pos + 4]) or _is_place_word(*nxt) or prev_placed or leading:
-            out.append((start, pos))
-    return out
-
-
-def _is_place_word(word: str, flag: str) -> bool:
-    return flag.startswith("ns") and len(word) >= 2 and word not in _GENERIC and canonical_place(word) not in _GENERIC

@@ -20,6 +20,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from assistant.grammar import COMPARING
 from assistant.places import Gazetteer
 from assistant.question import Place, Question, analyze
 from index.search import SearchFilter
@@ -51,8 +52,7 @@ def retrieve(
     if not known:
         # No place, or only places no report is about (the answer declines for those; the
         # plain search still offers related passages).
-        spread = question.cross_place or question.kind == "comparison"
-        return search(question.text, k, flt, diverse=True if spread else None)
+        return search(question.query, k, flt, diverse=question.wide)
     if len(about) == 1:
         return _for_place(question, known[0], search, k, flt, gazetteer)
     per_place = max(3, -(-k // len(about)))
@@ -86,16 +86,17 @@ def _for_place(
     restricted = _restrict(flt, place.doc_ids)
     if restricted is None:
         return []
-    query = _query_for(question, place) if alone else question.text
+    query = _query_for(question, place) if alone else question.query
     if gazetteer is None:
         return search(query, k, restricted, diverse=False)
     hits = search(query, 2 * k, restricted, diverse=False)  # over-fetch: other places' sections go
     own: list[Hit] = []
     other: list[Hit] = []
     for h in hits:
-        about = gazetteer.section_places(h.chunk.doc_id, h.chunk.section)
-        # A section about other places only (003's 绵阳 half for a 衡阳 question) goes last.
-        (other if about and place.canonical not in about else own).append(h)
+        about = gazetteer.speaks_for(h.chunk.doc_id, h.chunk.section)
+        # A section about other places only (003's 绵阳 half for a 衡阳 question), or about the
+        # country as a whole (000's national overview), goes last.
+        (other if about is not None and place.canonical not in about else own).append(h)
     # In a comparison each place brings only its own evidence; alone, others' sections may follow.
     return (own if alone else own + other)[:k]
 
@@ -110,16 +111,13 @@ def _restrict(flt: SearchFilter | None, doc_ids: Sequence[str]) -> SearchFilter 
 
 def _query_for(question: Question, place: Place) -> str:
     """The question about one place of a comparison: the other places' names left out."""
-    text = question.text
+    text = question.query
     for other in question.places:
         if other.canonical != place.canonical:
             # 衡阳和天津的… → 衡阳的…: the name goes with the connector beside it.
             text = re.sub(f"[和与跟及、]?{re.escape(other.written)}[和与跟及、]?", "", text, count=1)
     # What one place did is the query; the words asking to compare match nothing in its report.
-    return _COMPARING.sub("", text) or text
-
-
-_COMPARING = re.compile(r"(有何|有什么|有哪些)?(异同|区别|不同|差异|差别)|分别|各自|比较一下|对比一下|比较|对比|相比")
+    return COMPARING.sub("", text) or text
 
 
 def _interleave(lists: list[list[Hit]], limit: int) -> list[Hit]:

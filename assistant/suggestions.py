@@ -1,11 +1,18 @@
-"""Suggested next questions: built from the reports, kept only when the reports answer them.
+"""Suggested next questions: built from the reports, asked before they are shown, and offered
+only when the reports answer them on the topic.
 
-Two kinds of candidate, after a grounded answer:
-- the same topic for another place the library covers ("那衡阳呢？", resolved against the answer
-  like any follow-up), kept only if the answer to it cites a report of that place;
-- the next section of the report the answer quotes ("天津的主要成效是什么？").
-Each candidate is verified by asking it (extractive, so cheap and deterministic) with the
-answer as history; at most `MAX_CHECKED` are asked per answer and the result is cached.
+Candidates after a grounded answer, deeper questions on the same place first:
+- a term the cited sentences quote that the question did not ask about ("衡阳的“优先选人”
+  具体是怎么做的？");
+- the next parts of the cited report about the same place ("绵阳是怎么做好清闲促建“减法”的？"),
+  from their headings without numbering or place prefix;
+- the same topic for another place the library covers ("那天津呢？"), one name per place
+  (a report about 湘西 and its capital 吉首 offers 湘西 once).
+A candidate holding an anonymization placeholder (xx, **) is never made. Each is verified
+by asking it (extractive, so cheap and deterministic) with the answer as history: kept when
+the reply is grounded, cites something new, cites the place it names, and its citations
+speak to the reply's topic (`Library.on_topic`). At most `MAX_CHECKED` are asked per answer
+and the result is cached.
 """
 
 from __future__ import annotations
@@ -17,9 +24,13 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from assistant.answer_types import Answer, Citation, Turn
-from assistant.places import canonical_place
+from assistant.citing import has_traditional
+from assistant.grammar import HEADING_NUMBER, PROVINCE, QUOTED
+from assistant.place_names import pos_words
+from assistant.places import short_place
 from index.errors import ReformQAError
 from index.statedb import DocRow
+from index.textnorm import normalize, to_simplified
 from index.types import ChunkRecord
 
 
@@ -32,21 +43,21 @@ class Library(Protocol):
 
     def ask(self, question: str, history: Sequence[Turn] = (), *, use_llm: bool | None = None) -> Answer: ...
 
-MAX_CHECKED = 4
+    def section_places(self, doc_id: str, section: Sequence[str]) -> tuple[str, ...]: ...
+
+    def on_topic(self, answer: Answer) -> bool: ...
+
+
+MAX_CHECKED = 6
 CACHE_SIZE = 256
-_NUMBERING = re.compile(r"^[（(]?[一二三四五六七八九十百\d]+[)）、.．]\s*")
-_PROVINCE = re.compile(r".+(省|自治区)$|^(北京|天津|上海|重庆)市$")
-
-
-def short_place(region: str) -> str:
-    """`衡阳市` → `衡阳`, `湖南省` → `湖南`, `湘西土家族苗族自治州` → `湘西`; `滨海新区` stays
-    (its suffix is part of the name a person says)."""
-    return region if region.endswith("新区") else canonical_place(region)
+_PLACEHOLDER = re.compile(r"(xx|XX|ｘｘ|\*\*|××|某某)")
+_PLACE_PREFIX = re.compile(r"^[^:：]{2,16}[:：]")
+"""A heading's place prefix (湖南省衡阳市:持续深化…): the place, not the part."""
 
 
 def leaf_places(regions: tuple[str, ...]) -> list[str]:
     """The most specific places of a report: its cities, or its province when it names none."""
-    cities = [r for r in regions if not _PROVINCE.match(r)]
+    cities = [r for r in regions if not PROVINCE.match(r)]
     return cities or list(regions[:1])
 
 
@@ -54,8 +65,14 @@ def _key(answer: Answer) -> tuple[object, ...]:
     return answer.resolved_question, tuple((c.doc_id, c.start, c.end) for c in answer.citations)
 
 
+def _clean(question: str) -> str | None:
+    """The question, or None when it would show an anonymization placeholder."""
+    return None if _PLACEHOLDER.search(question) else question
+
+
 class Suggester:
-    """Candidates from the library's places and the cited report's sections, verified by asking."""
+    """Candidates from the cited sentences, the cited report's next parts and the library's
+    places, verified by asking."""
 
     def __init__(self, assistant: Library) -> None:
         self.assistant = assistant
@@ -83,46 +100,104 @@ class Suggester:
         return kept[:limit]
 
     def candidates(self, answer: Answer) -> Iterator[tuple[str, str]]:
-        """(question, place its answer must cite or "") pairs, best first, alternating kinds."""
+        """(question, place its answer must cite or "") pairs, best first: two deeper
+        questions on the same place, then a place swap, alternating."""
+        place = self._place_of(answer.citations[0])
+        deeper = list(
+            dict.fromkeys(
+                [
+                    *self._quoted_terms(answer, place),
+                    *self._next_parts(answer.citations[0], place, has_traditional(answer.question)),
+                ]
+            )
+        )
         others = self._other_places(answer)
-        sections = self._next_sections(answer.citations[0])
-        for i in range(max(len(others), len(sections))):
-            if i < len(others):
-                yield f"那{others[i]}呢？", others[i]
-            if i < len(sections):
-                yield sections[i], ""
+        seen: set[str] = set()
+        while deeper or others:
+            for q, p in [*((d, place) for d in deeper[:2]), *((f"那{o}呢？", o) for o in others[:1])]:
+                cleaned = _clean(q)
+                if cleaned and cleaned not in seen:
+                    seen.add(cleaned)
+                    yield cleaned, p
+            deeper, others = deeper[2:], others[1:]
 
-    def _other_places(self, answer: Answer) -> list[str]:
-        cited = {short_place(r) for c in answer.citations for r in c.regions}
-        asked = answer.resolved_question
+    def _place_of(self, cite: Citation) -> str:
+        """The place a citation speaks for, as the library is asked about it: its section's
+        (衡阳 in 003), else its report's (湘西 for 000, not its capital 吉首); "" if none."""
+        leaves = [short_place(r) for r in leaf_places(cite.regions)]
+        row = next((d for d in self.assistant.docs() if d.doc_id == cite.doc_id), None)
+        named = self._report_places(row) if row is not None else []
+        return next((p for p in named if p in leaves), named[0] if named else (leaves[0] if leaves else ""))
+
+    def _quoted_terms(self, answer: Answer, place: str) -> list[str]:
+        """Terms the cited sentences quote that the question did not ask about."""
+        asked = normalize(answer.resolved_question)
         out: list[str] = []
-        for row in self.assistant.docs():
-            for region in leaf_places(row.meta.regions):
-                place = short_place(region)
-                if place not in cited and place not in asked and place not in out:
-                    out.append(place)
+        for c in answer.citations[:4]:
+            for m in QUOTED.finditer(c.quote):
+                term = m.group(1)
+                words = re.sub(r"[\d〇零一二两三四五六七八九十百千万亿对个]", "", term)
+                if not term or not 2 <= len(term) <= 12 or normalize(term) in asked or len(words) < 2:
+                    continue  # not 一对一, 2号: a term names something
+                lead = f"{place}的" if place else ""
+                out.append(f"{lead}“{term}”具体是怎么做的？")
         return out
 
-    def _next_sections(self, cite: Citation) -> list[str]:
-        """Questions about the sections after the cited one, in the same report."""
+    def _next_parts(self, cite: Citation, place: str, traditional: bool) -> list[str]:
+        """Questions about the parts after the cited one in the same report, about the same
+        place (a part about another place is a place swap, offered as one)."""
         try:
             row, _text, chunks = self.assistant.show(cite.doc_id)
         except ReformQAError:
             return []
-        place = next((short_place(r) for r in reversed(leaf_places(row.meta.regions))), "")
         seen = {cite.section}
         out: list[str] = []
         for chunk in chunks:
-            if chunk.chunk.end <= cite.start or not chunk.chunk.section:
+            c = chunk.chunk
+            if c.end <= cite.start or not c.section or c.section_path in seen:
                 continue
-            heading = _NUMBERING.sub("", chunk.chunk.section[-1]).strip(" ：:。")
-            if chunk.chunk.section_path in seen or not heading or heading == row.meta.title:
+            seen.add(c.section_path)
+            there = [short_place(r) for r in self.assistant.section_places(c.doc_id, c.section)]
+            if place and there and place not in there:
                 continue
-            seen.add(chunk.chunk.section_path)
-            out.append(f"{place}的{heading}有哪些内容？" if place else f"“{heading}”有哪些内容？")
+            clause = _clause(c.section[-1])
+            clause = clause if traditional else to_simplified(clause)  # in the asker's script
+            if not clause or clause == row.meta.title:
+                continue
+            out.append(_about_part(place, clause))
             if len(out) >= 2:
                 break
         return out
+
+    def _other_places(self, answer: Answer) -> list[str]:
+        """One name per place the library covers, other than those asked or cited."""
+        cited = {short_place(r) for c in answer.citations for r in c.regions}
+        asked = answer.resolved_question
+        out: list[str] = []
+        for row in self.assistant.docs():
+            for place in self._report_places(row):
+                if place and place not in cited and place not in asked and place not in out:
+                    out.append(place)
+        return out
+
+    def _report_places(self, row: DocRow) -> list[str]:
+        """The places a report is asked about by: those its headings give parts of their own
+        (003: 衡阳 and 绵阳), else the region its title names (天津), else its first leaf region
+        (000: 湘西, not also its capital 吉首), else its byline's place (004: 昆明)."""
+        regions = row.meta.regions
+        if not regions:
+            return [short_place(r) for r in self.assistant.section_places(row.doc_id, ())][:1]
+        leaves = [short_place(r) for r in leaf_places(regions)]
+        try:
+            _, _, chunks = self.assistant.show(row.doc_id)
+        except ReformQAError:
+            return leaves[:1]
+        headings = " ".join({h for c in chunks for h in c.chunk.section})
+        parts = [p for p in leaves if p in headings]
+        if len(parts) > 1:
+            return parts
+        titled = [short_place(r) for r in regions if short_place(r) in row.meta.title]
+        return (titled or leaves)[:1]
 
     def _answers(self, question: str, place: str, answer: Answer) -> bool:
         try:
@@ -131,7 +206,26 @@ class Suggester:
             return False
         if not reply.grounded or not reply.citations:
             return False
-        if place and not any(place in r for c in reply.citations for r in c.regions):
+        if place and not any(place in short_place(r) for c in reply.citations for r in c.regions):
             return False
         shown = {(c.doc_id, c.start) for c in answer.citations}
-        return any((c.doc_id, c.start) not in shown for c in reply.citations)
+        if not any((c.doc_id, c.start) not in shown for c in reply.citations):
+            return False
+        return self.assistant.on_topic(reply)
+
+
+def _clause(heading: str) -> str:
+    """A heading's first clause without its numbering or place prefix: 二、做好清闲促建“减法”,
+    实现园区提质 → 做好清闲促建“减法”."""
+    text = HEADING_NUMBER.sub("", heading.strip())
+    text = _PLACE_PREFIX.sub("", text)
+    return re.split(r"[,，;；。:：]", text)[0].strip()
+
+
+def _about_part(place: str, clause: str) -> str:
+    """做好清闲促建“减法” → 绵阳是怎么做好清闲促建“减法”的？; a noun phrase → …有哪些做法？"""
+    words = pos_words(normalize(clause))
+    lead = place or ""
+    if words and words[0][1].startswith("v"):
+        return f"{lead}是怎么{clause}的？" if lead else f"怎么{clause}？"
+    return f"{lead}的{clause}有哪些做法？" if lead else f"{clause}有哪些做法？"

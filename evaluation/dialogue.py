@@ -70,6 +70,8 @@ class Conversation:
     forbid_phrases: tuple[str, ...] = ()
     decline_ok: bool = False
     decline_required: bool = False
+    precision: float = 0.0
+    """At least this share of the cited quotes must hold a gold phrase (any report's)."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ def _conversation(row: dict[str, Any], where: str) -> Conversation:
         forbid_phrases=tuple(str(p) for p in row.get("forbid_phrases", [])),
         decline_ok=bool(row.get("decline_ok")),
         decline_required=bool(row.get("decline_required")),
+        precision=float(row.get("precision", 0.0)),
     )
 
 
@@ -154,8 +157,12 @@ def score(conv: Conversation, answer: Mapping[str, Any]) -> Verdict:
             good = all(any(hits[i] for i in group) for group in conv.groups)
         else:
             good = sum(hits) >= conv.need
-        right = good and not bad
+        on_topic = [any(scorer_norm(g) in q for _, g in conv.gold) for _, q in cites]
+        precise = not cites or sum(on_topic) / len(cites) >= conv.precision
+        right = good and precise and not bad
         why = f"wrong place/fact {bad[:2]}" if bad else f"gold {sum(hits)}/{len(hits)}"
+        if good and not bad and not precise:
+            why = f"precision {sum(on_topic)}/{len(cites)} cited quotes answer"
     resolved = str(answer.get("resolved_question") or answer.get("question", ""))
     return _verdict(
         conv, right=right, wrong_place=bool(bad), declined=declined, why="" if right else why, resolved=resolved

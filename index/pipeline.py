@@ -86,7 +86,9 @@ def scan_uploads(settings: Settings, taken: set[str], summary: IngestSummary) ->
     for f in scanned.files:
         rel = prefix + f.rel
         if rel in taken:  # corpus/uploads/<same name> from before uploads left the checkout
-            summary.failed.append((rel, f"has the same name as a file in the corpus ({settings.corpus_dir}); rename one"))
+            summary.failed.append(
+                (rel, f"has the same name as a file in the corpus ({settings.corpus_dir}); rename one")
+            )
             continue
         out.append(SourceFile(path=f.path, rel=rel, sha256=f.sha256, size=f.size))
     return out

@@ -2,8 +2,8 @@
 
 Both retrievers over-fetch (`fetch_k`) before fusion; the query is normalized like the
 documents, so a Traditional question finds Simplified text and the other way round.
-Near-duplicate chunks collapse into one hit, and questions that ask across places get
-results spread over several reports.
+Near-duplicate chunks collapse into one hit; a caller that wants breadth (`diverse`) gets
+the best hit of each report first.
 """
 
 from __future__ import annotations
@@ -27,17 +27,6 @@ from index.statedb import DocRow
 from index.store import IndexStore, KeywordView
 from index.textnorm import normalize
 from index.types import Hit
-
-# Questions asking how several places did something want breadth over depth.
-_ACROSS = re.compile(
-    r"(哪些(地方|地区|城市|省|市|园区|开发区|高新区)|各地|各个?(地方|地区|城市|园区|开发区|高新区)|"
-    r"多地|不同(地方|地区|城市)|分别|对比|比较|异同|有何不同|有什么不同|哪几个)"
-)
-
-
-def is_cross_report(query: str) -> bool:
-    """True for questions such as 哪些地方… / 各地…如何… / 比较…."""
-    return bool(_ACROSS.search(normalize(query)))
 
 
 @dataclass(frozen=True)
@@ -208,8 +197,9 @@ class HybridSearcher:
         ]
         hits = self._rerank(hits, tokens, view.index)
         hits = self._collapse(hits)
-        spread = is_cross_report(q) if diverse is None else diverse
-        return self._spread(hits, k) if spread else hits[:k]
+        # Whether a query wants breadth is the question grammar's call (assistant.grammar),
+        # made by the caller: the index only knows how to spread.
+        return self._spread(hits, k) if diverse else hits[:k]
 
     def fuse(self, q: str, tokens: list[str], view: KeywordView, allowed: list[str] | None) -> list[Fused]:
         """Both retrievers' candidates fused by reciprocal rank, best first (ties by chunk id)."""

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -62,9 +62,7 @@ class EmbeddingSettings(_Group):
         description="`onnx` (= `onnx-int8`: int8 export on onnxruntime, the fast default), `onnx-fp32` "
         "(same vectors as torch, slower) or `torch` (plain sentence-transformers).",
     )
-    threads: int = Field(
-        0, ge=0, description="Embedding threads; 0 = one per core (fewer leaves cores to a server)."
-    )
+    threads: int = Field(0, ge=0, description="Embedding threads; 0 = one per core (fewer leaves cores to a server).")
 
 
 class ChunkSettings(_Group):
@@ -90,14 +88,25 @@ class SearchSettings(_Group):
     rrf_k: int = Field(
         60, ge=1, description="Reciprocal-rank-fusion constant; larger flattens the gap between top ranks."
     )
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion (paraphrases, other wording).")
-    keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion (names, numbers, exact terms).")
-    rerank_depth: int = Field(20, ge=0, description="Fused candidates re-ranked by their best sentence (0 = off); deeper costs more per query.")
+    dense_weight: float = Field(
+        1.0, ge=0, description="Weight of the dense ranking in fusion (paraphrases, other wording)."
+    )
+    keyword_weight: float = Field(
+        1.0, ge=0, description="Weight of the BM25 ranking in fusion (names, numbers, exact terms)."
+    )
+    rerank_depth: int = Field(
+        20,
+        ge=0,
+        description="Fused candidates re-ranked by their best sentence (0 = off); deeper costs more per query.",
+    )
     sentence_weight: float = Field(
         2.0, ge=0, description="Weight of the best-sentence ranking against the fused ranking in the re-rank."
     )
     dedup_threshold: float = Field(
-        0.8, ge=0, le=1, description="Character-shingle overlap above which two hits collapse (reports repeat passages)."
+        0.8,
+        ge=0,
+        le=1,
+        description="Character-shingle overlap above which two hits collapse (reports repeat passages).",
     )
     max_query_chars: int = Field(
         2000, ge=10, description="Longer queries are refused (a pasted document, not a question)."
@@ -226,6 +235,224 @@ class ServerSettings(_Group):
     )
 
 
+class AnswerConfig(_Group):
+    """Every tunable number of the answerers, each with why it has its value (issue 19: one
+    settings object; environment `REFORMQA_ANSWER__<KNOB>`). Cross-checked on load."""
+
+    max_sentences: int = Field(
+        3, ge=1, description="A plain answer is one to three sentences: more dilute the direct one."
+    )
+    keep_ratio: float = Field(
+        0.8, gt=0, le=1, description="Further sentences must score this share of the best: only near-equals join it."
+    )
+    min_coverage: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of the question's specific term weight the best passages must hold together.",
+    )
+    min_passage_coverage: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="Share one passage must hold alone: terms scattered over unrelated passages answer nothing.",
+    )
+    w_lexical: float = Field(
+        0.5, ge=0, description="Term overlap is the strongest single signal of the answering sentence."
+    )
+    w_dense: float = Field(0.35, ge=0, description="Dense similarity catches paraphrases the terms miss.")
+    w_rank: float = Field(
+        0.15, ge=0, description="The search rank breaks ties toward the passage retrieval trusted most."
+    )
+    rank_decay: float = Field(
+        0.35, ge=0, description="How fast the rank prior falls with the hit's position (rank 3 keeps half)."
+    )
+    heading_penalty: float = Field(
+        0.6, ge=0, description="A heading or a restated question names the topic but answers nothing."
+    )
+    shape_bonus: float = Field(
+        0.1, ge=0, description="A sentence of the asked shape (a number for 多少, a date for 何时, 是指 for 是什么)."
+    )
+    per_place: int = Field(
+        2, ge=1, description="Sentences per place in a comparison: enough for what it did, short enough to compare."
+    )
+    short_item: int = Field(
+        30,
+        ge=1,
+        description="An enumerated item this short is a head (一是围绕主特产业招商。): the next sentence says what.",
+    )
+    max_places: int = Field(6, ge=1, description="Place blocks in a comparison (the seed library covers six places).")
+    coverage_hits: int = Field(5, ge=1, description="How many of the best passages the coverage test reads.")
+    dense_candidates: int = Field(
+        10, ge=1, description="Only this many best lexical candidates are embedded (a CPU budget per answer)."
+    )
+    reworded_candidates: int = Field(
+        40,
+        ge=1,
+        description="A comparison place the topic's words miss: this many of its sentences are compared by meaning (about what ten passages hold for one place; their vectors are cached).",
+    )
+    max_items: int = Field(
+        10,
+        ge=1,
+        description="Bullets of a list or summary answer: a section rarely lists more, a long list is unreadable.",
+    )
+    max_run: int = Field(
+        6, ge=1, description="Sentences of one provision run (a procedure in reading order) before it is cut."
+    )
+    related_max: int = Field(3, ge=1, description="Passages offered as related reading when declining.")
+    topic_min: float = Field(
+        0.45,
+        ge=0,
+        le=1,
+        description="A comparison sentence must itself hold this share of the topic's term weight: a lead or background sentence names a word of it (制度, 改革), not the topic (审批制度).",
+    )
+    min_sentence_topic: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Share of the topic's specific weight the answer sentence (with its headings) must hold.",
+    )
+    place_min_score: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="A comparison place must score this share of the best place: search noise is no place.",
+    )
+    min_claim_support: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="An LLM claim must share this much of its content (terms or bigrams) with its cited sentence.",
+    )
+    w_claim_terms: float = Field(0.4, ge=0, description="Claim → sentence match: idf-weighted terms…")
+    w_claim_bigrams: float = Field(0.3, ge=0, description="…character bigrams (robust to segmentation)…")
+    w_claim_dense: float = Field(0.3, ge=0, description="…and dense similarity (paraphrase).")
+    claim_heading_penalty: float = Field(
+        0.15, ge=0, description="A heading backs a claim only when no body sentence does."
+    )
+    max_claims: int = Field(
+        64,
+        ge=1,
+        description="Cited claims checked per LLM reply (each costs an embedding); markers beyond are dropped.",
+    )
+    max_reply_chars: int = Field(
+        8000,
+        ge=1,
+        description="LLM replies are cut here: an answer over a few sources is never longer, a runaway is bounded.",
+    )
+    complete_min: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="Share of the question's specific words the best sentence (with its headings) must hold to "
+        "answer alone, without near-equals: a fact that is all there is cited once (bench/fit_sentence_model.py "
+        "compares this policy with the others).",
+    )
+    extra_topic_ratio: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A further sentence of a how- or effect-answer must state this share of what the best one "
+        "states of the asked topic: the next measure of the same passage on something else does not join.",
+    )
+    summary_sentences: int = Field(
+        6,
+        ge=1,
+        description="Measures a summary quotes in all (one or two per part of the section): enough to cover it, "
+        "short enough to read on a phone.",
+    )
+    evidence_k: int = Field(
+        6, ge=1, description="Passages retrieved for an answer: a fact needs its passage and a few neighbours to weigh."
+    )
+    cross_evidence_k: int = Field(
+        10, ge=1, description="Passages retrieved for a question over several places or reports (breadth over depth)."
+    )
+    w_term_coverage: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="Lexical match: the share of idf-weighted terms found (the rest: character bigrams, robust to segmentation).",
+    )
+    frame_verb_weight: float = Field(
+        0.3,
+        ge=0,
+        description="Weight (× idf) of the question's frame verbs (实行, 推行, 分为): they help pick the sentence, never decide answering.",
+    )
+    single_char_weight: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="Weight of a one-character term (两, 区, 新): it says little on its own, whatever its rarity.",
+    )
+    zone_weight: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Weight of a zone word naming a place with it (天津高新区): tells 高新区 from 经开区 a little, never picks a section.",
+    )
+    shared_term_discount: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="How much a term shared by every candidate loses (a report's own name picks the report, not the sentence).",
+    )
+    echo_share: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Share of a sentence's character pairs found in the question above which it may only restate it (an echo).",
+    )
+    carry: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="Share of a heading's or echo's match the sentence after it inherits (it usually says what the heading names).",
+    )
+    near_duplicate: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="Character-pair overlap above which two sentences are the same (overlapping chunks repeat them).",
+    )
+    number_match_ratio: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="A number question's sentence with a quantity must match this share of the best match (not a figure on another topic).",
+    )
+    section_topic_min: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Share of the topic a section's heading must name for its items to answer a list question.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AnswerConfig:
+        problems = []
+        if self.cross_evidence_k < self.evidence_k:
+            problems.append("answer.cross_evidence_k must be at least answer.evidence_k (a wider question reads more)")
+        if self.coverage_hits > self.evidence_k:
+            problems.append("answer.coverage_hits must not exceed answer.evidence_k (it reads the retrieved passages)")
+        if self.min_passage_coverage > self.min_coverage:
+            problems.append(
+                "answer.min_passage_coverage must not exceed answer.min_coverage (one passage ⊂ all passages)"
+            )
+        if self.dense_candidates < self.max_sentences:
+            problems.append(
+                "answer.dense_candidates must be at least answer.max_sentences (every cited sentence is compared by meaning)"
+            )
+        if abs(self.w_lexical + self.w_dense + self.w_rank - 1.0) > 1e-6:
+            problems.append(
+                "answer.w_lexical + w_dense + w_rank must sum to 1 (a score's scale is fixed: keep_ratio reads it)"
+            )
+        if abs(self.w_claim_terms + self.w_claim_bigrams + self.w_claim_dense - 1.0) > 1e-6:
+            problems.append("answer.w_claim_terms + w_claim_bigrams + w_claim_dense must sum to 1")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
 class Settings(BaseSettings):
     """All knobs of ReformQA."""
 
@@ -246,9 +473,15 @@ class Settings(BaseSettings):
         default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "reformqa",
         description="The converted embedding model and its ONNX exports (built once, shared by indexes).",
     )
-    chroma_url: str = Field("", description="Chroma server URL, for several app replicas on one store; empty = embedded store.")
-    llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the LLM endpoint (environment only: never written out).")
-    admin_password: SecretStr = Field(SecretStr(""), description="Enables library changes in the UI (off unless set: the app may be public).")
+    chroma_url: str = Field(
+        "", description="Chroma server URL, for several app replicas on one store; empty = embedded store."
+    )
+    llm_api_key: SecretStr = Field(
+        SecretStr(""), description="API key for the LLM endpoint (environment only: never written out)."
+    )
+    admin_password: SecretStr = Field(
+        SecretStr(""), description="Enables library changes in the UI (off unless set: the app may be public)."
+    )
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkSettings = ChunkSettings()
     search: SearchSettings = SearchSettings()
@@ -256,6 +489,7 @@ class Settings(BaseSettings):
     ocr: OcrSettings = OcrSettings()
     llm: LLMSettings = LLMSettings()
     server: ServerSettings = ServerSettings()
+    answer: AnswerConfig = AnswerConfig()
 
     @property
     def uploads(self) -> Path:

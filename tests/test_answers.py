@@ -12,9 +12,9 @@ import pytest
 
 from assistant.answer_json import answer_json
 from assistant.answer_types import Answer, Citation
-from assistant.conversation import short_place
 from assistant.facade import Assistant
 from assistant.grounding import UNPLACED
+from assistant.places import short_place
 from index.errors import QueryError
 from index.search import SearchFilter
 from index.segmentation import segment
@@ -194,3 +194,19 @@ def test_headings_are_not_cited_as_answers(assistant: Assistant) -> None:
     ans = assistant.ask("技术变革要“快”是指什么?")
     assert ans.grounded and ans.citations
     assert not [c.quote for c in ans.citations if _is_heading(assistant, c)]
+
+
+def test_places_are_per_section_in_the_seed_reports(assistant: Assistant) -> None:
+    """003's two halves are labelled 衡阳 and 绵阳, 000's national overview with no place, and 004
+    (no region metadata) with its byline's 昆明 (issue 19)."""
+    docs = {d.doc_id[:3]: d.doc_id for d in assistant.docs()}
+    rows = {r.chunk.section for r in assistant.show(docs["003"])[2] if r.chunk.section}
+    heng = next(s for s in rows if s[0].startswith("湖南省衡阳市"))
+    mian = next(s for s in rows if s[0].startswith("四川省绵阳市"))
+    assert assistant.section_places(docs["003"], heng) == ("湖南省", "衡阳市")
+    assert assistant.section_places(docs["003"], mian) == ("四川省", "绵阳市")
+    overview = next(r.chunk.section for r in assistant.show(docs["000"])[2] if "全国" in "".join(r.chunk.section))
+    assert assistant.section_places(docs["000"], overview) == ()
+    assert assistant.section_places(docs["004"], ()) == ("昆明",)
+    ans = assistant.ask("绵阳对新签约落地的项目发放什么?")
+    assert ans.grounded and all(c.regions == ("四川省", "绵阳市") for c in ans.citations)

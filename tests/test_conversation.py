@@ -10,8 +10,9 @@ from click.testing import CliRunner
 
 from assistant.answer_json import answer_json
 from assistant.answer_types import Answer, Citation, Turn
-from assistant.conversation import is_follow_up, places_in, resolve, short_place
+from assistant.conversation import is_follow_up, places_in, resolve
 from assistant.facade import Assistant
+from assistant.places import short_place
 from index.settings import Settings
 from reformqa.cli import main
 
@@ -332,3 +333,24 @@ def test_history_json_keeps_the_cited_places_within_bounds() -> None:
     (big,) = turns_from_json([flood])
     assert len(big.answer.citations) == 10
     assert all(len(c.section) <= 2000 and len(c.doc_id) <= 2000 for c in big.answer.citations)
+
+
+def test_a_demonstrative_names_the_term_the_previous_turn_named() -> None:
+    """这个卡 / 这个制度: the term the previous answer quoted, or the one its question asked about."""
+    from seed_places import seed_gazetteer
+
+    card = Citation(
+        1, "003", "案例", "003.txt", "四川省绵阳市:园区改革", "对重点项目发放“企业服务卡”,提供上门服务。", 0, 20
+    )
+    asked = _turn("绵阳给重点项目发什么卡?", citations=(card,))
+    out = resolve("持有这个卡可以享受什么?", [asked], seed_gazetteer())
+    assert "“企业服务卡”" in out and "这个" not in out and out.startswith("绵阳")
+    system = resolve("这个制度怎么分配收益?", [_turn("天津高新区的“园区合伙人”是一种什么制度?")], seed_gazetteer())
+    assert "“园区合伙人”制度怎么分配收益" in system and "这个" not in system and system.count("“") == 1
+
+
+def test_a_phrase_pointing_back_names_the_previous_place() -> None:
+    from seed_places import seed_gazetteer
+
+    out = resolve("上面提到的竞聘里,试用期怎么考核?", [_turn("衡阳园区的干部是怎么选拔的?")], seed_gazetteer())
+    assert out.startswith("衡阳的竞聘里") and "上面" not in out

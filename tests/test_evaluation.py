@@ -281,3 +281,39 @@ def test_the_own_dialogue_set_is_well_formed_and_its_gold_is_in_the_reports() ->
         assert r["turns"] and r["kind"], r["qid"]
         for report, phrase in r.get("gold", []):
             assert compact(phrase) in texts[report], (r["qid"], phrase)
+
+
+def test_the_second_own_dialogue_set_is_well_formed_and_its_gold_is_in_the_reports() -> None:
+    """bench/data/dialogue_own2.jsonl (a held-out proxy of seed_dialogue_dev2's kinds, written
+    for issue 19): every record has a kind, a note and the dev file's fields; every gold and
+    forbidden phrase occurs in the reports (gold in the report it names), every comparison
+    group indexes its gold, and a place asked in a general-vs-named item is in no report."""
+    root = Path(__file__).resolve().parent.parent
+    texts = {p.name[:3]: compact(p.read_text(encoding="utf-8")) for p in (root / "corpus").glob("*.txt")}
+    rows = [json.loads(line) for line in (root / "bench/data/dialogue_own2.jsonl").read_text("utf-8").splitlines()]
+    assert len(rows) == 30 and len({r["qid"] for r in rows}) == 30
+    for r in rows:
+        assert r["turns"] and r["kind"] and r["note"], r["qid"]
+        assert r.get("gold") or r.get("decline_required"), r["qid"]
+        for report, phrase in r.get("gold", []):
+            assert compact(phrase) in texts[report], (r["qid"], phrase)
+        for phrase in r.get("forbid_phrases", []):
+            assert any(compact(phrase) in t for t in texts.values()), (r["qid"], phrase)
+        for group in r.get("groups", []):
+            assert all(0 <= i < len(r["gold"]) for i in group), r["qid"]
+    for place in ("杭州", "成都", "青岛"):
+        assert not any(place in t for t in texts.values()), place
+
+
+def test_the_government_notice_questions_quote_the_notice() -> None:
+    """bench/data/govnotice_qa.jsonl (bench/govnotice.py): 20 questions whose gold spans occur
+    in the notice's reference text in ../shared/realdocs (skipped where that folder is absent)."""
+    root = Path(__file__).resolve().parent.parent
+    notice = next((root.parent / "shared" / "realdocs").glob("02_*_groundtruth.txt"), None)
+    if notice is None:
+        pytest.skip("../shared/realdocs is not here")
+    text = compact(notice.read_text(encoding="utf-8"))
+    rows = [json.loads(line) for line in (root / "bench/data/govnotice_qa.jsonl").read_text("utf-8").splitlines()]
+    assert len(rows) == 20
+    for r in rows:
+        assert all(compact(p) in text for _, p in r["gold"]), r["qid"]

@@ -238,20 +238,46 @@ SUMMARY = Doc(
 )
 
 
-def test_a_summary_gets_one_bullet_per_sub_heading_with_its_key_sentence() -> None:
+def test_a_summary_quotes_the_measures_of_each_part_not_its_headings() -> None:
     lib = Library(SUMMARY)
     a = lib.ask(question("请总结天津高新区改革的经验", "summary", [("天津", ("sm",))], filler=("请", "总结")))
-    (bullets,) = [b for b in a.blocks if b.kind == "bullets"]
-    assert len(bullets.items) == 3
+    parts = [b for b in a.blocks if b.kind == "bullets"]
+    assert [b.heading for b in parts] == ["推行法定机构改革", "承接市级权限下放", "提升政府服务效率"]
     assert [c.quote for c in a.citations] == [
-        "(一)推行法定机构改革",
         "取消行政编制，实行企业化管理。",
-        "(二)承接市级权限下放",
         "承接市级权力事项196项。",
-        "(三)提升政府服务效率",
         "推行承诺审批制度。",
     ]
     assert "下一步" not in a.text  # another section
+
+
+def test_a_summary_skips_background_principles_and_item_heads_and_stays_short() -> None:
+    text = (
+        "改革前，全市共有园区二十个。"
+        "一是整合园区。"
+        "按照精简高效的思路，统筹推进园区工作。"
+        "将二十个园区整合为八个。"
+        "二是下放权限。"
+        "向园区下放审批权限五十项。"
+        "三是优化服务。"
+        "设立企业服务中心。"
+        "四是强化考核。"
+        "实行季度考核排名。"
+        "五是盘活土地。"
+        "收回闲置土地三百亩。"
+        "六是引进人才。"
+        "引进专业管理团队。"
+        "七是规范收费。"
+        "取消园区收费项目十项。"
+    )
+    doc = Doc("yy", "岳阳园区改革", ("岳阳市",), ((("二、岳阳园区改革的主要做法",), text),))
+    a = Library(doc).ask(
+        question("请概括岳阳园区改革的主要做法", "summary", [("岳阳", ("yy",))], filler=("请", "概括"))
+    )
+    quotes = [c.quote for c in a.citations]
+    assert quotes[:2] == ["将二十个园区整合为八个。", "向园区下放审批权限五十项。"]
+    assert len(quotes) == AnswerConfig().summary_sentences  # a phone screen, not the whole section
+    assert not any(q.startswith(("改革前", "按照", "一是", "二是")) for q in quotes)
 
 
 def test_a_comparison_has_one_block_per_place_with_topic_sentences_only() -> None:
@@ -533,3 +559,106 @@ def test_a_copula_glued_to_a_name_by_either_segmentation_is_not_a_missing_word()
     weights = TermWeights(q, lib.answerer.keyword)
     assert "淑是" not in weights.weights and "潘淑是" not in weights.weights
     assert lib.ask(q).grounded
+
+
+def test_a_list_that_starts_after_a_colon_keeps_its_first_item() -> None:
+    doc = Doc(
+        "yy",
+        "岳阳园区调研",
+        ("岳阳市",),
+        (
+            (
+                ("一、存在的问题",),
+                "综合来看，园区发展主要存在以下问题：一是审批环节多，办事慢；二是收费项目多；三是专业人才少。"
+                "另外，部分园区规划滞后。",
+            ),
+        ),
+    )
+    a = Library(doc).ask(question("岳阳园区发展存在哪些问题?", "list", [("岳阳", ("yy",))]))
+    assert [c.quote for c in a.citations] == ["一是审批环节多，办事慢；", "二是收费项目多；", "三是专业人才少。"]
+
+
+def test_a_question_inside_one_item_is_answered_from_that_item_not_with_the_list() -> None:
+    text = (
+        "一是建好招商平台。组建招商公司，对重点项目实行专班跟进，对一般项目实行清单管理。"
+        "二是建好服务平台。设立企业服务中心。"
+        "三是建好人才平台。引进专业团队。"
+    )
+    doc = Doc("yy", "岳阳园区调研", ("岳阳市",), ((("二、平台建设",), text),))
+    lib = Library(doc)
+    inside = lib.ask(question("岳阳园区的招商平台里,对不同项目分别怎么跟进?", "measures", [("岳阳", ("yy",))]))
+    assert [c.quote for c in inside.citations] == ["组建招商公司，对重点项目实行专班跟进，对一般项目实行清单管理。"]
+    items = lib.ask(question("岳阳园区建了哪几个平台?", "list", [("岳阳", ("yy",))]))
+    assert [c.quote for c in items.citations] == ["一是建好招商平台。", "二是建好服务平台。", "三是建好人才平台。"]
+
+
+def test_a_comparison_block_prefers_the_item_whose_head_names_the_topic() -> None:
+    """A place's measure on the topic is the item headed with it (二是推行“一窗受理”审批), not a
+    sentence of another item that mentions the topic in passing."""
+    yy = Doc(
+        "yy",
+        "岳阳园区改革",
+        ("岳阳市",),
+        (
+            (
+                ("一、放权赋能",),
+                "一是下放管理权限。向园区下放各类权限八十项，提升园区审批服务效能。"
+                "二是推行“一窗受理”审批。设立园区审批专窗，审批事项一窗办结。",
+            ),
+        ),
+    )
+    cd = Doc("cd", "常德园区改革", ("常德市",), ((("一、审批",), "常德园区推行并联审批，审批时限压缩一半。"),))
+    lib = Library(yy, cd)
+    places = [("岳阳", ("yy",)), ("常德", ("cd",))]
+    q = question("岳阳和常德在审批改革上分别怎么做?", "comparison", places, filler=("分别", "怎么", "做"))
+    a = lib.ask(q)
+    block = next(b for b in a.blocks if b.heading == "岳阳")
+    assert "下放各类权限八十项" not in "".join(block.items)
+    assert any("审批专窗" in item or "一窗受理" in item for item in block.items)
+
+
+def test_a_fact_whose_sentence_holds_every_asked_word_is_cited_once() -> None:
+    """No padding: the near-equal after it (same passage, same words) is no part of the answer."""
+    doc = Doc(
+        "yy",
+        "岳阳园区改革",
+        ("岳阳市",),
+        (
+            (
+                ("二、人事制度",),
+                "岳阳园区干部实行全员聘任制，按岗位签订聘任合同。岳阳园区干部聘任工作由组织部门指导。"
+                "园区干部队伍结构得到优化。",
+            ),
+        ),
+    )
+    a = Library(doc).ask(question("岳阳园区干部实行什么聘任制度?", "fact", [("岳阳", ("yy",))], filler=("什么",)))
+    assert [c.quote for c in a.citations] == ["岳阳园区干部实行全员聘任制，按岗位签订聘任合同。"]
+
+
+def test_a_how_answer_keeps_only_sentences_on_the_asked_topic() -> None:
+    """A near-equal of a how-question (its heading scores it up) joins only when it states the
+    asked topic itself: the next measure of the same passage on something else does not."""
+    from assistant.scoring import Scored
+    from assistant.shape_plain import plain
+    from assistant.terms import TermWeights
+
+    doc = Doc(
+        "yy",
+        "岳阳园区改革",
+        ("岳阳市",),
+        (
+            (
+                ("五、国有公司改革与干部交流",),
+                "推行机关干部到国有公司交流任职制度，干部交流每年安排一次。加快吉投集团转型，配齐集团领导班子。",
+            ),
+        ),
+    )
+    lib = Library(doc)
+    q = question(
+        "岳阳国有公司改革里干部交流是怎么安排的?", "measures", [("岳阳", ("yy",))], filler=("是", "怎么", "的")
+    )
+    ev = lib.answerer.evidence
+    first, second = [s for s in sentences_of(lib.hits()) if not s.is_heading]
+    near_equals = [Scored(first, 0.9, 0.8), Scored(second, 0.88, 0.7)]
+    a = plain(ev, q, near_equals, TermWeights(q, ev.keyword, ev.config))
+    assert [c.quote for c in a.citations] == [first.text]

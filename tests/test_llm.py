@@ -425,7 +425,6 @@ def test_reply_without_valid_markers_falls_back_to_extractive(
 
 
 def _with(a: Answer, **changes: Any) -> Answer:
-    import dataclasses
 
     return dataclasses.replace(a, **changes)
 
@@ -708,7 +707,7 @@ def test_facade_falls_back_when_the_endpoint_fails(library: tuple[Assistant, Fak
 
 
 def _bounded(tmp_path: Path, url: str, extractive: ExtractiveAnswerer, **config: Any) -> LLMAnswerer:
-    return _answerer(_settings(tmp_path, url), extractive, dataclasses.replace(extractive.config, **config))
+    return _answerer(_settings(tmp_path, url), extractive, extractive.config.model_copy(update=config))
 
 
 def test_a_trickling_stream_ends_at_the_total_deadline_with_the_extractive_answer(

@@ -12,11 +12,12 @@ from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
 
 from assistant.facade import Assistant
+from assistant.grammar import asks_across as is_cross_report
 from assistant.retriever import ReformRetriever, document_to_hit, hit_to_document
 from index.embedders import Embedder, HashingEmbedder, Kind
 from index.errors import IndexMismatchError, QueryError, UnknownReportError
 from index.keyword import tokenize
-from index.search import SearchFilter, is_cross_report
+from index.search import SearchFilter
 from index.settings import EmbeddingSettings, Settings
 from index.store import IndexStore
 from index.textnorm import normalize

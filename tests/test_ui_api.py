@@ -288,7 +288,9 @@ def test_library_handlers_need_a_session(tmp_path: Path) -> None:
         token = h.gate.issue()
         status, notes, _files, timer = h.upload(token, [str(upload)])
         assert "已保存 1 个文件" in notes and timer.active
-        assert (a.settings.data_dir / "corpus" / "新报告.txt").is_file()  # the data dir, not the checkout  # the tab polls while the worker ingests
+        assert (
+            a.settings.data_dir / "corpus" / "新报告.txt"
+        ).is_file()  # the data dir, not the checkout  # the tab polls while the worker ingests
         assert h.worker.wait(120).summary is not None
         status, _timer, runs = h.poll(notes)
         assert "索引已更新" in status and "新增 1" in status and runs == 1 and len(a.docs()) == 6
