@@ -1,6 +1,6 @@
 """Clause by clause: is every part of an LLM sentence in the sources it cites?
 
-The best-supporting sentence of a cited source (`assistant.llm.Grounder`) shows that the
+The best-supporting sentence of a cited source (`assistant.llm_grounding.Grounder`) shows that the
 sentence is *about* what the source says; it does not show that all of it is there.
 "…评价收入，另外每位干部年薪一千万元并配发私人飞机[1]" shares half its words with its source.
 So each cited sentence is cut into clauses, at ，；、： and at conjunctions (另外, 并且,

@@ -48,30 +48,30 @@ import dataclasses
 import logging
 import re
 import time
-import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
 import openai
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
-from assistant.answer_types import Answer, AnswerBlock, Citation, ComparisonRow, Turn
-from assistant.claims import ClauseChecker
-from assistant.grounding import (
-    AnswerConfig,
-    PlaceIndex,
-    Sentence,
-    TermWeights,
-    cite,
-    declined,
-    fits,
-    lead_sentences,
-    sentences_of,
-)
+from assistant.answer_types import Answer, AnswerBlock, Turn
+from assistant.grounding import AnswerConfig, cite, declined, lead_sentences
 from assistant.llm_client import Deadline, DeadlineExceeded, LLMClient
+from assistant.llm_grounding import Grounded, Grounder, GroundingParts
+from assistant.llm_reply import (
+    CLAIM_END,
+    DECLINE,
+    OPEN_MARKER_TAIL,
+    claim_spans,
+    claims_of,
+    clean_reply,
+    comparison_rows,
+    declines,
+    parse_markers,
+    preview,
+    strip_markers,
+)
 from assistant.prompts import (
     CANNOT_ANSWER,
     PackedSource,
@@ -83,12 +83,21 @@ from assistant.prompts import (
 )
 from assistant.question import Question
 from index.chunking import token_counter
-from index.embedders import Embedder
 from index.errors import ReformQAError
-from index.keyword import KeywordIndex
 from index.settings import Settings
-from index.textnorm import char_bigrams, normalize
 from index.types import Hit
+
+__all__ = [  # the reply's parsing and grounding live in their own modules; named here for callers
+    "GroundingParts",
+    "LLMAnswerer",
+    "LLMError",
+    "claim_spans",
+    "claims_of",
+    "parse_markers",
+    "preview",
+    "redact",
+    "strip_markers",
+]
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +108,6 @@ NOTE_LEFT_OUT = "大模型回答中有 {n} 句没有标注来源或所引来源�
 NOTE_DEADLINE = "大模型在 {seconds:.0f} 秒内没有答完，以下为截至此时已核对的部分。"
 NOTE_DEADLINE_FALLBACK = "大模型在 {seconds:.0f} 秒内没有答完（请求超时），以下为抽取式答案。"
 
-_NUM = r"[0-9０-９]{1,3}"
-_MARKER = re.compile(rf"[\[［【]\s*(?:来源\s*)?({_NUM}(?:\s*(?:[,，、;；]|[-–—~～])\s*(?:来源\s*)?{_NUM})*)\s*[\]］】]")
-_MARKER_RUN = re.compile(rf"(?:{_MARKER.pattern}\s*)*{_MARKER.pattern}")
-_CLAIM_END = re.compile(r"[。！？!?；;]+[”’」』）)]*|\n")
-_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.S)
-_OPEN_MARKER_TAIL = re.compile(r"[\[［【][^\]］】\n]{0,12}\Z")
-_DECLINE = re.compile(r"(无法|不能|未能|没法)(根据|依据|从)?[^。！？\n]{0,10}回答")
-_ROW = re.compile(r"^\s*(?:[-*•·]|\d+[.、．])\s*\**([^：:\n*]{1,24}?)\**\s*[：:]\s*(.+?)\s*$", re.M)
 _REWRITE_PREFIX = re.compile(r"^(改写后的问题|改写后|完整问题|问题)\s*[:：]\s*")
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 
@@ -142,306 +143,10 @@ def _redact_client_logs() -> None:
             logger.addFilter(_RedactURLs())
 
 
-# -- markers and claims -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class MarkerRun:
-    """Adjacent citation markers (`[1][2]`, `[1,2]`), as one group: text[start:end]."""
-
-    start: int
-    end: int
-    numbers: tuple[int, ...]
-    """As written, in order, without repeats (not yet bounds-checked)."""
-
-
-def _numbers(inner: str) -> list[int]:
-    out: list[int] = []
-    for part in re.split(r"[,，、;；]", unicodedata.normalize("NFKC", inner).replace("来源", "")):
-        ends = [int(x) for x in re.findall(r"\d+", part)]
-        if len(ends) == 2 and 0 < ends[1] - ends[0] < 20:
-            out.extend(range(ends[0], ends[1] + 1))
-        else:
-            out.extend(ends)
-    return out
-
-
-def parse_markers(text: str) -> list[MarkerRun]:
-    """Every run of citation markers in `text`, in order (one pass: linear in `text`)."""
-    runs = []
-    for m in _MARKER_RUN.finditer(text):
-        nums: dict[int, None] = {}
-        for inner in _MARKER.findall(m.group()):
-            nums.update(dict.fromkeys(_numbers(inner)))
-        runs.append(MarkerRun(m.start(), m.end(), tuple(nums)))
-    return runs
-
-
-def strip_markers(text: str) -> str:
-    return _MARKER_RUN.sub("", text)
-
-
-def claim_spans(text: str) -> list[tuple[int, int]]:
-    """Sentences of an answer; markers right after a sentence end belong to that sentence."""
-    spans: list[tuple[int, int]] = []
-    start = pos = 0
-    while (m := _CLAIM_END.search(text, pos)) is not None:
-        end = m.end()
-        if (after := _MARKER_RUN.match(text, end)) is not None:
-            end = after.end()
-        if text[start:end].strip():
-            spans.append((start, end))
-        start = pos = end
-    if text[start:].strip():
-        spans.append((start, len(text)))
-    return spans
-
-
-def claims_of(text: str, runs: Sequence[MarkerRun], spans: Sequence[tuple[int, int]] | None = None) -> list[str]:
-    """For each marker run, the words it stands behind: the text since the previous run
-    in its sentence, or the whole sentence when that is too short (`A[1][2]`, `A。[1]`).
-
-    Runs and spans are both in text order, so one walk pairs them; each sentence's
-    marker-free text is computed once: linear in the text however many markers it holds.
-    """
-    spans = claim_spans(text) if spans is None else spans
-    out: list[str] = []
-    prev_end, at = 0, 0
-    whole: dict[int, str] = {}
-    for run in runs:
-        while at < len(spans) and spans[at][1] <= run.start:
-            at += 1
-        span = spans[at] if at < len(spans) else (0, len(text))
-        own = strip_markers(text[max(span[0], prev_end) : run.start]).strip()
-        if len(own) < 4:
-            if at not in whole:
-                whole[at] = strip_markers(text[span[0] : span[1]]).strip()
-            own = whole[at]
-        out.append(own)
-        prev_end = run.end
-    return out
-
-
-def clean_reply(raw: str) -> str:
-    """The model's text without reasoning blocks (`<think>…</think>`) and outer space."""
-    return _THINK.sub("", raw).strip()
-
-
-# -- grounding --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Grounded:
-    """An answer text with its markers checked, renumbered and turned into citations."""
-
-    text: str
-    citations: tuple[Citation, ...]
-    dropped: int
-    """Markers dropped: out of range, or standing behind a claim the source does not support."""
-    unsupported: int = 0
-    """Sentences dropped because their cited sources do not support every clause of them."""
-    uncited: int = 0
-    """Sentences dropped because they cite no source."""
-    sentences: tuple[tuple[str, str], ...] = ()
-    """Every sentence of the reply without markers, with what became of it: "kept",
-    "unsupported" or "uncited"."""
-    offered: tuple[Citation, ...] = ()
-    """The source sentences that best match the cited sentences, kept or not (what a
-    declining answer offers to read)."""
-
-    def asides(self) -> list[str]:
-        """Uncited sentences that say what the sources lack: shown apart, never as the answer."""
-        return [t for t, st in self.sentences if st == "uncited" and _DECLINE.search(t)]
-
-
-@dataclass(frozen=True)
-class _Support:
-    sentence: Sentence
-    share: float
-    """How much of the claim's content the sentence holds (0–1)."""
-
-
-@dataclass(frozen=True)
-class GroundingParts:
-    """What checking a model's citations needs of the index: the embedder (claim ↔ sentence
-    similarity), the keyword index (term weights) and the places of the reports."""
-
-    embedder: Embedder
-    keyword: KeywordIndex
-    places: PlaceIndex
-
-
 class Fallback(Protocol):
     """The answerer that answers whenever the model cannot (the extractive one)."""
 
     def answer(self, question: Question, hits: Sequence[Hit]) -> Answer: ...
-
-
-class Grounder:
-    """Maps each cited claim to the best-supporting sentence of its source, and drops the
-    claims no cited sentence supports (or that fail the place/year check)."""
-
-    def __init__(
-        self,
-        parts: GroundingParts,
-        config: AnswerConfig,
-        sources: Sequence[PackedSource],
-        question: Question | None = None,
-    ) -> None:
-        self.parts = parts
-        self.sources = sources
-        self.config = config
-        self.question = question
-        self.places = parts.places
-        self.clauses = ClauseChecker(parts.keyword, self.places)
-
-    def _sentences(self, hit: Hit) -> list[Sentence]:
-        found = sentences_of([hit])
-        if found:
-            return found
-        c = hit.chunk  # a chunk too short to split: cite it whole
-        lead = len(c.text) - len(c.text.lstrip())
-        body = c.text.strip()
-        return [
-            Sentence(hit, 0, body, c.norm[lead : lead + len(body)], c.start + lead, c.start + lead + len(body), False)
-        ]
-
-    def support(self, refs: Sequence[tuple[str, int]]) -> list[_Support]:
-        """For each (claim, source number), the source's sentence that backs the claim best."""
-        if not refs:
-            return []
-        cfg = self.config
-        cands = {n: self._sentences(self.sources[n - 1].hit) for n in sorted({n for _, n in refs})}
-        embedder = self.parts.embedder
-        flat = embedder.embed_documents([s.text for n in cands for s in cands[n]])
-        vecs, at = {}, 0
-        for n, sents in cands.items():
-            vecs[n], at = flat[at : at + len(sents)], at + len(sents)
-        claims = list(dict.fromkeys(c for c, _ in refs))
-        qvecs = dict(zip(claims, embedder.embed_queries(claims), strict=True))
-        out = []
-        for claim, n in refs:
-            weights, grams = TermWeights(claim, self.parts.keyword), char_bigrams(normalize(claim))
-            dense = vecs[n] @ qvecs[claim]
-            scores = []
-            for s, d in zip(cands[n], dense, strict=True):
-                terms = weights.coverage(s.norm)
-                share = len(grams & char_bigrams(s.norm)) / len(grams) if grams else 0.0
-                scores.append(
-                    cfg.w_claim_terms * terms
-                    + cfg.w_claim_bigrams * share
-                    + cfg.w_claim_dense * float(d)
-                    - (cfg.claim_heading_penalty if s.is_heading else 0.0)
-                )
-            best = int(np.argmax(scores))
-            s = cands[n][best]
-            grams_s = char_bigrams(s.norm)
-            share = max(weights.coverage(s.norm), len(grams & grams_s) / len(grams) if grams else 0.0)
-            out.append(_Support(s, share))
-        return out
-
-    def _ok(self, sup: _Support) -> bool:
-        if sup.share < self.config.min_claim_support:
-            return False
-        return self.question is None or fits(sup.sentence, self.question, self.places)
-
-    def ground(self, text: str) -> Grounded:
-        """Check, renumber and cite every marker run of `text`. A sentence is kept only when
-        it cites a source and every clause of it is in the sources it cites (`assistant.claims`);
-        uncited sentences are left out too (those saying what the sources lack become asides)."""
-        runs = parse_markers(text)
-        spans = claim_spans(text)
-        valid = [[n for n in run.numbers if 1 <= n <= len(self.sources)] for run in runs]
-        capped, budget = [], self.config.max_claims
-        for ok in valid:  # a bounded number of claims is checked; markers beyond it are dropped
-            capped.append(ok[: max(0, budget)])
-            budget -= len(capped[-1])
-        refs = [(claim, n) for claim, ok in zip(claims_of(text, runs, spans), capped, strict=True) for n in ok]
-        supports = iter(self.support(refs))
-        kept = [[sup for sup in (next(supports) for _ in ok) if self._ok(sup)] for ok in capped]
-        where = _span_of_runs(spans, runs)
-        citing = {where[i] for i, ok in enumerate(capped) if ok}
-        backed: dict[int, list[Hit]] = {}
-        for i, k in enumerate(kept):
-            if k:
-                backed.setdefault(where[i], []).extend(sup.sentence.hit for sup in k)
-        drop = citing - {si for si, hits in backed.items() if not self._gap(text, spans[si], hits)}
-        uncited = {si for si in range(len(spans)) if si not in citing}
-        gone = drop | uncited
-        status = ["unsupported" if si in drop else "uncited" if si in uncited else "kept" for si in range(len(spans))]
-        sentences = tuple((strip_markers(text[a:b]).strip(), st) for (a, b), st in zip(spans, status, strict=True))
-        offered: dict[tuple[str, int, int], Citation] = {}
-        for sup in (sup for k in kept for sup in k):
-            self._number(offered, sup.sentence)
-        numbering: dict[tuple[str, int, int], Citation] = {}
-        out, last, ri = [], 0, 0
-        for si, (a, b) in enumerate(spans):
-            piece, pos = [], a
-            while ri < len(runs) and where[ri] == si:
-                run = runs[ri]
-                new = [] if si in gone else [self._number(numbering, sup.sentence) for sup in kept[ri]]
-                piece += [text[pos : run.start], "".join(f"[{k}]" for k in dict.fromkeys(new))]
-                pos, ri = run.end, ri + 1
-            piece.append(text[pos:b])
-            out.append(text[last:a])
-            if si not in gone:
-                out.append("".join(piece))
-            last = b
-        used = sum(len(k) for i, k in enumerate(kept) if where[i] not in gone)
-        dropped = sum(len(run.numbers) for run in runs) - used
-        body = re.sub(r"\n{3,}", "\n\n", "".join(out)).strip()
-        return Grounded(
-            body, tuple(numbering.values()), dropped, len(drop), len(uncited), sentences, tuple(offered.values())
-        )
-
-    def _gap(self, text: str, span: tuple[int, int], hits: Sequence[Hit]) -> str:
-        """Why a clause of the sentence at `span` is not in `hits` ("" when all are)."""
-        sentence = strip_markers(text[span[0] : span[1]])
-        why = self.clauses.unsupported(sentence, list({h.chunk.id: h for h in hits}.values()))
-        if why:
-            log.info("LLM sentence dropped: %s", why)
-        return why
-
-    @staticmethod
-    def _number(numbering: dict[tuple[str, int, int], Citation], s: Sentence) -> int:
-        return numbering.setdefault((s.hit.chunk.doc_id, s.start, s.end), cite(len(numbering) + 1, s)).n
-
-
-def _span_of_runs(spans: Sequence[tuple[int, int]], runs: Sequence[MarkerRun]) -> list[int]:
-    """The index of the sentence each marker run belongs to (one walk: both are in order)."""
-    out, at = [], 0
-    for run in runs:
-        while at < len(spans) - 1 and spans[at][1] <= run.start:
-            at += 1
-        out.append(at)
-    return out
-
-
-def preview(raw: str, n_sources: int) -> str:
-    """A partial answer for display: unfinished markers held back, invalid ones dropped,
-    valid ones numbered by first use (the final answer may split a source in two)."""
-    text = _OPEN_MARKER_TAIL.sub("", clean_reply(raw))
-    order: dict[int, int] = {}
-
-    def renumber(m: re.Match[str]) -> str:
-        run = parse_markers(m.group())[0]
-        ok = [order.setdefault(n, len(order) + 1) for n in run.numbers if 1 <= n <= n_sources]
-        return "".join(f"[{k}]" for k in dict.fromkeys(ok))
-
-    return _MARKER_RUN.sub(renumber, text)
-
-
-def comparison_rows(text: str) -> tuple[ComparisonRow, ...]:
-    """`- 地方：做法[n]` lines of a comparison answer that cite something."""
-    rows = []
-    for m in _ROW.finditer(text):
-        nums = tuple(dict.fromkeys(n for r in parse_markers(m.group(2)) for n in r.numbers))
-        if nums:
-            rows.append(ComparisonRow(m.group(1).strip(), m.group(2), nums))
-    return tuple(rows)
-
-
-def declines(text: str, cited: bool) -> bool:
-    """The model says the sources do not answer: in its first sentence, or anywhere if it cites nothing."""
-    spans = claim_spans(text)
-    first = text[spans[0][0] : spans[0][1]] if spans else ""
-    return bool(_DECLINE.search(first)) or (not cited and bool(_DECLINE.search(text)))
 
 
 # -- the answerer -----------------------------------------------------------------------------
@@ -566,7 +271,7 @@ class LLMAnswerer:
         log.warning("LLM endpoint %s passed the %.0f s deadline; answer cut", redact(self.settings.llm.base_url), limit)
         done = clean_reply(raw)
         spans = claim_spans(done)
-        if spans and not _CLAIM_END.search(done[spans[-1][0] : spans[-1][1]]):
+        if spans and not CLAIM_END.search(done[spans[-1][0] : spans[-1][1]]):
             done = done[: spans[-1][0]]
         if done.strip():
             partial = self.finish(question, hits, sources, done, limit)
@@ -579,7 +284,7 @@ class LLMAnswerer:
         self, question: Question, hits: Sequence[Hit], sources: Sequence[PackedSource], reply: str, seconds: float
     ) -> Answer:
         """Turn the model's complete reply into the final `Answer`."""
-        text = clean_reply(_OPEN_MARKER_TAIL.sub("", reply[: self.config.max_reply_chars]))  # a cut "[1" goes
+        text = clean_reply(OPEN_MARKER_TAIL.sub("", reply[: self.config.max_reply_chars]))  # a cut "[1" goes
         g = Grounder(self.parts, self.config, sources, question).ground(text)
         debug = {
             "sources": float(len(sources)),
@@ -593,7 +298,7 @@ class LLMAnswerer:
             # Not grounded, so the model's own words are shown as a notice: its statements of
             # what the sources lack, and the sentences that are not unsupported claims.
             related = g.offered or tuple(cite(i, s) for i, s in enumerate(lead_sentences(hits, 3), 1))
-            shown = "".join(t for t, st in g.sentences if st != "unsupported" or _DECLINE.search(t)).strip()
+            shown = "".join(t for t, st in g.sentences if st != "unsupported" or DECLINE.search(t)).strip()
             out = declined(question, "", [], "llm")
             return dataclasses.replace(
                 out, text=shown, blocks=(AnswerBlock("notice", (shown,)),), related=related, debug=debug
