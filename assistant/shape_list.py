@@ -11,9 +11,9 @@ from assistant.answer_types import Answer, AnswerBlock, Citation
 from assistant.candidates import Sentence, is_junk
 from assistant.citing import answer_of, cite, marked
 from assistant.evidence import Evidence
-from assistant.grammar import ENUM, INLINE_LIST
+from assistant.grammar import ENUM, INLINE_LIST, NUMBERING
 from assistant.question import Question
-from assistant.scoring import Scored
+from assistant.scoring import Scored, is_echo
 from assistant.shape_plain import plain
 from assistant.shape_summary import summarize
 from assistant.terms import TermWeights
@@ -39,6 +39,11 @@ def listing(ev: Evidence, question: Question, scored: Sequence[Scored], weights:
         return plain(
             ev, question, [s for s in scored if (s.sentence.hit.chunk.doc_id, s.sentence.start) in within], weights
         )
+    named = _section_named(ev, question, scored)
+    if named is not None:
+        # The question names a section (有哪些总体要求 → 一、总体要求): the answer is that
+        # section's items or text, never the list of it and its siblings one level up.
+        return _within(ev, question, scored, weights, *named)
     inline = next((s for s in top if s.lexical >= most and INLINE_LIST.search(s.sentence.norm)), None)
     if inline is not None:
         # The sentence that matches the question best lists the items itself (包括甲、乙、丙).
@@ -56,6 +61,43 @@ def listing(ev: Evidence, question: Question, scored: Sequence[Scored], weights:
                 items = items[: question.count]
             return bullets(ev, question, [[s] for s in items])
     return None
+
+
+def _section_named(ev: Evidence, question: Question, scored: Sequence[Scored]) -> tuple[Hit, int] | None:
+    """The section of a best passage whose heading the question restates (`is_echo`), as
+    (hit, depth); not the report's title, which names the whole report."""
+    qgrams = char_bigrams(question.norm)
+    seen: set[str] = set()
+    for s in scored[: ev.config.coverage_hits]:
+        hit = s.sentence.hit
+        if hit.chunk.id in seen:
+            continue
+        seen.add(hit.chunk.id)
+        title = normalize(hit.record.title)
+        for depth in range(len(hit.chunk.section), 0, -1):
+            head = normalize(NUMBERING.sub("", hit.chunk.section[depth - 1]))
+            if head and head != title and is_echo(head, qgrams, ev.config.echo_share):
+                return hit, depth
+    return None
+
+
+def _within(
+    ev: Evidence, question: Question, scored: Sequence[Scored], weights: TermWeights, hit: Hit, depth: int
+) -> Answer | None:
+    """The items of the named section when it has them, else its best sentences."""
+    path = hit.chunk.section[:depth]
+    items = _items(ev, question, hit, path)
+    if len(items) >= 2:
+        return bullets(ev, question, [[s] for s in items[: question.count or None]])
+    doc = hit.chunk.doc_id
+    inside = [
+        s
+        for s in scored
+        if s.sentence.hit.chunk.doc_id == doc
+        and s.sentence.hit.chunk.section[:depth] == path
+        and not s.sentence.is_heading
+    ]
+    return plain(ev, question, inside, weights) if inside else None
 
 
 def _item_named(ev: Evidence, question: Question, head: Sentence) -> list[Sentence]:

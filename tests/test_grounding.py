@@ -224,6 +224,32 @@ def test_a_list_question_gets_the_items_of_the_section_one_bullet_each() -> None
     assert len(a.citations) == 2  # as many as asked
 
 
+NOTICE = Doc(
+    "nt",
+    "关于加强纳税信用建设的通知",
+    (),
+    (
+        (
+            ("关于加强纳税信用建设的通知", "一、总体要求"),
+            "一、总体要求\n开展纳税信用建设，要坚持依法推进原则。要坚持权益保护原则，维护纳税人合法权益。",
+        ),
+        (
+            ("关于加强纳税信用建设的通知", "二、建立纳税信用管理机制"),
+            "二、建立纳税信用管理机制\n税务部门设立信用承诺书。",
+        ),
+        (("关于加强纳税信用建设的通知", "三、强化组织实施"), "三、强化组织实施\n各地区要加强纳税信用建设的组织领导。"),
+    ),
+)
+
+
+def test_a_list_question_naming_a_section_gets_its_text_not_the_sibling_headings() -> None:
+    lib = Library(NOTICE)
+    a = lib.ask(question("纳税信用建设有哪些总体要求?", "list"))
+    quotes = [c.quote for c in a.citations]
+    assert quotes and all("原则" in q for q in quotes), quotes  # the text under 一、总体要求
+    assert not any(q.startswith(("二、", "三、")) for q in quotes)
+
+
 SUMMARY = Doc(
     "sm",
     "天津高新区改革的实践",
