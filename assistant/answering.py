@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 from assistant.answer_types import Answer, Turn
 from assistant.conversation import resolve
 from assistant.extractive import ChunksOf, ExtractiveAnswerer
-from assistant.places import Gazetteer, canonical_place
+from assistant.places import Gazetteer, canonical_place, held_regions
 from assistant.question import Question, analyze
 from assistant.retriever import Search, retrieve
 from assistant.terms import TermWeights
@@ -112,7 +112,7 @@ class AnswerEngine:
 
                     parts = GroundingParts(embedder, kw, gaz)  # the LLM answerer is built from parts
                     llm = LLMAnswerer(self.settings, extractive, parts, self.config)
-                declared = frozenset(canonical_place(r) for d in docs for r in d.meta.regions)
+                declared = frozenset(canonical_place(r) for d in docs for r in held_regions(d.meta))
                 self._gen = _Generation(kw, gaz, extractive, llm, declared)
             return self._gen
 

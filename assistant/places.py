@@ -40,6 +40,20 @@ __all__ = [
 ]
 
 
+def held_regions(meta: ReportMeta) -> tuple[str, ...]:
+    """The regions answering holds a report to: those given by hand, and detected ones only
+    when the issuing body names them (北京市人民政府 → 北京市). A region guessed from the
+    title or the first page's place names is a label for search, not what the report speaks
+    for: an encyclopedia article on a footballer names his clubs' cities, one on 广东广播电视台
+    珠江频道 names 广东; holding them to those places makes them answer nothing else."""
+    if "regions" not in meta.detected:
+        return meta.regions
+    issuer = normalize(meta.issuer)
+    if issuer and any(canonical_place(normalize(r)) in issuer for r in meta.regions):
+        return meta.regions
+    return ()
+
+
 class Vocabulary(Protocol):
     """The reports' vocabulary (the keyword index): how many chunks hold a token."""
 
@@ -98,8 +112,9 @@ class Gazetteer:
                 doc_places[doc][canon] = None
             return canon
 
-        for doc, meta in metas.items():
-            for region in meta.regions:
+        held = {doc: held_regions(meta) for doc, meta in metas.items()}
+        for doc, regions in held.items():
+            for region in regions:
                 add(region, doc)
         finder = PlaceFinder(forms)
         parts: dict[str, list[str]] = {}
@@ -135,7 +150,7 @@ class Gazetteer:
                 about.setdefault(canon, set()).add(doc)
                 forms.setdefault(canon, canon)
         for doc in metas:
-            if not metas[doc].regions and doc in texts:
+            if not held[doc] and doc in texts:
                 # No region metadata: the report's byline (a line near its start or end naming
                 # the author's unit or the source) says where it comes from (作者单位:昆明高新区
                 # 发展战略研究院 → 昆明). Body text is not a byline: a Wikipedia article's first
@@ -151,7 +166,7 @@ class Gazetteer:
             texts,
             vocabulary,
             frozenset(general),
-            any(m.regions for m in metas.values()),
+            any(held.values()),
         )
 
     @classmethod

@@ -140,3 +140,23 @@ def test_a_place_no_report_covers_gets_other_reports_practice_labelled_as_not_it
     assert not a.grounded and "没有关于“株洲”的材料" in a.text
     (related,) = [b for b in a.blocks if b.kind == "related"]
     assert "不是株洲的做法" in related.heading
+
+
+def test_regions_guessed_from_a_pages_place_names_hold_no_report_to_a_place() -> None:
+    """Detected regions hold a report to its place only when its issuing body names them: a
+    region guessed from the first page (an encyclopedia article on a footballer names his
+    clubs' cities) is a label, not what the article speaks for, and does not turn the other
+    articles into general texts that answer for no place."""
+    guessed = ReportMeta(title="赵鹏", regions=("广东省", "广州市"), detected=("regions", "title"))
+    issued = ReportMeta(
+        title="关于加强园区建设的通知", regions=("北京市",), issuer="北京市人民政府", detected=("issuer", "regions")
+    )
+    bio = ReportMeta(title="邹游")
+    rows = [SimpleNamespace(doc_id=d, meta=m) for d, m in (("zp", guessed), ("bj", issued), ("zy", bio))]
+    gaz = Gazetteer.build(rows)
+    assert gaz.doc_places("zp") == frozenset() and gaz.doc_places("bj") == frozenset({"北京"})
+    # 邹游's article still answers "…河南建业…": the library's guessed regions declare nothing
+    # about it, and it is not general because 北京's notice declares a place by its issuer.
+    only_guessed = Gazetteer.build(rows[:1] + rows[2:])
+    assert only_guessed.speaks_for("zy", ()) is None and only_guessed.speaks_for("zp", ()) is None
+    assert gaz.is_general("zy", ())  # beside a report that declares its place, a placeless one is general
