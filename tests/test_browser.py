@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from served import stop
 
 pytestmark = pytest.mark.browser
 
@@ -102,12 +103,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_ready(url, proc, log)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 @pytest.fixture(scope="module")

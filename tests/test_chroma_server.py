@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from served import stop
 
 from assistant.facade import Assistant
 from index.errors import VectorsMissingError
@@ -72,12 +73,7 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 
