@@ -62,9 +62,7 @@ def judge(
     # rest of the question decides; where nothing is declared, the place name is content
     # like any other (内蒙古 in an encyclopedia article on it).
     asked = [x for p in question.places if p.doc_ids for x in (p.written, p.canonical)]
-    declared = any(
-        places.doc_places(h.chunk.doc_id) or places.section_places(h.chunk.doc_id, h.chunk.section) for h in fitting
-    )
+    declared = any(places.speaks_for(h.chunk.doc_id, h.chunk.section) for h in fitting)
     union, single = top_coverage(best, weights.without(asked) if asked and declared else weights)
     if union < cfg.min_coverage or single < cfg.min_passage_coverage:
         # What the place's own reports say on the topic, shown as related, not as the answer.

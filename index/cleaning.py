@@ -116,7 +116,9 @@ _COPY_SHARE = 0.25
 """…and at least this share of the document's characters: a whole article carried twice, not
 a standard's repeated clauses or a table's repeated rows."""
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
-_DATE_LINE = re.compile(r"(?:\d{4}|[〇零○Ｏ一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日")
+_DATE_LINE = re.compile(
+    r"(?:\d{4}|[〇零○Ｏ一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日"
+)
 """The first line again right above a date is a signature (a 公文's issuer over its date), not
 a running header."""
 

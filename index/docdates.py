@@ -83,7 +83,7 @@ def detect_date(lines: list[str], first_page: str = "", stated: str = "") -> str
     for line in reversed(lines[max(body[0] + 1, len(lines) - CLOSING) :] if body else []):
         if is_date_line(despace(line)):
             return parse_date(despace(line))
-    for line in lines[:OPENING // 2]:
+    for line in lines[: OPENING // 2]:
         flat = despace(line)
         if is_date_line(flat.lstrip("—-")) or (flat.startswith(("——", "--")) and _DATE.search(flat)):
             return parse_date(flat)
@@ -119,5 +119,3 @@ def detect_year(date: str, title: str, doc_number: str, lines: list[str] | None 
         if m:
             return int(m.group(1))
     return cover_year(lines or [])
-
-

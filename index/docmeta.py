@@ -52,11 +52,14 @@ from index.textnorm import normalize
 from index.types import ReportMeta
 from index.wrapping import starts_block
 
-DOCMETA_VERSION = "2"
+DOCMETA_VERSION = "4"
 """Part of each report's content hash: a change here re-reads every report (and its metadata).
 2: work reports named from their opening, headings and fragments never titles, the file's
 name as the last resort, publication and cover dates, regions only from a dominant province;
-web pages read for their main content (index.html_main) with their title and date meta."""
+web pages read for their main content (index.html_main) with their title and date meta.
+3, 4: an entry whose first paragraph opens with its first line (赵鹏 / 赵鹏（），中国足球运动员…) has
+that line as its title, however short; a short line above the first paragraph beats a file name
+that is an id (drcd-dev-0000)."""
 
 _DOC_NUMBER = re.compile(
     rf"[{_CJK}]{{1,16}}\s*[〔\[［【（(]\s*((?:19|20)\d{{2}})\s*[〕\]］】）)]\s*第?\s*\d{{1,5}}\s*号"
@@ -223,12 +226,51 @@ def _with_following(title: str, following: Sequence[str]) -> str:
 def _opening_title(lines: list[str]) -> str:
     """The first title-like line before the first paragraph (a text that opens with its body
     has no title line: a heading further down names a section, not the report)."""
+    if _names_the_subject(lines):
+        return _clean_title(lines[0])
     for n, line in enumerate(lines[:_OPENING]):
         if is_title_like(line) and not is_fragment(line):
             return _with_following(_clean_title(line), lines[n + 1 : n + 4])
         if _SENTENCE_END.search(line) and len(line) > _MAX_TITLE:
             break
     return ""
+
+
+def _names_the_subject(lines: list[str]) -> bool:
+    """An entry's first line names its subject, and the first paragraph opens with it (赵鹏 /
+    赵鹏（），中国足球运动员…; 魏斯可金融公司 / 魏斯可金融公司是…): the title however short,
+    or however much it looks like an organization's name."""
+    if len(lines) < 2:
+        return False
+    head = _despace(lines[0])
+    return (
+        len(re.findall(rf"[{_CJK}]", head)) >= 2
+        and len(head) <= _MAX_TITLE
+        and not _SENTENCE_END.search(head)
+        and _despace(lines[1]).startswith(head)
+        and bool(_SENTENCE_END.search(lines[1]))  # a paragraph, not a subtitle
+    )
+
+
+def _line_above_body(lines: list[str]) -> str:
+    """A short first line standing above a paragraph (梵文 / 梵語是…。): an entry's title, when
+    it is none of the lines a title never is (salutation, header, date, 文号, masthead)."""
+    if len(lines) < 2 or not _SENTENCE_END.search(lines[1]):
+        return ""
+    head = _despace(lines[0])
+    norm = normalize(head)
+    if (
+        len(head) > _MAX_TITLE
+        or _SENTENCE_END.search(head)
+        or _SALUTATION.search(norm)
+        or _HEADER.search(norm)
+        or _FILENAME.search(head)
+        or is_masthead(lines[0])
+        or _is_date_line(head)
+        or _is_doc_number_line(head)
+    ):
+        return ""
+    return _clean_title(lines[0])
 
 
 _TICKER = re.compile(r"[（(]\s*\d{4,6}(?:\s*\.\s*[A-Z]{2})?\s*[)）]$")
@@ -260,9 +302,7 @@ def detect_title(lines: list[str], title_lines: Sequence[str]) -> str:
 
 
 # A government work report opens "现在，我代表北京市人民政府，向大会报告政府工作": its issuer.
-_WORK_REPORT = re.compile(
-    r"我代表\s*([^，,。：:、\s]{2,30}?)\s*[，,]?\s*向(?:大会|全会|会议|本次会议)(?:作|做|报告)"
-)
+_WORK_REPORT = re.compile(r"我代表\s*([^，,。：:、\s]{2,30}?)\s*[，,]?\s*向(?:大会|全会|会议|本次会议)(?:作|做|报告)")
 _CONGRESS = re.compile(rf"在([{_CJK}]{{2,12}}?[省市区县州旗盟])第[{_CN_DIGIT}十\d]{{1,4}}届人民代表大会")
 _PLAN_HEADING = re.compile(r"^[一二三四五六七八九十]{1,3}、\s*((?:19|20)\d{2})\s*年")
 """一、2023年工作回顾 … 二、2024年工作安排: a work report's top-level headings name its years."""
@@ -397,7 +437,11 @@ def detect_meta(
     if work is not None and len(title) <= _GENERIC_TITLE:  # nothing, or 政府工作报告 alone
         title = work.title
     if not title:
-        title = _file_title(file_name) or _guess_title(lines)
+        # A file name in words (2024年北京市政府工作报告.pdf) names the report; an id
+        # (drcd-dev-0000.txt) says less than a short line standing above the first paragraph.
+        named = _file_title(file_name)
+        worded = named if re.search(rf"[{_CJK}]", named) else ""
+        title = worded or _line_above_body(lines) or named or _guess_title(lines)
     issuer = work.issuer if work is not None else detect_issuer(lines, title)
     if issuer and len(title) <= _GENERIC_TITLE and not title.startswith(issuer):
         title = issuer + title  # 纪律处分决定书 alone names a kind of document, not this one

@@ -66,7 +66,21 @@ def _chinese(n: int, digits: str = _CN_DIGITS, units: str = "十百千") -> str:
 
 def _roman(n: int) -> str:
     out = []
-    for value, mark in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+    for value, mark in (
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ):
         while n >= value:
             out.append(mark)
             n -= value
@@ -87,7 +101,13 @@ def format_number(n: int, fmt: str) -> str:
     """A counter in one of Word's `w:numFmt` formats (unknown formats: decimal)."""
     if fmt in ("none", "bullet"):
         return ""
-    if fmt in ("chineseCounting", "chineseCountingThousand", "taiwaneseCounting", "taiwaneseCountingThousand", "japaneseCounting"):
+    if fmt in (
+        "chineseCounting",
+        "chineseCountingThousand",
+        "taiwaneseCounting",
+        "taiwaneseCountingThousand",
+        "japaneseCounting",
+    ):
         return _chinese(n)
     if fmt in ("chineseLegalSimplified", "ideographLegalTraditional"):
         return _chinese(n, _CN_TRAD_DIGITS, "拾佰仟")

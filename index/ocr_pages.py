@@ -206,7 +206,9 @@ class OcrRun:
         self.progress(self._done, max(self.total, self._done))
         if lines is None:
             return None
-        return ocr_page_lines(lines, number=number, image_size=image.size, page_size=page_size, min_score=self.min_score)
+        return ocr_page_lines(
+            lines, number=number, image_size=image.size, page_size=page_size, min_score=self.min_score
+        )
 
     def finish(self) -> tuple[str, ...]:
         """End the file's OCR: the progress bar ends at what was read (a PDF's pages that need
@@ -216,10 +218,12 @@ class OcrRun:
         return self.notes()
 
     def notes(self) -> tuple[str, ...]:
-        """"read 3 pages by OCR" and, per limit, the pages it skipped and how to read them."""
+        """ "read 3 pages by OCR" and, per limit, the pages it skipped and how to read them."""
         out = []
         if self.read:
-            out.append(f"read {len(self.read)} page{'s' if len(self.read) != 1 else ''} by OCR ({_page_list(self.read)})")
+            out.append(
+                f"read {len(self.read)} page{'s' if len(self.read) != 1 else ''} by OCR ({_page_list(self.read)})"
+            )
         doc = self.rel.rsplit(".", 1)[0]
         again = f"then `reformqa remove {doc}` and `reformqa ingest` to read them"
         if "pages" in self.skipped:
@@ -248,9 +252,7 @@ def text_chars(text: str) -> int:
     unmapped `(cid:N)` codes that a font without a Unicode map gives."""
     text = text.replace("(cid:", "(")
     return sum(
-        1
-        for ch in text
-        if unicodedata.category(ch)[0] in "LN" and ch != "\ufffd" and unicodedata.category(ch) != "Co"
+        1 for ch in text if unicodedata.category(ch)[0] in "LN" and ch != "\ufffd" and unicodedata.category(ch) != "Co"
     )
 
 

@@ -213,7 +213,9 @@ def test_the_gazetteer_finds_divisions_and_not_words(text: str, regions: tuple[s
 
 # -- hand metadata wins ---------------------------------------------------------------------------
 def test_hand_metadata_wins_field_by_field() -> None:
-    detected = DetectedMeta(title="自动标题", issuer="北京市人民政府", year=2023, regions=("北京市",), date="2023-01-02")
+    detected = DetectedMeta(
+        title="自动标题", issuer="北京市人民政府", year=2023, regions=("北京市",), date="2023-01-02"
+    )
     merged = merge_meta(ReportMeta(title="人工标题", year=2020), detected)
     assert (merged.title, merged.year) == ("人工标题", 2020)
     assert merged.regions == ("北京市",) and merged.issuer == "北京市人民政府" and merged.date == "2023-01-02"
@@ -270,3 +272,29 @@ def test_real_notice_02_from_its_reference_text() -> None:
     assert m.title == "关于加强个人所得税纳税信用建设的通知"
     assert m.year == 2019 and m.doc_number == "发改办财金规〔2019〕860号"
     assert m.issuer == "国家发展改革委办公厅、税务总局办公厅" and m.regions == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("赵鹏\n赵鹏（），中国足球运动员，司职后卫。赵鹏于1997年加入河南建业青年队。", "赵鹏"),
+        ("锣鼓经\n锣鼓经是中国戏曲打击乐的节奏型。", "锣鼓经"),
+        ("魏斯可金融公司\n魏斯可金融公司（Wesco Financial）是一家美国公司。", "魏斯可金融公司"),
+    ],
+)
+def test_an_entry_whose_first_paragraph_opens_with_its_first_line_has_it_as_title(text: str, title: str) -> None:
+    assert detect_meta(text, file_name="entry-0001.txt").title == title
+
+
+def test_a_short_first_line_the_body_does_not_open_with_is_no_title() -> None:
+    text = "附件\n各单位：\n现将有关事项通知如下，请遵照执行。\n一、总体要求\n坚持依法推进。"
+    assert detect_meta(text, file_name="notice-2024.txt").title != "附件"
+
+
+def test_a_short_line_above_the_first_paragraph_beats_a_file_name_that_is_an_id() -> None:
+    assert (
+        detect_meta("梵文\n梵語是一種印歐語系語言，是印度的古典語言。", file_name="drcd-dev-0000.txt").title == "梵文"
+    )
+    # A file name in words still names the report, and a salutation is never a title.
+    assert detect_meta("梵文\n梵語是一種語言。", file_name="梵语简介.txt").title == "梵语简介"
+    assert detect_meta("各位代表：\n现在，我向大会报告工作。", file_name="r-01.txt").title != "各位代表："
