@@ -268,6 +268,8 @@ def _line_above_body(lines: list[str]) -> str:
         or is_masthead(lines[0])
         or _is_date_line(head)
         or _is_doc_number_line(head)
+        or is_heading(head)
+        or _NUMBERED.match(head)  # 1 天然气管道的发展: a section of a page, not the report
     ):
         return ""
     return _clean_title(lines[0])

@@ -298,3 +298,8 @@ def test_a_short_line_above_the_first_paragraph_beats_a_file_name_that_is_an_id(
     # A file name in words still names the report, and a salutation is never a title.
     assert detect_meta("梵文\n梵語是一種語言。", file_name="梵语简介.txt").title == "梵语简介"
     assert detect_meta("各位代表：\n现在，我向大会报告工作。", file_name="r-01.txt").title != "各位代表："
+
+
+def test_a_numbered_section_heading_above_a_paragraph_is_no_title() -> None:
+    text = "1 天然气管道的发展\n天然气管道是城市能源的主要运输方式。"
+    assert detect_meta(text, file_name="scan_0007.png").title == "scan_0007"
