@@ -286,9 +286,11 @@ MEASURE = re.compile(
 """A verb of a concrete measure (推行, 设立, 下放, 整合…): what a summary of measures quotes."""
 NOT_A_MEASURE = re.compile(
     r"^(改革前|此前|以往|过去|目前|当前|近年来|截至)|"
-    r"^(按照|坚持|围绕|聚焦|本着|遵循|秉持|着眼)[^。]{0,40}(思路|理念|要求|原则|导向|方针)"
+    r"^(按照|坚持|围绕|聚焦|本着|遵循|秉持|着眼)[^。]{0,40}(思路|理念|要求|原则|导向|方针)|"
+    r"以[^。，,]{0,40}为指导|(现|特)就[^。]{0,40}(通知|意见|规定|公告)如下"
 )
-"""The background (改革前…) or guiding principle (按照…的思路) a section opens with: not a measure."""
+"""The background (改革前…), guiding principle (按照…的思路, 以…思想为指导) or a notice's purpose
+clause (为…，现就…通知如下) a section or document opens with: not a measure."""
 BACKGROUND = re.compile(r"(先后|相继)?(出台|印发|制定|发布)了?《")
 """Issuing a document (出台《…》): background to a measure, not the measure."""
 _ISSUING = re.compile(r"(先后|相继)?(出台|印发|制定|发布)了?(《[^》]{0,60}》([(（][^)）]{0,20}[)）])?)+")

@@ -12,7 +12,7 @@ from assistant.answer_types import Answer
 from assistant.candidates import Sentence, dedupe, is_junk, sentences_of, similar
 from assistant.citing import answer_of, cite, declined, paragraphs
 from assistant.evidence import Evidence
-from assistant.grammar import DEFINES, DIVIDES, ENUM, HAS_NUM, HAS_TIME, LEAD_IN, years_in
+from assistant.grammar import DEFINES, DIVIDES, ENUM, HAS_NUM, HAS_TIME, LEAD_IN, NOT_A_MEASURE, years_in
 from assistant.question import Question
 from assistant.scoring import Scored
 from assistant.terms import TermWeights
@@ -25,6 +25,10 @@ _CAPS = {"definition": 1}
 
 
 def plain(ev: Evidence, question: Question, scored: Sequence[Scored], weights: TermWeights) -> Answer:
+    if question.kind == "measures":
+        # 有哪些措施 asks for measures: a guiding principle or a notice's purpose clause names
+        # every topic of the document and is none of them.
+        scored = [s for s in scored if not NOT_A_MEASURE.search(s.sentence.norm)] or scored
     if question.kind == "number":
         # The answer to 多少 is a sentence that holds a number, if any candidate does.
         top = max((s.lexical for s in scored), default=0.0)

@@ -250,6 +250,25 @@ def test_a_list_question_naming_a_section_gets_its_text_not_the_sibling_headings
     assert not any(q.startswith(("二、", "三、")) for q in quotes)
 
 
+def test_a_measures_question_never_gets_a_guiding_principle_or_a_notices_purpose_clause() -> None:
+    preamble = "为促进守信纳税人享受激励措施，现就有关事项通知如下。"
+    guiding = "各地区要以新时代思想为指导，完善守信激励机制，让纳税人享受激励措施。"
+    measure = "对信用记录持续优良的纳税人，相关部门依法实施绿色通道、容缺受理等激励措施。"
+    doc = Doc(
+        "gw",
+        "关于加强纳税信用建设的通知",
+        (),
+        (
+            (("关于加强纳税信用建设的通知",), preamble),
+            (("关于加强纳税信用建设的通知", "一、总体要求"), guiding),
+            (("关于加强纳税信用建设的通知", "二、对守信纳税人提供便利"), measure),
+        ),
+    )
+    a = Library(doc).ask(question("守信纳税人可以享受哪些激励措施?", "measures"))
+    assert a.grounded and a.citations[0].quote == measure
+    assert all(c.quote not in (preamble, guiding) for c in a.citations)
+
+
 SUMMARY = Doc(
     "sm",
     "天津高新区改革的实践",
