@@ -7,7 +7,9 @@ passages answer; the candidate sentences that pass the place and year check are 
   answers, or the whole run of consecutive sentences of a provision;
 - list and measures, summary (assistant.shape_list): the items of the section that answers,
   one cited bullet each; a summary one bullet per sub-heading;
-- comparison (assistant.shape_compare): one block per place, topic sentences only.
+- comparison (assistant.shape_compare): one block per place, topic sentences only;
+- a field of the document itself (文号, signature date, issuing bodies;
+  assistant.shape_docfield): the lines that state it.
 When none about the asked place answers, it says so for that place and shows the rest as
 related, never as citations.
 """
@@ -24,6 +26,7 @@ from assistant.evidence import ChunksOf, Evidence
 from assistant.placecheck import PlaceIndex, RegionPlaces, fits
 from assistant.question import Question
 from assistant.shape_compare import comparison
+from assistant.shape_docfield import doc_field_answer
 from assistant.shape_list import listing, summary
 from assistant.shape_plain import plain
 from assistant.terms import TermWeights
@@ -82,6 +85,9 @@ class ExtractiveAnswerer:
 
     def answer(self, question: Question, hits: Sequence[Hit]) -> Answer:
         ev = self.evidence
+        field = doc_field_answer(ev, question, hits)  # 文号, signature date, issuing bodies
+        if field is not None:
+            return field
         verdict, sentences, weights = self.candidates(question, hits)
         if verdict.why:
             return declined(question, verdict.why, verdict.related, places=ev.places, heading=verdict.related_heading)

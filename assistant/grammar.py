@@ -317,3 +317,36 @@ PROVINCE = re.compile(r".+(省|自治区)$|^(北京|天津|上海|重庆)市$")
 def years_in(norm: str) -> set[int]:
     """The years (1900–2099) a text names in digits."""
     return {int(y) for y in SENTENCE_YEAR.findall(norm)}
+
+
+# -- what a question asks of the document itself ----------------------------------------------------
+DOC_FIELDS: dict[str, re.Pattern[str]] = {
+    "doc_number": re.compile(r"文号|发文字号"),
+    "date": re.compile(
+        r"(落款|成文|印发|发布|签发|发文)的?(日期|时间)|哪一?天(印发|发布|签发|发出|成文)|"
+        r"(何时|什么时候|哪年哪月)(印发|发布|签发)"
+    ),
+    "issuer": re.compile(
+        r"发文机关|(印发|发布|发文|制定)(的)?(单位|机关|部门)|"
+        r"(哪个|哪些|哪[两三四几]个|什么)(部门|单位|机关)[^?？。]{0,8}(印发|发布|联合|发文|制定|下发)"
+    ),
+}
+"""A question about the document as such (这个通知的文号是多少?, 落款日期是哪天?, 哪两个部门联合
+印发的?): its answer is the line that states it (文号, signature date, issuing bodies), which
+the text rarely names with the question's words."""
+
+
+THIS_DOCUMENT = re.compile(r"(这个|这份|这篇|该|本|此)(通知|文件|意见|办法|决定|公告|通告|报告|规定|方案|批复|函)")
+"""这份通知, 该文件: the question is about the document at hand."""
+OWN_FIELD = re.compile(r"落款|发文机关|发文字号|成文日期")
+"""Fields only a document's own header or signature has."""
+
+
+def doc_field(norm: str) -> str:
+    """The field of the document at hand a (normalized) question asks for: doc_number, date,
+    issuer, or "". Only when it points at the document (这份通知…) or names a field only the
+    document's own header or signature has (落款日期); never when it quotes another document's
+    title (《…》的文号 is a number cited in the text)."""
+    if "《" in norm or not (THIS_DOCUMENT.search(norm) or OWN_FIELD.search(norm)):
+        return ""
+    return next((name for name, pattern in DOC_FIELDS.items() if pattern.search(norm)), "")

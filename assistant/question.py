@@ -47,6 +47,7 @@ from assistant.grammar import (
     YEAR,
     YESNO,
     cn_number,
+    doc_field,
 )
 from assistant.places import Gazetteer, PlaceSpan, canonical_place, pos_words
 from assistant.question_words import attribute_of, classify, inside
@@ -98,6 +99,9 @@ class Question:
     numbers: tuple[str, ...] = ()
     attribute: str = ""
     """The asked attribute without place, form and conversational words (干部工资的构成, 审批环节)."""
+    doc_field: str = ""
+    """A field of the document itself the question asks for (`grammar.doc_field`): doc_number,
+    date or issuer; empty for a question about the content."""
     filler: tuple[str, ...] = ()
     """Conversational and form words found (请问, 一下, 呀, 意思, 提到 …): never decide declining."""
     count: int | None = None
@@ -191,6 +195,7 @@ def analyze(text: str, gazetteer: Gazetteer) -> Question:
         years=years,
         numbers=numbers,
         attribute=attribute_of(words, text),
+        doc_field=doc_field(norm),
         filler=tuple(dict.fromkeys(w for w, role in words if role == "form")),
         count=_count(norm),
         cross_place=cross,

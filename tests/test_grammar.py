@@ -13,10 +13,12 @@ from assistant.grammar import (
     LEAD_IN,
     asks_across,
     cn_number,
+    doc_field,
     is_question_word,
     years_in,
 )
 from assistant.question import analyze
+from index.textnorm import normalize
 
 
 @pytest.mark.parametrize(
@@ -82,3 +84,21 @@ def test_the_question_decides_comparison_breadth_and_counts_once() -> None:
     one = analyze("绵阳的招商专班是怎么组建的?", seed_gazetteer())
     assert not one.compares and not one.wide and not one.wants_quantity
     assert analyze("园区合伙人制度是什么时候提出的?", seed_gazetteer()).asks_time
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("这个通知的文号是多少?", "doc_number"),
+        ("这份通知的落款日期是哪天?", "date"),
+        ("本办法什么时候印发的?", "date"),
+        ("该文件由哪个部门印发?", "issuer"),
+        ("这个通知是哪两个部门联合印发的?", "issuer"),
+        # Another document's 文号 cited in the text, an event's date, the content: no field.
+        ("《国务院关于印发社会信用体系建设规划纲要的通知》的文号是多少?", ""),
+        ("天津什么时候发布了条例?", ""),
+        ("这份通知提出了哪些总体要求?", ""),
+    ],
+)
+def test_questions_about_the_document_itself(text: str, field: str) -> None:
+    assert doc_field(normalize(text)) == field

@@ -14,6 +14,7 @@ import pytest
 
 from assistant.answer_types import Answer
 from assistant.extractive import ExtractiveAnswerer
+from assistant.grammar import doc_field
 from assistant.grounding import (
     HAS_NUM,
     AnswerConfig,
@@ -707,3 +708,38 @@ def test_a_how_answer_keeps_only_sentences_on_the_asked_topic() -> None:
     near_equals = [Scored(first, 0.9, 0.8), Scored(second, 0.88, 0.7)]
     a = plain(ev, q, near_equals, TermWeights(q, ev.keyword, ev.config))
     assert [c.quote for c in a.citations] == [first.text]
+
+
+GONGWEN = Doc(
+    "gw",
+    "关于加强纳税信用建设的通知",
+    (),
+    (
+        (
+            ("关于加强纳税信用建设的通知",),
+            "国家发展改革委办公厅\n税务总局办公厅 文件\n发改办财金规〔2019〕860号\n关于加强纳税信用建设的通知\n"
+            "各省、自治区、直辖市税务局：\n为促进纳税人诚信纳税，现就有关事项通知如下。\n"
+            "一、总体要求\n开展纳税信用建设，要坚持依法推进原则。",
+        ),
+        (
+            ("关于加强纳税信用建设的通知", "二、强化组织实施"),
+            "二、强化组织实施\n各地区要加强组织领导。\n国家发展改革委办公厅\n税务总局办公厅\n2019年8月20日",
+        ),
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "quotes"),
+    [
+        ("这个通知的文号是多少?", ["发改办财金规〔2019〕860号"]),
+        ("这份通知的落款日期是哪天?", ["2019年8月20日"]),
+        ("这个通知是哪两个部门联合印发的?", ["国家发展改革委办公厅", "税务总局办公厅"]),
+    ],
+)
+def test_a_question_about_the_document_itself_cites_the_line_that_states_it(text: str, quotes: list[str]) -> None:
+    lib = Library(GONGWEN)
+    a = lib.ask(question(text, "fact", doc_field=doc_field(normalize(text))))
+    assert a.grounded and [c.quote for c in a.citations] == quotes
+    # The signature's lines, not the masthead's: the notice closes with who issued it.
+    assert all(c.start > lib.texts["gw"].index("组织领导") for c in a.citations if "办公厅" in c.quote)
