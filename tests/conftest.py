@@ -22,8 +22,10 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 for _key in [k for k in os.environ if k.startswith("REFORMQA_")]:
     del os.environ[_key]  # the developer's own settings must not leak into tests
 
+from settings_kit import hashed_settings  # noqa: E402
+
 from assistant.facade import Assistant  # noqa: E402
-from index.settings import EmbeddingSettings, Settings  # noqa: E402
+from index.settings import Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "corpus"
@@ -67,12 +69,7 @@ def corpus(tmp_path: Path) -> Path:
 @pytest.fixture
 def fake_settings(tmp_path: Path, corpus: Path) -> Settings:
     """Settings with the deterministic hashing embedder and private directories."""
-    return Settings(
-        data_dir=tmp_path / "data",
-        corpus_dir=corpus,
-        cache_dir=tmp_path / "cache",
-        embedding=EmbeddingSettings(model="hash:256"),
-    )
+    return hashed_settings(tmp_path, corpus)
 
 
 @pytest.fixture(scope="session")
@@ -87,12 +84,7 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     tests that change the corpus or the index use `fake_settings` instead."""
     root = tmp_path_factory.mktemp("seed-index")
     shutil.copytree(SEEDS, root / "corpus")
-    settings = Settings(
-        data_dir=root / "data",
-        corpus_dir=root / "corpus",
-        cache_dir=root / "cache",
-        embedding=EmbeddingSettings(model="hash:256"),
-    )
+    settings = hashed_settings(root)
     Assistant(settings).ingest()
     return settings
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from settings_kit import hashed_settings
 
 from assistant.facade import Assistant
 from index.docdates import parse_date
 from index.docmeta import DetectedMeta, detect_meta, is_title_like, merge_meta
 from index.gazetteer import gazetteer
 from index.metadata import load_metadata
-from index.settings import EmbeddingSettings, Settings
 from index.types import ReportMeta
 
 REALDOCS = Path(__file__).resolve().parents[2] / "shared" / "realdocs"
@@ -246,12 +246,7 @@ def test_a_report_without_metadata_is_described_and_shown_as_detected(tmp_path: 
     (corpus / "notice.txt").write_text(GONGWEN, encoding="utf-8")
     (corpus / "described.txt").write_text(NEWS, encoding="utf-8")
     (corpus / "reports.toml").write_text('["described.txt"]\ntitle = "人工标题"\nyear = 2022\n', encoding="utf-8")
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        corpus_dir=corpus,
-        cache_dir=tmp_path / "cache",
-        embedding=EmbeddingSettings(model="hash:256"),
-    )
+    settings = hashed_settings(tmp_path, corpus)
     a = Assistant(settings)
     a.ingest()
     docs = {d.rel: d.meta for d in a.docs()}

@@ -20,10 +20,11 @@ import docx
 import pytest
 from cli_run import run_cli
 from pypdf import PdfWriter
+from settings_kit import hashed_settings
 
 from index.chunking import token_counter
 from index.pipeline import Ingestor
-from index.settings import EmbeddingSettings, Settings
+from index.settings import Settings
 from index.store import IndexStore
 
 SEEDS = Path(__file__).resolve().parent.parent / "corpus"
@@ -164,12 +165,7 @@ def make_hostile(corpus: Path) -> Expected:
 
 
 def _settings(root: Path) -> Settings:
-    return Settings(
-        data_dir=root / "data",
-        corpus_dir=root / "corpus",
-        cache_dir=root / "cache",
-        embedding=EmbeddingSettings(model="hash:256"),
-    )
+    return hashed_settings(root)
 
 
 def _snapshot(settings: Settings) -> dict[str, tuple[str, int, frozenset[str]]]:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from settings_kit import hashed_settings
 
 from assistant import llm as llm_module
 from assistant.answer_types import Answer, Turn
@@ -48,7 +49,7 @@ from assistant.question import Place, Question
 from index.chunking import token_counter
 from index.embedders import HashingEmbedder
 from index.keyword import KeywordIndex, tokenize
-from index.settings import EmbeddingSettings, LLMSettings, Settings
+from index.settings import LLMSettings, Settings
 from index.statedb import DocRow
 from index.textnorm import normalize
 from index.types import Chunk, ChunkRecord, Hit, ReportMeta
@@ -267,11 +268,8 @@ def extractive() -> ExtractiveAnswerer:
 
 
 def _settings(tmp_path: Path, base_url: str, **llm: Any) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        corpus_dir=tmp_path / "corpus",
-        cache_dir=tmp_path / "cache",
-        embedding=EmbeddingSettings(model="hash:256"),
+    return hashed_settings(
+        tmp_path,
         llm=LLMSettings(base_url=base_url, model="fake", **{"timeout": 5.0, "max_retries": 0, **llm}),
         llm_api_key=SecretStr(KEY),
     )
@@ -877,7 +875,9 @@ def test_the_rewrite_and_the_answer_share_one_deadline(
     assert len(server.requests) == 1  # no time was left to ask for the answer
 
 
-def test_a_huge_reply_is_cut_off_on_the_wire(tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer) -> None:
+def test_a_huge_reply_is_cut_off_on_the_wire(
+    tmp_path: Path, server: FakeOpenAI, extractive: ExtractiveAnswerer
+) -> None:
     """50 MB of reply: the client stops reading at `MAX_REPLY_BYTES` (before: it read and
     parsed all of it)."""
     server.script(Reply(junk_bytes=50_000_000))

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from cli_run import run_cli
 from pdf_draw import Page, draw_docs, need_font
+from settings_kit import hashed_settings
 
 from index.cleaning import clean_text
 from index.pages import chunk_pages, map_page_starts, page_at
-from index.settings import EmbeddingSettings, Settings
+from index.settings import Settings
 from index.statedb import StateDB
 from index.types import Chunk
 
@@ -132,12 +133,7 @@ def paged_settings(tmp_path: Path) -> Settings:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "report.pdf").write_bytes(draw_docs({"report": _report()})["report"])
-    return Settings(
-        data_dir=tmp_path / "data",
-        corpus_dir=corpus,
-        cache_dir=tmp_path / "cache",
-        embedding=EmbeddingSettings(model="hash:256"),
-    )
+    return hashed_settings(tmp_path, corpus)
 
 
 def test_search_ask_show_and_docs_give_the_page(paged_settings: Settings) -> None:

@@ -9,13 +9,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from settings_kit import hashed_settings
 
 from assistant.facade import Assistant
 from assistant.places import Gazetteer
 from assistant.question import analyze
 from assistant.retriever import ReformRetriever, retrieve
 from index.search import SearchFilter
-from index.settings import EmbeddingSettings, Settings
 from index.types import Chunk, ChunkRecord, Hit, ReportMeta
 
 HENG = "湖南省衡阳市:深化园区改革"
@@ -117,12 +117,7 @@ def test_the_user_filter_still_applies(gaz: Gazetteer) -> None:
 def seed_assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     root = tmp_path_factory.mktemp("places")
     shutil.copytree(Path(__file__).resolve().parent.parent / "corpus", root / "corpus")
-    settings = Settings(
-        data_dir=root / "data",
-        corpus_dir=root / "corpus",
-        cache_dir=root / "cache",
-        embedding=EmbeddingSettings(model="hash:256"),
-    )
+    settings = hashed_settings(root)
     a = Assistant(settings)
     a.ingest()
     return a

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
+from settings_kit import hashed_settings
 
 from assistant.facade import Assistant
 from assistant.grammar import asks_across as is_cross_report
@@ -29,12 +30,7 @@ Q_PAY = "哪些地方实行了以岗定薪的薪酬制度?"
 
 
 def _settings(root: Path) -> Settings:
-    return Settings(
-        data_dir=root / "data",
-        corpus_dir=root / "corpus",
-        cache_dir=root / "cache",
-        embedding=EmbeddingSettings(model="hash:256"),
-    )
+    return hashed_settings(root)
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from settings_kit import hashed_settings
 
 from assistant.facade import Assistant
 from index.keyword import tokenize
-from index.settings import EmbeddingSettings, Settings
 from index.textnorm import fold_look_alikes, look_alikes, normalize
 
 KANGXI_AI = "\u2f08\u2f2f智能"  # ⼈⼯智能 as PDFs with radical glyphs give it
@@ -66,12 +66,7 @@ def test_a_search_for_the_ordinary_word_finds_the_look_alike_text(tmp_path: Path
     body = f"园区加快发展{KANGXI_AI}产业,建设算力中心三座,引进{KANGXI_AI}企业四十家。"
     (corpus / "ai.txt").write_text(f"开发区产业报告\n\n{body}\n", encoding="utf-8")
     (corpus / "other.txt").write_text("开发区管理体制改革\n\n园区实行法定机构改革,全员竞聘上岗。\n", encoding="utf-8")
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        corpus_dir=corpus,
-        cache_dir=tmp_path / "cache",
-        embedding=EmbeddingSettings(model="hash:256"),
-    )
+    settings = hashed_settings(tmp_path, corpus)
     a = Assistant(settings)
     a.ingest()
     hits = a.search("人工智能企业", 2)

@@ -13,10 +13,11 @@ import gradio as gr
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from settings_kit import hashed_settings
 
 from assistant.answer_types import Turn
 from assistant.facade import Assistant
-from index.settings import EmbeddingSettings, Settings
+from index.settings import Settings
 from reformqa.cli import main
 from ui.admin import NOT_SIGNED_IN
 from ui.app import build_blocks, create_app
@@ -36,13 +37,7 @@ def seed_copy_settings(root: Path, **kw: Any) -> Settings:
     corpus = root / "corpus"
     if not corpus.exists():
         shutil.copytree(SEEDS, corpus)
-    return Settings(
-        data_dir=root / "data",
-        corpus_dir=corpus,
-        cache_dir=root / "cache",
-        embedding=EmbeddingSettings(model="hash:256"),
-        **kw,
-    )
+    return hashed_settings(root, corpus, **kw)
 
 
 @pytest.fixture(scope="module")
