@@ -47,13 +47,12 @@ def doc_field_answer(ev: Evidence, question: Question, hits: Sequence[Hit]) -> A
 
 def _lines(records: Sequence[ChunkRecord]) -> Iterator[Line]:
     """The report's lines with their spans, rebuilt from its (overlapping) chunks."""
-    text: dict[int, str] = {}
-    for r in records:
-        for i, ch in enumerate(r.chunk.text):
-            text.setdefault(r.chunk.start + i, ch)
-    if not text:
+    if not records:
         return
-    full = "".join(text.get(i, "\n") for i in range(max(text) + 1))
+    chars = ["\n"] * max(r.chunk.start + len(r.chunk.text) for r in records)
+    for r in records:  # overlapping chunks hold the same text where they overlap
+        chars[r.chunk.start : r.chunk.start + len(r.chunk.text)] = r.chunk.text
+    full = "".join(chars)
     at = 0
     for raw in full.split("\n"):
         stripped = raw.strip()

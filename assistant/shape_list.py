@@ -57,10 +57,13 @@ def listing(ev: Evidence, question: Question, scored: Sequence[Scored], weights:
         if not heads and topic.coverage(normalize(section[depth - 1])) < ev.config.section_topic_min:
             continue
         if len(items) >= 2:
-            if question.count and len(items) > question.count:
-                items = items[: question.count]
-            return bullets(ev, question, [[s] for s in items])
+            return _one_each(ev, question, items)
     return None
+
+
+def _one_each(ev: Evidence, question: Question, items: Sequence[Sentence]) -> Answer:
+    """One bullet per item, as many as asked (哪两件事) when the section has more."""
+    return bullets(ev, question, [[s] for s in items[: question.count or None]])
 
 
 def _section_named(ev: Evidence, question: Question, scored: Sequence[Scored]) -> tuple[Hit, int] | None:
@@ -88,7 +91,7 @@ def _within(
     path = hit.chunk.section[:depth]
     items = _items(ev, question, hit, path)
     if len(items) >= 2:
-        return bullets(ev, question, [[s] for s in items[: question.count or None]])
+        return _one_each(ev, question, items)
     doc = hit.chunk.doc_id
     inside = [
         s

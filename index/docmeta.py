@@ -236,32 +236,30 @@ def _opening_title(lines: list[str]) -> str:
     return ""
 
 
+def _short_above_paragraph(lines: list[str]) -> str:
+    """The first line, despaced, when it is short, is no sentence and stands above a paragraph;
+    else "" (what both rules below start from)."""
+    if len(lines) < 2 or not _SENTENCE_END.search(lines[1]):
+        return ""
+    head = _despace(lines[0])
+    return "" if len(head) > _MAX_TITLE or _SENTENCE_END.search(head) else head
+
+
 def _names_the_subject(lines: list[str]) -> bool:
     """An entry's first line names its subject, and the first paragraph opens with it (赵鹏 /
-    赵鹏（），中国足球运动员…; 魏斯可金融公司 / 魏斯可金融公司是…): the title however short,
-    or however much it looks like an organization's name."""
-    if len(lines) < 2:
-        return False
-    head = _despace(lines[0])
-    return (
-        len(re.findall(rf"[{_CJK}]", head)) >= 2
-        and len(head) <= _MAX_TITLE
-        and not _SENTENCE_END.search(head)
-        and _despace(lines[1]).startswith(head)
-        and bool(_SENTENCE_END.search(lines[1]))  # a paragraph, not a subtitle
-    )
+    赵鹏（），中国足球运动员…; 20呎标准货柜 / 20呎标准货柜（TEU）…): the title however short,
+    or however much it looks like an organization's name or a numbered heading."""
+    head = _short_above_paragraph(lines)
+    return len(re.findall(rf"[{_CJK}]", head)) >= 2 and _despace(lines[1]).startswith(head)
 
 
 def _line_above_body(lines: list[str]) -> str:
     """A short first line standing above a paragraph (梵文 / 梵語是…。): an entry's title, when
     it is none of the lines a title never is (salutation, header, date, 文号, masthead)."""
-    if len(lines) < 2 or not _SENTENCE_END.search(lines[1]):
-        return ""
-    head = _despace(lines[0])
+    head = _short_above_paragraph(lines)
     norm = normalize(head)
     if (
-        len(head) > _MAX_TITLE
-        or _SENTENCE_END.search(head)
+        not head
         or _SALUTATION.search(norm)
         or _HEADER.search(norm)
         or _FILENAME.search(head)
